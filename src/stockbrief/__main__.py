@@ -1,0 +1,5 @@
+"""``python -m stockbrief``."""
+
+from stockbrief.cli import main
+
+main()

@@ -1,0 +1,217 @@
+"""What the faces call: open a store, ingest, read prices, describe the store.
+
+Every function takes ``store`` as a :class:`Store`, a path, or ``None`` for the configured one
+(``STOCKBRIEF_STORE``, else ``./stockbrief.duckdb``). Paths are opened and closed per call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from stockbrief import calendar
+from stockbrief.errors import InputError, NotFoundError
+from stockbrief.sources.base import Parsed
+from stockbrief.sources.files import ActionFile, PriceFile
+from stockbrief.sources.sample import SampleSource
+from stockbrief.sources.validate import FILE, ROW, exchange_lookup
+from stockbrief.store import Store, UpsertResult
+
+IngestKind = Literal["prices", "actions"]
+StoreLike = Store | str | Path | None
+
+
+class Settings(BaseSettings):
+    """Configuration from the environment (``STOCKBRIEF_`` prefix)."""
+
+    model_config = SettingsConfigDict(env_prefix="STOCKBRIEF_")
+
+    store: Path = Path("stockbrief.duckdb")
+
+
+def store_path(path: str | Path | None = None) -> Path:
+    """The store file: the argument, else ``STOCKBRIEF_STORE``, else ``./stockbrief.duckdb``."""
+    return Path(path) if path is not None else Settings().store
+
+
+@contextmanager
+def using_store(store: StoreLike = None, *, read_only: bool = False) -> Iterator[Store]:
+    """Yield an open store; close it afterwards only if it was opened here."""
+    if isinstance(store, Store):
+        yield store
+        return
+    opened = Store(store_path(store), read_only=read_only)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """The outcome of one ingest command."""
+
+    kind: str
+    files: int
+    rows: int
+    tickers: int
+    result: UpsertResult
+    filtered: int = 0
+
+    def summary(self) -> str:
+        """One line for a person."""
+        r = self.result
+        text = (
+            f"{self.kind}: {self.rows:,} rows for {self.tickers:,} tickers from {self.files} "
+            f"file(s): {r.inserted:,} new, {r.unchanged:,} already stored"
+        )
+        if r.replaced:
+            text += f", {r.replaced:,} replaced"
+        if self.filtered:
+            text += f"; {self.filtered:,} rows outside --from/--to left out"
+        return text
+
+
+def _check_unique_across(frames: Sequence[pl.DataFrame], key: Sequence[str]) -> pl.DataFrame:
+    frame = pl.concat(frames, how="vertical")
+    if len(frames) > 1:
+        dup = frame.filter(
+            pl.struct(list(key)).is_duplicated() & ~pl.struct(list(key)).is_first_distinct()
+        )
+        if dup.height:
+            first = dup.row(0, named=True)
+            what = ", ".join(f"{k}={first[k]}" for k in key)
+            raise InputError(
+                f"({what}) also appears in an earlier file of the same command",
+                file=first[FILE],
+                row=first[ROW],
+                field=key[-1],
+            )
+    return frame
+
+
+def ingest(
+    kind: IngestKind,
+    files: Sequence[str | Path],
+    *,
+    store: StoreLike = None,
+    ticker: str | None = None,
+    exchange: str | None = None,
+    replace: bool = False,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> IngestReport:
+    """Validate every row of every file, then store them all in one transaction.
+
+    Parameters
+    ----------
+    kind
+        ``prices`` (daily OHLCV bars) or ``actions`` (splits and dividends).
+    files
+        CSV, Parquet or JSON files; one ticker per file (named by the file or ``ticker``) or a
+        ``ticker`` column.
+    ticker
+        Overrides the ticker column and the file name.
+    exchange
+        ISO MIC whose sessions the dates must be (default: stored securities, else suffix).
+    replace
+        Overwrite stored rows that differ instead of refusing them.
+    start, end
+        Inclusive date filter for prices; the rows left out are counted in the report.
+
+    Raises
+    ------
+    InputError
+        On the first bad row, naming file, row and field; nothing is stored.
+    """
+    if not files:
+        raise InputError("no files given")
+    if kind not in ("prices", "actions"):
+        raise InputError(f"unknown kind {kind!r}; expected prices or actions", field="kind")
+    with using_store(store) as db:
+        known = {
+            r["ticker"]: r["exchange"]
+            for r in db.securities().iter_rows(named=True)
+            if r["exchange"]
+        }
+        exchange_of = exchange_lookup(known, exchange)
+        parsed: list[Parsed] = []
+        for f in files:
+            path = Path(f)
+            if kind == "prices":
+                parsed.append(PriceFile(path, ticker, exchange_of, start, end).load())
+            else:
+                parsed.append(ActionFile(path, ticker, exchange_of).load())
+        key = ("ticker", "date") if kind == "prices" else ("ticker", "date", "kind")
+        frame = _check_unique_across([p.frame for p in parsed], key)
+        with db.transaction():
+            if kind == "prices":
+                result = db.upsert_bars(frame, replace=replace)
+            else:
+                result = db.upsert_actions(frame, replace=replace)
+    return IngestReport(
+        kind,
+        len(files),
+        frame.height,
+        frame["ticker"].n_unique(),
+        result,
+        sum(p.filtered for p in parsed),
+    )
+
+
+def load_sample(store: StoreLike = None) -> list[IngestReport]:
+    """Store the embedded sample (bars and the splits and dividends recovered from it)."""
+    sample = SampleSource().load_all()
+    with using_store(store) as db, db.transaction():
+        bars = db.upsert_bars(sample.bars.frame)
+        actions = db.upsert_actions(sample.actions.frame)
+    return [
+        IngestReport(
+            "prices", 1, sample.bars.frame.height, sample.bars.frame["ticker"].n_unique(), bars
+        ),
+        IngestReport(
+            "actions",
+            1,
+            sample.actions.frame.height,
+            sample.actions.frame["ticker"].n_unique(),
+            actions,
+        ),
+    ]
+
+
+def prices(
+    ticker: str,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    adjusted: bool = False,
+    store: StoreLike = None,
+) -> pl.DataFrame:
+    """Daily bars of one ticker, as traded or adjusted for the actions up to ``end``."""
+    symbol = calendar.normalize_ticker(ticker)
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        frame = db.bars([symbol], start=start, end=end, adjusted=adjusted)
+        if frame.is_empty() and symbol not in db.tickers():
+            raise NotFoundError(_unknown_ticker(symbol, db.tickers()))
+    return frame
+
+
+def info(store: StoreLike = None) -> pl.DataFrame:
+    """Per ticker: first and last date, number of bars and actions."""
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        return db.summary()
+
+
+def _unknown_ticker(ticker: str, known: Sequence[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(ticker, known, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"unknown ticker {ticker!r}: no bars stored{hint}"

@@ -1,0 +1,177 @@
+"""The ``stockbrief`` command: a thin face over :mod:`stockbrief.api`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from stockbrief import api
+from stockbrief.errors import StockbriefError
+
+app = typer.Typer(
+    name="stockbrief",
+    help="Data-backed market notes: ingest bars, compute indicators and events, explain them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+ingest_app = typer.Typer(help="Load data files into the store.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="DuckDB store file [default: $STOCKBRIEF_STORE or ./stockbrief.duckdb]",
+        show_default=False,
+    ),
+]
+FilesArgument = Annotated[
+    list[Path], typer.Argument(help="CSV, Parquet or JSON files.", show_default=False)
+]
+TickerOption = Annotated[
+    str | None, typer.Option(help="Ticker for every row (overrides column and file name).")
+]
+ReplaceOption = Annotated[
+    bool, typer.Option("--replace", help="Overwrite stored rows that differ instead of refusing.")
+]
+ExchangeOption = Annotated[
+    str | None,
+    typer.Option(help="Exchange (ISO MIC, e.g. XNYS, XHKG) whose sessions the dates must be."),
+]
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date; expected YYYY-MM-DD", param_hint=option
+        ) from None
+
+
+FromOption = Annotated[str | None, typer.Option("--from", help="First date, YYYY-MM-DD.")]
+ToOption = Annotated[str | None, typer.Option("--to", help="Last date, YYYY-MM-DD.")]
+
+
+@ingest_app.command("prices")
+def ingest_prices(
+    files: FilesArgument,
+    store: StoreOption = None,
+    ticker: TickerOption = None,
+    exchange: ExchangeOption = None,
+    replace: ReplaceOption = False,
+    start: FromOption = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", help="Last date, YYYY-MM-DD; leaves out a trailing partial session."),
+    ] = None,
+) -> None:
+    """Daily OHLCV bars, one file per ticker or a long file with a ticker column."""
+    report = api.ingest(
+        "prices",
+        files,
+        store=store,
+        ticker=ticker,
+        exchange=exchange,
+        replace=replace,
+        start=_date(start, "--from"),
+        end=_date(end, "--to"),
+    )
+    out.print(report.summary())
+
+
+@ingest_app.command("actions")
+def ingest_actions(
+    files: FilesArgument,
+    store: StoreOption = None,
+    ticker: TickerOption = None,
+    exchange: ExchangeOption = None,
+    replace: ReplaceOption = False,
+) -> None:
+    """Splits and dividends: columns [ticker,] date, kind (split|dividend), value."""
+    report = api.ingest(
+        "actions", files, store=store, ticker=ticker, exchange=exchange, replace=replace
+    )
+    out.print(report.summary())
+
+
+@app.command()
+def prices(
+    ticker: Annotated[str, typer.Argument(help="Ticker, e.g. BABA.")],
+    store: StoreOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    adjusted: Annotated[
+        bool, typer.Option("--adjusted", help="Adjust for splits and dividends up to --to.")
+    ] = False,
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Print the daily bars of one ticker."""
+    frame = api.prices(
+        ticker, start=_date(start, "--from"), end=_date(end, "--to"), adjusted=adjusted, store=store
+    )
+    if csv:
+        sys.stdout.write(frame.write_csv())
+        return
+    table = Table(
+        title=f"{frame['ticker'][0] if frame.height else ticker.upper()}"
+        f" ({'adjusted' if adjusted else 'as traded'})"
+    )
+    for name in ("date", "open", "high", "low", "close", "volume"):
+        table.add_column(name, justify="left" if name == "date" else "right")
+    for row in frame.iter_rows(named=True):
+        table.add_row(
+            row["date"].isoformat(),
+            *(f"{row[c]:,.4f}" for c in ("open", "high", "low", "close")),
+            f"{row['volume']:,}",
+        )
+    out.print(table)
+
+
+@app.command()
+def info(store: StoreOption = None) -> None:
+    """List tickers with their date ranges and row counts."""
+    frame = api.info(store=store)
+    table = Table(title=str(api.store_path(store)))
+    for name in ("ticker", "first", "last", "bars", "actions"):
+        table.add_column(name, justify="right" if name in ("bars", "actions") else "left")
+    for row in frame.iter_rows(named=True):
+        table.add_row(
+            row["ticker"],
+            str(row["first"]),
+            str(row["last"]),
+            f"{row['bars']:,}",
+            f"{row['actions']:,}",
+        )
+    out.print(table)
+    out.print(f"{frame.height} tickers, {int(frame['bars'].sum()):,} bars")
+
+
+@app.command()
+def demo(store: StoreOption = None) -> None:
+    """Load the embedded sample (AAPL, FB, GOOG, IBM, MSFT 2000-2013) and show what is stored."""
+    path = api.store_path(store)
+    for report in api.load_sample(path):
+        out.print(report.summary())
+    info(path)
+
+
+def main() -> None:
+    """Entry point: user mistakes print one line and exit 1, never a traceback."""
+    try:
+        app()
+    except StockbriefError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""Getting data in: every source turns raw input into frames of the schemas in ``model``."""

@@ -1,0 +1,348 @@
+"""Row-level validation: raw tables in, model-schema frames out, or an error naming the row.
+
+Every check is vectorised (one Polars pass per rule) and reports the first failing row, with its
+field and the number of other rows failing the same rule, so a user can fix a file in one go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from stockbrief import calendar, model
+from stockbrief.errors import InputError
+from stockbrief.sources.base import Parsed
+
+ROW: Final = "_row"
+FILE: Final = "_file"
+
+OHLC_TOLERANCE: Final = 1e-5
+"""Relative slack for open/close inside [low, high]: adjusted sources round fields separately."""
+
+_DATE_PATTERN: Final = r"^\d{4}-\d{2}-\d{2}([ T].*)?$"
+_IGNORED_COLUMNS: Final = frozenset({"adj_close", "adjclose"})
+_ALIASES: Final = {"symbol": "ticker", "adj_close": "adj_close", "adjclose": "adj_close"}
+
+_PARTIAL_HINT: Final = (
+    "; the last row of a download is often a partial session: --to YYYY-MM-DD leaves it out"
+)
+
+ExchangeOf = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule: rows where ``failing`` is true are rejected with ``reason`` on ``field``."""
+
+    field: str
+    failing: pl.Expr
+    reason: str
+
+
+def canonical_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Match column names case-insensitively: ``Adj Close`` -> ``adj_close``."""
+    renamed = {}
+    for name in frame.columns:
+        key = "_".join(name.strip().lower().split())
+        renamed[name] = _ALIASES.get(key, key)
+    return frame.rename(renamed)
+
+
+def check_columns(
+    frame: pl.DataFrame, file: str, required: Sequence[str], optional: Sequence[str]
+) -> None:
+    """Refuse missing and unknown columns, naming them and the expected ones."""
+    present = [c for c in frame.columns if c not in (ROW, FILE)]
+    missing = [c for c in required if c not in present]
+    expected = ", ".join(required) + (f" (optional: {', '.join(optional)})" if optional else "")
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}; expected {expected}", file=file)
+    unknown = [
+        c for c in present if c not in required and c not in optional and c not in _IGNORED_COLUMNS
+    ]
+    if unknown:
+        raise InputError(f"unknown column(s) {', '.join(unknown)}; expected {expected}", file=file)
+
+
+def run_checks(frame: pl.DataFrame, file: str, checks: Sequence[Check], hint: str = "") -> None:
+    """Raise for the earliest row failing any check."""
+    if frame.is_empty() or not checks:
+        return
+    masks = frame.select(
+        *(c.failing.fill_null(False).alias(f"c{i}") for i, c in enumerate(checks)), pl.col(ROW)
+    )
+    worst: tuple[int, int, int] | None = None
+    for i, _ in enumerate(checks):
+        bad = masks.filter(pl.col(f"c{i}"))
+        if bad.height:
+            first = int(bad[ROW].min())  # type: ignore[arg-type]
+            if worst is None or first < worst[0]:
+                worst = (first, i, bad.height)
+    if worst is None:
+        return
+    row, i, count = worst
+    others = f" ({count - 1} more rows fail this check)" if count > 1 else ""
+    last_row = int(frame[ROW].max())  # type: ignore[arg-type]
+    tail = hint if row == last_row and hint else ""
+    raise InputError(checks[i].reason + others + tail, file=file, row=row, field=checks[i].field)
+
+
+def parse_dates(frame: pl.DataFrame, file: str, column: str = "date") -> pl.DataFrame:
+    """Turn the date column into ``pl.Date``; ``YYYY-MM-DD`` with an optional time part."""
+    dtype = frame.schema[column]
+    if dtype == pl.Date:
+        parsed = pl.col(column)
+    elif isinstance(dtype, pl.Datetime):
+        parsed = pl.col(column).dt.date()
+    else:
+        text = pl.col(column).cast(pl.String).str.strip_chars()
+        parsed = (
+            pl.when(text.str.contains(_DATE_PATTERN))
+            .then(text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+            .otherwise(None)
+        )
+    out = frame.with_columns(parsed.alias("__date"))
+    run_checks(
+        out,
+        file,
+        [Check(column, pl.col("__date").is_null(), "not a date; expected YYYY-MM-DD")],
+    )
+    return out.with_columns(pl.col("__date").alias(column)).drop("__date")
+
+
+def parse_numbers(
+    frame: pl.DataFrame, file: str, columns: Sequence[str], hint: str = ""
+) -> pl.DataFrame:
+    """Cast to Float64, refusing empty cells and text that is not a finite number."""
+    checks = []
+    casts = []
+    for c in columns:
+        number = pl.col(f"__{c}")
+        if frame.schema[c] == pl.String:
+            empty = pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
+        else:
+            empty = pl.col(c).is_null()
+        casts.append(pl.col(c).cast(pl.Float64, strict=False).alias(f"__{c}"))
+        checks.append(Check(c, empty, "empty value"))
+        checks.append(
+            Check(c, ~empty & (number.is_null() | ~number.is_finite()), "not a finite number")
+        )
+    out = frame.with_columns(casts)
+    run_checks(out, file, checks, hint)
+    return out.with_columns(pl.col(f"__{c}").alias(c) for c in columns).drop(
+        f"__{c}" for c in columns
+    )
+
+
+def attach_ticker(frame: pl.DataFrame, file: str, ticker: str | None) -> pl.DataFrame:
+    """Ticker from ``--ticker``, else the ticker column, else the file name; checked."""
+    if ticker is not None:
+        frame = frame.with_columns(pl.lit(calendar.normalize_ticker(ticker)).alias("ticker"))
+    elif "ticker" not in frame.columns:
+        stem = Path(file).name.split(".csv")[0].split(".parquet")[0].split(".json")[0]
+        try:
+            name = calendar.normalize_ticker(stem)
+        except InputError:
+            raise InputError(
+                f"no ticker column and the file name {stem!r} is not a ticker; pass --ticker",
+                file=file,
+            ) from None
+        frame = frame.with_columns(pl.lit(name).alias("ticker"))
+    else:
+        run_checks(frame, file, [Check("ticker", pl.col("ticker").is_null(), "empty ticker")])
+        raw = frame["ticker"].cast(pl.String).unique()
+        mapping = {}
+        for value in raw.to_list():
+            try:
+                mapping[value] = calendar.normalize_ticker(value)
+            except InputError as exc:
+                row = frame.filter(pl.col("ticker") == value)[ROW][0]
+                raise InputError(exc.reason, file=file, row=row, field="ticker") from None
+        frame = frame.with_columns(pl.col("ticker").cast(pl.String).replace_strict(mapping))
+    return frame
+
+
+def filter_dates(
+    frame: pl.DataFrame, start: dt.date | None, end: dt.date | None
+) -> tuple[pl.DataFrame, int]:
+    """Keep rows within [start, end] and count the rest, so no row is lost silently."""
+    if start is None and end is None:
+        return frame, 0
+    keep = pl.lit(True)
+    if start is not None:
+        keep = keep & (pl.col("date") >= start)
+    if end is not None:
+        keep = keep & (pl.col("date") <= end)
+    kept = frame.filter(keep)
+    return kept, frame.height - kept.height
+
+
+def session_checks(frame: pl.DataFrame, exchange_of: ExchangeOf) -> list[Check]:
+    """One check per exchange: every date must be a session of that exchange's calendar."""
+    checks = []
+    tickers = frame["ticker"].unique().to_list()
+    by_exchange: dict[str, list[str]] = {}
+    for t in tickers:
+        by_exchange.setdefault(exchange_of(t), []).append(t)
+    for exchange, members in sorted(by_exchange.items()):
+        sessions = calendar.sessions(exchange)
+        checks.append(
+            Check(
+                "date",
+                pl.col("ticker").is_in(members) & ~pl.col("date").is_in(sessions.implode()),
+                f"not a trading session of {exchange} (weekend, holiday or outside the calendar);"
+                " pass --exchange if the ticker trades elsewhere",
+            )
+        )
+    return checks
+
+
+def duplicate_check(key: Sequence[str]) -> Check:
+    """Rows whose key occurs more than once in the same file (the later occurrences)."""
+    return Check(
+        key[-1],
+        pl.struct(list(key)).is_duplicated() & ~pl.struct(list(key)).is_first_distinct(),
+        f"duplicate ({', '.join(key)}): the same key appears on an earlier row",
+    )
+
+
+def parse_bars(
+    raw: pl.DataFrame,
+    file: str,
+    *,
+    ticker: str | None = None,
+    exchange_of: ExchangeOf = calendar.exchange_for,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Parsed:
+    """Validate a raw price table into :data:`stockbrief.model.BARS` rows.
+
+    Parameters
+    ----------
+    raw
+        The table as read, with a ``_row`` column (1-based data row).
+    file
+        Name used in error messages.
+    ticker
+        Overrides the ticker column and the file name.
+    exchange_of
+        Maps a ticker to the exchange whose sessions its dates must be.
+    start, end
+        Inclusive date filter applied before the value checks; removed rows are counted.
+    """
+    frame = canonical_columns(raw)
+    check_columns(
+        frame, file, ["date", "open", "high", "low", "close", "volume"], ["ticker", "adj_close"]
+    )
+    frame = parse_dates(frame, file)
+    frame, filtered = filter_dates(frame, start, end)
+    frame = parse_numbers(frame, file, [*model.PRICE_FIELDS, "volume"], _PARTIAL_HINT)
+    frame = attach_ticker(frame, file, ticker)
+    o, h, lo, c, v = (pl.col(n) for n in ("open", "high", "low", "close", "volume"))
+    slack = h * OHLC_TOLERANCE
+    checks = [
+        *(Check(f, pl.col(f) <= 0, "price must be positive") for f in model.PRICE_FIELDS),
+        Check("high", h < lo, "high is below low"),
+        Check("open", (o > h + slack) | (o < lo - slack), "open is outside [low, high]"),
+        Check("close", (c > h + slack) | (c < lo - slack), "close is outside [low, high]"),
+        Check("volume", v < 0, "volume must not be negative"),
+        Check("volume", v != v.round(0), "volume must be a whole number of shares"),
+        duplicate_check(model.BARS_KEY),
+        *session_checks(frame, exchange_of),
+    ]
+    run_checks(frame, file, checks, hint=_PARTIAL_HINT)
+    out = frame.select(
+        *(pl.col(n).cast(t) for n, t in model.BARS.items()),
+        pl.col(ROW),
+        pl.lit(file).alias(FILE),
+    )
+    return Parsed(out, filtered)
+
+
+_KIND_ALIASES: Final = {
+    "split": "split",
+    "splits": "split",
+    "stock_split": "split",
+    "stock_splits": "split",
+    "dividend": "dividend",
+    "dividends": "dividend",
+    "cash_dividend": "dividend",
+}
+
+
+def parse_actions(
+    raw: pl.DataFrame,
+    file: str,
+    *,
+    ticker: str | None = None,
+    exchange_of: ExchangeOf = calendar.exchange_for,
+) -> Parsed:
+    """Validate a raw table of splits and dividends into :data:`stockbrief.model.ACTIONS` rows.
+
+    ``value`` is a number, or for splits a ratio written ``2:1`` or ``2-for-1`` (new for old).
+    """
+    frame = canonical_columns(raw)
+    check_columns(frame, file, ["date", "kind", "value"], ["ticker"])
+    frame = parse_dates(frame, file)
+    kind = (
+        pl.col("kind")
+        .cast(pl.String)
+        .str.strip_chars()
+        .str.to_lowercase()
+        .str.replace_all(" ", "_")
+    )
+    frame = frame.with_columns(kind.replace_strict(_KIND_ALIASES, default=None).alias("__kind"))
+    run_checks(
+        frame,
+        file,
+        [Check("kind", pl.col("__kind").is_null(), "unknown kind; expected split or dividend")],
+    )
+    text = pl.col("value").cast(pl.String).str.strip_chars().str.to_lowercase()
+    ratio = text.str.extract_groups(r"^([0-9.]+)\s*(?::|-for-|for|/)\s*([0-9.]+)$")
+    frame = frame.with_columns(
+        pl.when(pl.col("__kind") == "split")
+        .then(
+            ratio.struct.field("1").cast(pl.Float64, strict=False)
+            / ratio.struct.field("2").cast(pl.Float64, strict=False)
+        )
+        .otherwise(None)
+        .alias("__ratio")
+    )
+    frame = frame.with_columns(
+        pl.coalesce(pl.col("__ratio"), text.cast(pl.Float64, strict=False)).alias("__value"),
+        pl.col("__kind").alias("kind"),
+    )
+    frame = attach_ticker(frame, file, ticker)
+    value = pl.col("__value")
+    checks = [
+        Check("value", pl.col("value").is_null(), "empty value"),
+        Check(
+            "value",
+            pl.col("value").is_not_null() & (value.is_null() | ~value.is_finite()),
+            "not a number (a split may also be written 2:1 or 2-for-1)",
+        ),
+        Check("value", value <= 0, "must be positive"),
+        duplicate_check(model.ACTIONS_KEY),
+        *session_checks(frame, exchange_of),
+    ]
+    run_checks(frame, file, checks)
+    out = frame.with_columns(value.alias("value")).select(
+        *(pl.col(n).cast(t) for n, t in model.ACTIONS.items()),
+        pl.col(ROW),
+        pl.lit(file).alias(FILE),
+    )
+    return Parsed(out, 0)
+
+
+def exchange_lookup(known: Mapping[str, str], override: str | None) -> ExchangeOf:
+    """Exchange per ticker: the override, else the stored securities, else the ticker suffix."""
+    if override is not None:
+        fixed = override.strip().upper()
+        calendar.sessions(fixed)  # fail early on an unknown exchange
+        return lambda _ticker: fixed
+    return lambda ticker: known.get(ticker) or calendar.exchange_for(ticker)

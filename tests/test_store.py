@@ -1,0 +1,148 @@
+"""The store: adjustment on read without look-ahead, migrations, and a round-trip property."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers import good_rows, write_csv
+from stockbrief import api, calendar, store
+from stockbrief.errors import StoreError
+from stockbrief.store import Store
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "s.duckdb")
+    yield s
+    s.close()
+
+
+def test_split_and_dividend_adjustment_as_of_a_date(tmp_path: Path, db: Store) -> None:
+    # Closes 101..105 on 2-6 Jan 2024; a 2-for-1 split on the 4th, a 0.52 dividend on the 8th.
+    api.ingest("prices", [write_csv(tmp_path / "XYZ.csv", good_rows())], store=db)
+    actions = write_csv(
+        tmp_path / "a.csv",
+        ["2024-01-04,split,2-for-1", "2024-01-08,dividend,0.52"],
+        header="date,kind,value",
+    )
+    api.ingest("actions", [actions], store=db, ticker="XYZ")
+    raw = db.bars(["XYZ"])
+    assert raw["close"].to_list() == [101.0, 102.0, 103.0, 104.0, 105.0]
+
+    div_factor = 1 - 0.52 / 104.0  # previous close, as traded
+    adjusted = db.bars(["XYZ"], adjusted=True)
+    expected = [101 / 2 * div_factor, 102 / 2 * div_factor, 103 * div_factor, 104 * div_factor, 105]
+    assert adjusted["close"].to_list() == pytest.approx(expected, rel=1e-12)
+    assert adjusted["volume"].to_list() == [2000, 4000, 3000, 4000, 5000]
+
+    # As of the 5th, neither the dividend (8th) nor anything later is known yet.
+    as_of = db.bars(["XYZ"], adjusted=True, end=dt.date(2024, 1, 5))
+    assert as_of["close"].to_list() == pytest.approx([50.5, 51.0, 103.0, 104.0], rel=1e-12)
+    # Adding later data does not change an as-of read.
+    more = write_csv(
+        tmp_path / "XYZ2.csv", ["2024-01-09,90,95,89,94,10", "2024-01-10,90,95,89,94,10"]
+    )
+    api.ingest("prices", [more], store=db, ticker="XYZ")
+    late_split = write_csv(tmp_path / "b.csv", ["2024-01-10,split,3"], header="date,kind,value")
+    api.ingest("actions", [late_split], store=db, ticker="XYZ")
+    assert db.bars(["XYZ"], adjusted=True, end=dt.date(2024, 1, 5)).equals(as_of)
+
+
+def test_new_store_is_at_the_current_schema_version(db: Store) -> None:
+    assert db.schema_version == store.SCHEMA_VERSION == len(store.MIGRATIONS)
+
+
+def test_store_migrates_forward_and_refuses_newer_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.duckdb"
+    Store(path).close()
+    extra = "CREATE TABLE notes (ticker VARCHAR, text VARCHAR);"
+    monkeypatch.setattr(store, "MIGRATIONS", [*store.MIGRATIONS, extra])
+    with Store(path) as migrated:
+        assert migrated.schema_version == len(store.MIGRATIONS)
+    monkeypatch.undo()
+    with pytest.raises(StoreError, match="newer stockbrief"):
+        Store(path)
+
+
+def test_a_file_that_is_not_a_store_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "junk.duckdb"
+    path.write_text("not a database")
+    with pytest.raises(StoreError, match="cannot open the store"):
+        Store(path)
+
+
+def test_failed_transaction_leaves_nothing(tmp_path: Path, db: Store) -> None:
+    frame = pl.read_csv(write_csv(tmp_path / "x.csv", good_rows()), try_parse_dates=True)
+    frame = frame.with_columns(pl.lit("ABC").alias("ticker"))
+
+    def crash_after_write() -> None:
+        with db.transaction():
+            db.upsert_bars(frame)
+            raise RuntimeError("crash after the write")
+
+    with pytest.raises(RuntimeError):
+        crash_after_write()
+    assert db.tickers() == []
+
+
+def test_store_path_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STOCKBRIEF_STORE", str(tmp_path / "env.duckdb"))
+    assert api.store_path() == tmp_path / "env.duckdb"
+    assert api.store_path(tmp_path / "arg.duckdb") == tmp_path / "arg.duckdb"
+
+
+def test_sql_text_in_a_ticker_never_reaches_sql(db: Store) -> None:
+    assert db.bars(["X' OR '1'='1"]).is_empty()
+    with duckdb.connect() as con:
+        con.execute("SELECT 1").fetchall()  # the store keeps no global state
+
+
+_ALL = calendar.sessions("XNYS")
+NYSE = _ALL.filter((dt.date(2020, 1, 1) <= _ALL) & (dt.date(2020, 12, 31) >= _ALL))
+
+
+@st.composite
+def bar_tables(draw: st.DrawFn) -> pl.DataFrame:
+    n = draw(st.integers(1, 40))
+    start = draw(st.integers(0, NYSE.len() - n))
+    price = st.floats(0.01, 1e5, allow_nan=False, allow_infinity=False)
+    rows = []
+    for date in NYSE.slice(start, n).to_list():
+        p = sorted(draw(st.lists(price, min_size=4, max_size=4)))
+        low, high = p[0], p[3]
+        open_, close = draw(st.permutations([p[1], p[2]]))
+        rows.append((date, open_, high, low, close, draw(st.integers(0, 10**12))))
+    return pl.DataFrame(
+        rows, schema=["date", "open", "high", "low", "close", "volume"], orient="row"
+    )
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(table=bar_tables(), fmt=st.sampled_from(["csv", "parquet"]))
+def test_ingest_then_read_returns_the_same_bars(
+    tmp_path: Path, table: pl.DataFrame, fmt: str
+) -> None:
+    path = tmp_path / f"RT.{fmt}"
+    if fmt == "csv":
+        table.write_csv(path, float_precision=None)
+    else:
+        table.write_parquet(path)
+    db_path = tmp_path / f"rt-{fmt}.duckdb"
+    db_path.unlink(missing_ok=True)
+    with Store(db_path) as db:
+        api.ingest("prices", [path], store=db)
+        read = db.bars(["RT"]).drop("ticker")
+    assert read.equals(table.cast(read.schema))
