@@ -17,7 +17,7 @@ import polars as pl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stockbrief import calendar
-from stockbrief.errors import InputError, NotFoundError
+from stockbrief.errors import ConflictError, InputError, NotFoundError
 from stockbrief.sources.base import Parsed
 from stockbrief.sources.files import ActionFile, PriceFile
 from stockbrief.sources.sample import SampleSource
@@ -151,11 +151,14 @@ def ingest(
                 parsed.append(ActionFile(path, ticker, exchange_of).load())
         key = ("ticker", "date") if kind == "prices" else ("ticker", "date", "kind")
         frame = _check_unique_across([p.frame for p in parsed], key)
-        with db.transaction():
-            if kind == "prices":
-                result = db.upsert_bars(frame, replace=replace)
-            else:
-                result = db.upsert_actions(frame, replace=replace)
+        try:
+            with db.transaction():
+                if kind == "prices":
+                    result = db.upsert_bars(frame, replace=replace)
+                else:
+                    result = db.upsert_actions(frame, replace=replace)
+        except ConflictError as exc:
+            raise _located(exc, frame) from None
     return IngestReport(
         kind,
         len(files),
@@ -164,6 +167,15 @@ def ingest(
         result,
         sum(p.filtered for p in parsed),
     )
+
+
+def _located(exc: ConflictError, frame: pl.DataFrame) -> ConflictError:
+    """The same conflict, naming the file and row the offending value came from."""
+    match = frame.filter(*(pl.col(k) == v for k, v in exc.key.items()))
+    if match.is_empty():
+        return exc
+    first = match.row(0, named=True)
+    return ConflictError(exc.reason, key=exc.key, file=first[FILE], row=first[ROW], field=exc.field)
 
 
 def load_sample(store: StoreLike = None) -> list[IngestReport]:

@@ -50,7 +50,23 @@ class InputError(StockbriefError, ValueError):
 
 
 class ConflictError(InputError):
-    """Incoming rows would overwrite different values already in the store."""
+    """Incoming rows would overwrite different values already in the store.
+
+    ``key`` holds the key columns of the first conflicting row, so a caller that knows where
+    the rows came from can name the file and row.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: dict[str, object],
+        file: str | Path | None = None,
+        row: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.key = key
+        super().__init__(message, file=file, row=row, field=field)
 
 
 class NotFoundError(StockbriefError, LookupError):

@@ -43,8 +43,6 @@ MIGRATIONS: list[str] = [
 ]
 """``MIGRATIONS[i]`` moves a store from schema version ``i`` to ``i + 1``; append, never edit."""
 
-PROVENANCE: Final = ("_file", "_row")
-
 
 @dataclass(frozen=True)
 class UpsertResult:
@@ -173,10 +171,7 @@ class Store:
     ) -> UpsertResult:
         columns = list(schema)
         values = [c for c in columns if c not in key]
-        incoming = frame.select(
-            *(pl.col(c).cast(schema[c]) for c in columns),
-            *(pl.col(c) for c in PROVENANCE if c in frame.columns),
-        )
+        incoming = frame.select(pl.col(c).cast(schema[c]) for c in columns)
         if incoming.is_empty():
             return UpsertResult(0, 0, 0)
         cols = ", ".join(columns)
@@ -209,13 +204,10 @@ class Store:
     def _raise_conflict(
         self, table: str, key: Sequence[str], values: Sequence[str], on: str, differs: str
     ) -> None:
-        has_provenance = all(
-            c in self._con.sql("SELECT * FROM incoming LIMIT 0").columns for c in PROVENANCE
-        )
-        order = "i._file, i._row" if has_provenance else ", ".join(f"i.{k}" for k in key)
         first = self._frame(
             f"SELECT i.*, {', '.join(f't.{v} AS stored_{v}' for v in values)}"
-            f" FROM incoming i JOIN {table} t ON {on} WHERE {differs} ORDER BY {order} LIMIT 1"
+            f" FROM incoming i JOIN {table} t ON {on} WHERE {differs}"
+            f" ORDER BY {', '.join(f'i.{k}' for k in key)} LIMIT 1"
         )
         row = first.row(0, named=True)
         field = next(v for v in values if row[v] != row[f"stored_{v}"])
@@ -223,8 +215,7 @@ class Store:
         raise ConflictError(
             f"{table} row ({where}) would change stored {field} {row[f'stored_{field}']!r} to "
             f"{row[field]!r}; pass --replace to overwrite",
-            file=row.get("_file"),
-            row=row.get("_row"),
+            key={k: row[k] for k in key},
             field=field,
         )
 

@@ -97,5 +97,5 @@ def recover_actions(bars: pl.DataFrame, adjusted: pl.DataFrame) -> pl.DataFrame:
         .otherwise((pl.col("prev_close") * (1 - 1 / pl.col("factor"))).round(2))
         .alias("value"),
         pl.col(ROW),
-        pl.lit("bokeh-sampledata:stocks.csv.gz").alias(FILE),
+        pl.lit("bokeh-sampledata:stocks.csv.gz", dtype=pl.Categorical).alias(FILE),
     ).cast(dict(model.ACTIONS))  # type: ignore[arg-type]

@@ -191,10 +191,11 @@ def session_checks(frame: pl.DataFrame, exchange_of: ExchangeOf) -> list[Check]:
         by_exchange.setdefault(exchange_of(t), []).append(t)
     for exchange, members in sorted(by_exchange.items()):
         sessions = calendar.sessions(exchange)
+        mine = pl.col("ticker").is_in(members) if len(by_exchange) > 1 else pl.lit(True)
         checks.append(
             Check(
                 "date",
-                pl.col("ticker").is_in(members) & ~pl.col("date").is_in(sessions.implode()),
+                mine & ~pl.col("date").is_in(sessions.implode()),
                 f"not a trading session of {exchange} (weekend, holiday or outside the calendar);"
                 " pass --exchange if the ticker trades elsewhere",
             )
@@ -202,13 +203,27 @@ def session_checks(frame: pl.DataFrame, exchange_of: ExchangeOf) -> list[Check]:
     return checks
 
 
-def duplicate_check(key: Sequence[str]) -> Check:
-    """Rows whose key occurs more than once in the same file (the later occurrences)."""
-    return Check(
-        key[-1],
-        pl.struct(list(key)).is_duplicated() & ~pl.struct(list(key)).is_first_distinct(),
-        f"duplicate ({', '.join(key)}): the same key appears on an earlier row",
-    )
+def duplicate_check(frame: pl.DataFrame, key: Sequence[str]) -> Check:
+    """Rows whose key already occurred on an earlier row of the same file.
+
+    Files are usually sorted by ticker and date; then a strictly increasing key proves there
+    are no duplicates without hashing every row.
+    """
+    reason = f"duplicate ({', '.join(key)}): the same key appears on an earlier row"
+    if frame.height < 2:
+        return Check(key[-1], pl.lit(False), reason)
+    increasing = pl.lit(False)
+    for i, name in enumerate(key):
+        step = pl.col(name) > pl.col(name).shift(1)
+        for earlier in key[:i]:
+            step = step & (pl.col(earlier) == pl.col(earlier).shift(1))
+        increasing = increasing | step
+    if frame.select(increasing.slice(1).all()).item():
+        return Check(key[-1], pl.lit(False), reason)
+    ordered = frame.select(*key, ROW).sort([*key, ROW])
+    same = pl.all_horizontal(pl.col(k) == pl.col(k).shift(1) for k in key).fill_null(False)
+    repeated = ordered.filter(same)[ROW]
+    return Check(key[-1], pl.col(ROW).is_in(repeated.implode()), reason)
 
 
 def parse_bars(
@@ -252,14 +267,14 @@ def parse_bars(
         Check("close", (c > h + slack) | (c < lo - slack), "close is outside [low, high]"),
         Check("volume", v < 0, "volume must not be negative"),
         Check("volume", v != v.round(0), "volume must be a whole number of shares"),
-        duplicate_check(model.BARS_KEY),
+        duplicate_check(frame, model.BARS_KEY),
         *session_checks(frame, exchange_of),
     ]
     run_checks(frame, file, checks, hint=_PARTIAL_HINT)
     out = frame.select(
         *(pl.col(n).cast(t) for n, t in model.BARS.items()),
         pl.col(ROW),
-        pl.lit(file).alias(FILE),
+        pl.lit(file, dtype=pl.Categorical).alias(FILE),
     )
     return Parsed(out, filtered)
 
@@ -327,14 +342,14 @@ def parse_actions(
             "not a number (a split may also be written 2:1 or 2-for-1)",
         ),
         Check("value", value <= 0, "must be positive"),
-        duplicate_check(model.ACTIONS_KEY),
+        duplicate_check(frame, model.ACTIONS_KEY),
         *session_checks(frame, exchange_of),
     ]
     run_checks(frame, file, checks)
     out = frame.with_columns(value.alias("value")).select(
         *(pl.col(n).cast(t) for n, t in model.ACTIONS.items()),
         pl.col(ROW),
-        pl.lit(file).alias(FILE),
+        pl.lit(file, dtype=pl.Categorical).alias(FILE),
     )
     return Parsed(out, 0)
 
