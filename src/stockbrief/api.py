@@ -16,7 +16,7 @@ from typing import Literal
 import polars as pl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from stockbrief import calendar
+from stockbrief import calendar, compute
 from stockbrief.errors import ConflictError, InputError, NotFoundError
 from stockbrief.sources.base import Parsed
 from stockbrief.sources.files import ActionFile, PriceFile
@@ -227,3 +227,117 @@ def _unknown_ticker(ticker: str, known: Sequence[str]) -> str:
     close = difflib.get_close_matches(ticker, known, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     return f"unknown ticker {ticker!r}: no bars stored{hint}"
+
+
+# -- compute ---------------------------------------------------------------------------------
+
+
+def _engine_bars(db: Store, tickers: Sequence[str] | None, as_of: dt.date | None) -> pl.DataFrame:
+    """Bars the engine reads: adjusted for splits known on ``as_of``, as price levels are quoted."""
+    return db.bars(tickers, end=as_of, adjusted=True, dividends=False)
+
+
+def indicators(
+    ticker: str, *, as_of: dt.date | None = None, store: StoreLike = None
+) -> pl.DataFrame:
+    """Bars of one ticker with every indicator, up to ``as_of`` (default: the last stored day).
+
+    Notes
+    -----
+    Prices are adjusted for the splits known on ``as_of`` and for nothing later, so the result
+    for a date never changes when later data are stored.
+    """
+    symbol = calendar.normalize_ticker(ticker)
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        bars = _engine_bars(db, [symbol], as_of)
+        if bars.is_empty():
+            if symbol not in db.tickers():
+                raise NotFoundError(_unknown_ticker(symbol, db.tickers()))
+            raise NotFoundError(f"{symbol} has no bars on or before {as_of}")
+    return compute.compute(bars).frame
+
+
+def events(
+    tickers: Sequence[str] | None = None,
+    *,
+    as_of: dt.date | None = None,
+    since: dt.date | None = None,
+    store: StoreLike = None,
+) -> pl.DataFrame:
+    """Events of the given tickers (all when None) from ``since`` to ``as_of``, computed afresh."""
+    symbols = None if tickers is None else [calendar.normalize_ticker(t) for t in tickers]
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        if symbols is not None:
+            unknown = [s for s in symbols if s not in db.tickers()]
+            if unknown:
+                raise NotFoundError(_unknown_ticker(unknown[0], db.tickers()))
+        bars = _engine_bars(db, symbols, as_of)
+    found = compute.compute(bars).events
+    return found if since is None else found.filter(pl.col("date") >= since)
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What a compute or update of the store did."""
+
+    mode: Literal["full", "incremental"]
+    tickers: int
+    rows: int
+    events: int
+    recomputed: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """One line for a person."""
+        text = (
+            f"{self.mode} compute: {self.rows:,} new rows for {self.tickers:,} tickers, "
+            f"{self.events:,} events"
+        )
+        if self.recomputed:
+            text += f"; recomputed from scratch (history changed): {', '.join(self.recomputed)}"
+        return text
+
+
+STATE_FRAMES = ("history", "kernels", "recent")
+
+
+def refresh(store: StoreLike = None, *, full: bool = False) -> RefreshReport:
+    """Bring indicators and stored events up to date with the stored bars.
+
+    The first run, or ``full=True``, computes everything; later runs extend the saved engine
+    state by the sessions stored since, and recompute from scratch only the tickers whose
+    history changed underneath (backfilled or replaced bars, new splits).
+    """
+    with using_store(store) as db:
+        frames, meta = db.load_engine_state(STATE_FRAMES)
+        if full or not frames:
+            result = compute.compute(_engine_bars(db, None, None))
+            with db.transaction():
+                db.replace_events(result.events)
+                db.save_engine_state(result.state.to_frames(), db.fingerprint())
+            return RefreshReport(
+                "full", len(result.state.tickers), result.frame.height, result.events.height
+            )
+        now = db.fingerprint(meta.select("ticker", "last_date"))
+        changed = meta.join(now, on=list(meta.columns), how="anti")["ticker"].to_list()
+        stored = set(db.tickers())
+        known = [t for t in meta["ticker"].to_list() if t not in changed and t in stored]
+        fresh = sorted(stored - set(known))
+        state = compute.EngineState.from_frames(frames).subset(known)
+        new_bars = pl.concat(
+            [
+                db.bars_after(meta.filter(pl.col("ticker").is_in(known))),
+                _engine_bars(db, fresh, None) if fresh else db.bars([]),
+            ]
+        )
+        result = compute.update(state, new_bars)
+        with db.transaction():
+            db.replace_events(result.events.filter(pl.col("ticker").is_in(fresh)), fresh)
+            db.add_events(result.events.filter(~pl.col("ticker").is_in(fresh)))
+            db.save_engine_state(result.state.to_frames(), db.fingerprint())
+    return RefreshReport(
+        "incremental",
+        new_bars["ticker"].n_unique(),
+        result.frame.height,
+        result.events.height,
+        tuple(t for t in changed if t in stored),
+    )

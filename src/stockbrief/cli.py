@@ -159,6 +159,72 @@ def info(store: StoreOption = None) -> None:
     out.print(f"{frame.height} tickers, {int(frame['bars'].sum()):,} bars")
 
 
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Date to compute as of, YYYY-MM-DD [default: last]")
+]
+
+
+@app.command("indicators")
+def show_indicators(
+    ticker: Annotated[str, typer.Argument(help="Ticker, e.g. BABA.")],
+    store: StoreOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Every indicator of one ticker on one date (prices adjusted for splits known then)."""
+    frame = api.indicators(ticker, as_of=_date(as_of, "--as-of"), store=store)
+    last = frame.row(frame.height - 1, named=True)
+    table = Table(title=f"{last['ticker']} as of {last['date']}")
+    table.add_column("name")
+    table.add_column("value", justify="right")
+    for name, value in last.items():
+        if name in ("ticker", "date"):
+            continue
+        if value is None:
+            text = "n/a (warm-up)"
+        elif name in ("volume", "typical_volume_50"):
+            text = f"{value:,.0f}"
+        elif name in ("return_1d", "roc_12", "volatility_60"):
+            text = f"{value:+.4%}" if name != "volatility_60" else f"{value:.4%}"
+        else:
+            text = f"{value:,.4f}"
+        table.add_row(name, text)
+    out.print(table)
+
+
+@app.command("events")
+def show_events(
+    tickers: Annotated[
+        list[str] | None, typer.Argument(help="Tickers [default: all].", show_default=False)
+    ] = None,
+    store: StoreOption = None,
+    as_of: AsOfOption = None,
+    since: Annotated[str | None, typer.Option("--since", help="First date, YYYY-MM-DD.")] = None,
+) -> None:
+    """Events (crosses, breakouts, surges, gaps, new highs) up to a date."""
+    frame = api.events(
+        tickers or None, as_of=_date(as_of, "--as-of"), since=_date(since, "--since"), store=store
+    )
+    table = Table(title=f"{frame.height} events")
+    for name in ("ticker", "date", "kind", "value", "detail"):
+        table.add_column(name, justify="right" if name == "value" else "left")
+    for row in frame.iter_rows(named=True):
+        table.add_row(
+            row["ticker"], str(row["date"]), row["kind"], f"{row['value']:,.4f}", row["detail"]
+        )
+    out.print(table)
+
+
+@app.command("compute")
+def compute_store(
+    store: StoreOption = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Recompute all history instead of extending it.")
+    ] = False,
+) -> None:
+    """Bring indicators and stored events up to date (incrementally after the first run)."""
+    out.print(api.refresh(store, full=full).summary())
+
+
 @app.command()
 def demo(store: StoreOption = None) -> None:
     """Load the embedded sample (AAPL, FB, GOOG, IBM, MSFT 2000-2013) and show what is stored."""

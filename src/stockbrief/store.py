@@ -21,8 +21,6 @@ import polars as pl
 from stockbrief import model
 from stockbrief.errors import ConflictError, StoreError
 
-SCHEMA_VERSION: Final = 1
-
 MIGRATIONS: list[str] = [
     # 0 -> 1: prices, corporate actions, reference data.
     """
@@ -40,8 +38,21 @@ MIGRATIONS: list[str] = [
         value DOUBLE NOT NULL CHECK (value > 0)
     );
     """,
+    # 1 -> 2: derived events, and what the incremental engine last saw of each ticker.
+    """
+    CREATE TABLE events (
+        ticker VARCHAR NOT NULL, date DATE NOT NULL, kind VARCHAR NOT NULL,
+        value DOUBLE, detail VARCHAR
+    );
+    CREATE TABLE engine_meta (
+        ticker VARCHAR NOT NULL, last_date DATE NOT NULL, bars BIGINT NOT NULL,
+        actions BIGINT NOT NULL
+    );
+    """,
 ]
 """``MIGRATIONS[i]`` moves a store from schema version ``i`` to ``i + 1``; append, never edit."""
+
+SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
 @dataclass(frozen=True)
@@ -86,10 +97,15 @@ class Store:
         self._in_transaction = False
         if not read_only:
             self.migrate()
-        elif self.schema_version != SCHEMA_VERSION:
+        elif self.schema_version < len(MIGRATIONS):
+            # An older file is migrated once, then read as asked.
+            self._con.close()
+            Store(self.path).close()
+            self._con = duckdb.connect(str(self.path), read_only=True)
+        if self.schema_version > len(MIGRATIONS):
             raise StoreError(
-                f"{self.path}: schema version {self.schema_version}, expected {SCHEMA_VERSION};"
-                " open it once for writing to migrate"
+                f"{self.path}: written by a newer stockbrief (schema {self.schema_version}, this"
+                f" one knows {len(MIGRATIONS)}); upgrade stockbrief"
             )
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -219,6 +235,101 @@ class Store:
             field=field,
         )
 
+    # -- derived data: events and the engine's saved state -----------------------------------
+
+    def replace_events(self, frame: pl.DataFrame, tickers: Sequence[str] | None = None) -> None:
+        """Replace the stored events of ``tickers`` (all when None) by ``frame``."""
+        with self.transaction():
+            if tickers is None:
+                self._con.execute("DELETE FROM events")
+            else:
+                self._con.execute(
+                    "DELETE FROM events WHERE ticker IN (SELECT unnest(?::VARCHAR[]))",
+                    [list(tickers)],
+                )
+            self._append("events", frame)
+
+    def add_events(self, frame: pl.DataFrame) -> None:
+        """Append events of sessions not stored yet."""
+        self._append("events", frame)
+
+    def events(
+        self,
+        tickers: Sequence[str] | None = None,
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> pl.DataFrame:
+        """Stored events sorted by ticker, date and kind."""
+        where, params = _filters("e", tickers, start, end)
+        return self._frame(
+            f"SELECT e.* FROM events e WHERE {where} ORDER BY e.ticker, e.date, e.kind", params
+        )
+
+    def save_engine_state(self, frames: dict[str, pl.DataFrame], meta: pl.DataFrame) -> None:
+        """Keep the engine's state (a cache shaped by the indicator set) and its fingerprint."""
+        with self.transaction():
+            for name, frame in frames.items():
+                self._con.register("state_frame", frame)
+                try:
+                    self._con.execute(
+                        f"CREATE OR REPLACE TABLE engine_{name} AS SELECT * FROM state_frame"
+                    )
+                finally:
+                    self._con.unregister("state_frame")
+            self._con.execute("DELETE FROM engine_meta")
+            self._append("engine_meta", meta)
+
+    def load_engine_state(
+        self, names: Sequence[str]
+    ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+        """The saved state frames and fingerprint; empty when nothing was saved."""
+        tables = {r[0] for r in self._rows("SELECT table_name FROM information_schema.tables")}
+        if not all(f"engine_{n}" in tables for n in names):
+            return {}, self._frame("SELECT * FROM engine_meta LIMIT 0")
+        frames = {n: self._frame(f"SELECT * FROM engine_{n}") for n in names}
+        return frames, self._frame("SELECT * FROM engine_meta ORDER BY ticker")
+
+    def fingerprint(self, until: pl.DataFrame | None = None) -> pl.DataFrame:
+        """Per ticker: bars and actions stored on or before its date in ``until`` (or ever).
+
+        A changed count means history moved under the engine (a backfill, a replaced bar, a new
+        split), so that ticker is recomputed rather than updated.
+        """
+        if until is None:
+            return self._frame(
+                """
+                SELECT b.ticker, max(b.date) AS last_date, count(*) AS bars,
+                    coalesce(any_value(a.n), 0) AS actions
+                FROM bars b LEFT JOIN (SELECT ticker, count(*) AS n FROM actions GROUP BY ticker) a
+                    USING (ticker)
+                GROUP BY b.ticker ORDER BY b.ticker
+                """
+            )
+        self._con.register("until_frame", until.select("ticker", "last_date"))
+        try:
+            return self._frame(
+                """
+                SELECT u.ticker, u.last_date,
+                    (SELECT count(*) FROM bars b
+                     WHERE b.ticker = u.ticker AND b.date <= u.last_date) AS bars,
+                    (SELECT count(*) FROM actions a WHERE a.ticker = u.ticker) AS actions
+                FROM until_frame u ORDER BY u.ticker
+                """
+            )
+        finally:
+            self._con.unregister("until_frame")
+
+    def _append(self, table: str, frame: pl.DataFrame) -> None:
+        if frame.is_empty():
+            return
+        self._con.register("append_frame", frame)
+        try:
+            cols = ", ".join(frame.columns)
+            self._con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM append_frame")
+        finally:
+            self._con.unregister("append_frame")
+
     # -- reads ---------------------------------------------------------------------------------
 
     def bars(
@@ -228,6 +339,7 @@ class Store:
         start: dt.date | None = None,
         end: dt.date | None = None,
         adjusted: bool = False,
+        dividends: bool = True,
         as_of: dt.date | None = None,
     ) -> pl.DataFrame:
         """Bars sorted by ticker and date, raw or adjusted as seen on ``as_of``.
@@ -237,7 +349,8 @@ class Store:
         Adjusted prices multiply each bar by the product of the factors of all actions after it
         and on or before ``as_of`` (default: ``end``, else every stored action): ``1 / ratio``
         for a split, ``1 - dividend / previous close`` for a dividend (CRSP convention). Volume
-        is multiplied by the split ratios only. Unadjusted bars are exactly as stored.
+        is multiplied by the split ratios only. ``dividends=False`` adjusts for splits alone, as
+        price levels are quoted on charts. Unadjusted bars are exactly as stored.
         """
         horizon = as_of or end
         bar_filter, params = _filters(
@@ -248,6 +361,8 @@ class Store:
                 f"SELECT b.* FROM bars b WHERE {bar_filter} ORDER BY b.ticker, b.date", params
             )
         act_filter, act_params = _filters("a", tickers, None, horizon)
+        if not dividends:
+            act_filter += " AND a.kind = 'split'"
         query = f"""
             WITH factors AS (
                 SELECT a.ticker, a.date,
@@ -275,6 +390,17 @@ class Store:
             ORDER BY b.ticker, b.date
         """
         return self._frame(query, act_params + params)
+
+    def bars_after(self, last_dates: pl.DataFrame) -> pl.DataFrame:
+        """Bars as traded dated after each ticker's ``last_date`` (tickers of the frame only)."""
+        self._con.register("last_frame", last_dates.select("ticker", "last_date"))
+        try:
+            return self._frame(
+                "SELECT b.* FROM bars b JOIN last_frame l ON b.ticker = l.ticker"
+                " AND b.date > l.last_date ORDER BY b.ticker, b.date"
+            )
+        finally:
+            self._con.unregister("last_frame")
 
     def actions(
         self, tickers: Sequence[str] | None = None, *, as_of: dt.date | None = None

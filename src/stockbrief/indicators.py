@@ -1,0 +1,1235 @@
+"""Indicator kernels over a whole universe at once, TA-Lib exact and resumable.
+
+Layout
+------
+Every input column is one contiguous ``float64`` array holding all tickers back to back (sorted by
+ticker, then date). ``offsets`` (``int64``, length ``n_tickers + 1``) delimits them: ticker ``i``
+owns rows ``offsets[i]:offsets[i + 1]``. Segments may be empty or shorter than an indicator's
+warm-up. Warm-up rows are NaN (the engine turns them into nulls).
+
+One pass
+--------
+The arithmetic of one bar of each indicator lives in a small step function. A single numba
+kernel, parallel over tickers (``prange``), runs the steps of up to one indicator per *slot*
+(three SMAs, four EMAs, two ROCs, two rolling extremes and one of each other family) in the same
+loop over rows, so their dependency chains overlap and every input is read once.
+:func:`run_many` packs any set of indicators into as few passes as the slots allow; :func:`run`
+runs one.
+
+Resumability
+------------
+Each indicator carries an explicit per-ticker state row (``float64``; slot 0 is the number of
+bars seen so far, the others are running accumulators exactly as a full run holds them). A call
+receives, per ticker, ``n_context[i]`` context rows (the last rows a previous call already
+processed: at least :attr:`Indicator.window` of them, or all history if shorter) followed by new
+rows, and the state after the last context row. Context rows stay NaN, and outputs on new rows
+are bitwise equal to a single full run over the whole history, because every floating-point
+operation happens in the same order. A full run is ``n_context = 0`` with
+:meth:`Indicator.initial_state`.
+
+Examples
+--------
+>>> import numpy as np
+>>> close = np.array([1.0, 2.0, 3.0, 4.0, 10.0, 20.0])
+>>> offsets = np.array([0, 4, 6])
+>>> out, state = run(sma(2), {"close": close}, offsets)
+>>> out["sma_2"]
+array([nan, 1.5, 2.5, 3.5, nan, 15. ])
+>>> state[:, 0]  # bars seen per ticker
+array([4., 2.])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar, cast
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "INDICATORS",
+    "Column",
+    "Family",
+    "Indicator",
+    "atr",
+    "bbands",
+    "ema",
+    "highest",
+    "lowest",
+    "macd",
+    "relative_volume",
+    "roc",
+    "rsi",
+    "run",
+    "run_many",
+    "sma",
+    "volatility",
+]
+
+Column = Literal["open", "high", "low", "close", "volume"]
+"""An input column an indicator may read."""
+
+Family = Literal[
+    "sma", "ema", "macd", "rsi", "atr", "bbands", "roc", "volatility", "extreme", "rel_volume"
+]
+"""The kind of computation an indicator is; each family has its step function and slots."""
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+_COLUMNS: tuple[Column, ...] = ("open", "high", "low", "close", "volume")
+
+# TA-Lib's TA_IS_ZERO / TA_IS_ZERO_OR_NEG tolerance (ta_func/ta_utility.h).
+_TA_EPSILON = 0.00000001
+
+
+def _step(func: _F) -> _F:
+    # error_model="numpy": a division by zero yields inf/nan as in C instead of raising; no
+    # fastmath, so every operation keeps TA-Lib's order and rounding.
+    return cast(_F, numba.njit(inline="always", error_model="numpy")(func))
+
+
+def _kernel(func: _F) -> _F:
+    return cast(_F, numba.njit(parallel=True, cache=True, error_model="numpy")(func))
+
+
+# --------------------------------------------------------------------------------------------
+# steps: one bar of one indicator; `count` is the number of bars the ticker had before this one
+# --------------------------------------------------------------------------------------------
+
+
+@_step
+def _sma_step(x: FloatArray, j: int, count: int, total: float, period: int) -> tuple[float, float]:
+    # TA_INT_SMA: add today, divide, then drop the oldest value of the window.
+    total += x[j]
+    if count < period - 1:
+        return total, np.nan
+    value = total / period
+    total -= x[j - period + 1]
+    return total, value
+
+
+@_step
+def _ema_step(v: float, count: int, acc: float, period: int, k: float) -> tuple[float, float]:
+    # acc: sum of the first values until the SMA seed on bar period - 1, then the EMA (TA_EMA).
+    if count < period:
+        acc += v
+        if count < period - 1:
+            return acc, np.nan
+        acc = acc / period
+        return acc, acc
+    acc = ((v - acc) * k) + acc
+    return acc, acc
+
+
+@_step
+def _macd_step(
+    c: float,
+    count: int,
+    f: float,
+    s: float,
+    g: float,
+    fast: int,
+    slow: int,
+    signal: int,
+    k_fast: float,
+    k_slow: float,
+    k_signal: float,
+) -> tuple[float, float, float, float, float, float]:
+    # TA_MACD seeds the fast EMA with the mean of the `fast` closes ending on bar slow - 1,
+    # where the slow EMA is seeded, so both start together; the signal EMA runs on the MACD
+    # line from that bar on, seeded with the mean of its first `signal` values.
+    if count < slow:
+        s += c
+        if count >= slow - fast:
+            f += c
+        if count == slow - 1:
+            s = s / slow
+            f = f / fast
+    else:
+        s = ((c - s) * k_slow) + s
+        f = ((c - f) * k_fast) + f
+    i = count - (slow - 1)
+    if i < 0:
+        return f, s, g, np.nan, np.nan, np.nan
+    m = f - s
+    if i < signal:
+        g += m
+        if i < signal - 1:
+            return f, s, g, np.nan, np.nan, np.nan
+        g = g / signal
+    else:
+        g = ((m - g) * k_signal) + g
+    return f, s, g, m, g, m - g
+
+
+@_step
+def _rsi_step(
+    c: float, prev: float, count: int, gain: float, loss: float, period: int
+) -> tuple[float, float, float]:
+    # gain/loss: sums of the first `period` moves, then Wilder averages (TA_RSI).
+    if count == 0:
+        return gain, loss, np.nan
+    d = c - prev
+    if count > period:
+        loss *= period - 1
+        gain *= period - 1
+    if d < 0:
+        loss -= d
+    else:
+        gain += d
+    if count < period:
+        return gain, loss, np.nan
+    loss /= period
+    gain /= period
+    total = gain + loss
+    if -_TA_EPSILON < total < _TA_EPSILON:
+        return gain, loss, 0.0
+    return gain, loss, 100.0 * (gain / total)
+
+
+@_step
+def _atr_step(
+    h: float, low: float, prev_close: float, count: int, acc: float, period: int
+) -> tuple[float, float]:
+    # TA_TRANGE from bar 1; acc: sum of the first `period` true ranges, then the Wilder average.
+    if count == 0:
+        return acc, np.nan
+    tr = h - low
+    up = abs(prev_close - h)
+    if up > tr:
+        tr = up
+    down = abs(prev_close - low)
+    if down > tr:
+        tr = down
+    if count < period:
+        return acc + tr, np.nan
+    if count == period:
+        acc = (acc + tr) / period
+        return acc, acc
+    acc *= period - 1
+    acc += tr
+    acc /= period
+    return acc, acc
+
+
+@_step
+def _bbands_step(
+    x: FloatArray,
+    j: int,
+    count: int,
+    total: float,
+    total2: float,
+    period: int,
+    nbdev_up: float,
+    nbdev_dn: float,
+) -> tuple[float, float, float, float, float]:
+    # TA_BBANDS with an SMA middle: the SMA's running sum and TA_INT_stddev_using_precalc_ma's
+    # running sum of squares, each updated in TA-Lib's order.
+    v = x[j]
+    total += v
+    total2 += v * v
+    if count < period - 1:
+        return total, total2, np.nan, np.nan, np.nan
+    old = x[j - period + 1]
+    mean = total / period
+    total -= old
+    mean2 = total2 / period
+    total2 -= old * old
+    var = mean2 - mean * mean
+    sd = 0.0 if var < _TA_EPSILON else np.sqrt(var)
+    return total, total2, mean + sd * nbdev_up, mean, mean - sd * nbdev_dn
+
+
+@_step
+def _rocp(x: FloatArray, j: int, period: int) -> float:
+    # TA_ROCP, including its 0 for a zero base.
+    p = x[j - period]
+    return (x[j] - p) / p if p != 0.0 else 0.0
+
+
+@_step
+def _roc_step(x: FloatArray, j: int, count: int, period: int) -> float:
+    return _rocp(x, j, period) if count >= period else np.nan
+
+
+@_step
+def _volatility_step(
+    x: FloatArray, j: int, count: int, total: float, total2: float, period: int
+) -> tuple[float, float, float]:
+    # TA_STDDEV(TA_ROCP(x, 1), period, 1): TA_INT_VAR's running sums over one-bar returns.
+    if count == 0:
+        return total, total2, np.nan
+    r = _rocp(x, j, 1)
+    total += r
+    total2 += r * r
+    if count < period:
+        return total, total2, np.nan
+    mean = total / period
+    mean2 = total2 / period
+    r = _rocp(x, j - period + 1, 1)
+    total -= r
+    total2 -= r * r
+    var = mean2 - mean * mean
+    return total, total2, 0.0 if var < _TA_EPSILON else np.sqrt(var)
+
+
+@_step
+def _better(best: float, v: float, sign: float) -> float:
+    # The larger (sign 1) or smaller (sign -1) of the two, keeping `best` on ties and NaN.
+    return v if sign * v > sign * best else best
+
+
+@_step
+def _extreme_step(
+    x: FloatArray,
+    j: int,
+    begin: int,
+    pos: int,
+    head: float,
+    suffix: FloatArray,
+    period: int,
+    sign: float,
+) -> float:
+    # Van Herk / Gil-Werman: bars fall in blocks of `period` counted from the ticker's first
+    # bar; `pos` is row j's place in its block. On a block's first bar, store the suffix
+    # extremes of the block just completed (rows before `begin` are not needed: a window never
+    # reaches them); `head` is the running extreme of the current block.
+    if pos == 0:
+        for q in range(period - 1, -1, -1):
+            i = j - period + q
+            if i < begin:
+                break
+            suffix[q] = x[i] if q == period - 1 else _better(x[i], suffix[q + 1], sign)
+        return float(x[j])
+    return _better(head, x[j], sign)
+
+
+@_step
+def _extreme_value(
+    count: int, pos: int, head: float, suffix: FloatArray, period: int, sign: float
+) -> float:
+    # The window is the tail of the previous block (from position pos + 1) plus the head of the
+    # current one; the extreme of a set is exact, so this equals TA_MAX / TA_MIN.
+    if count < period - 1:
+        return np.nan
+    if pos == period - 1:
+        return head
+    return _better(suffix[pos + 1], head, sign)
+
+
+@_step
+def _rel_volume_step(
+    x: FloatArray, j: int, count: int, total: float, prev_mean: float, period: int
+) -> tuple[float, float, float, float]:
+    # prev_mean: yesterday's TA_INT_SMA(volume, period), the mean of the `period` sessions
+    # before today.
+    v = x[j]
+    typical = np.nan
+    rel = np.nan
+    if count >= period:
+        typical = prev_mean
+        if prev_mean > 0.0:
+            rel = v / prev_mean
+    total += v
+    if count >= period - 1:
+        prev_mean = total / period
+        total -= x[j - period + 1]
+    return total, prev_mean, typical, rel
+
+
+# --------------------------------------------------------------------------------------------
+# the pass: every slot's steps in one loop over each ticker's rows
+# --------------------------------------------------------------------------------------------
+
+# Slot numbers. A slot is used when its output row (slot_int[slot, 0]) is >= 0.
+_SMA0, _SMA1, _SMA2 = 0, 1, 2
+_EMA0, _EMA1, _EMA2, _EMA3 = 3, 4, 5, 6
+_MACD, _RSI, _ATR, _BBANDS = 7, 8, 9, 10
+_ROC0, _ROC1 = 11, 12
+_VOLATILITY = 13
+_EXT0, _EXT1 = 14, 15
+_REL_VOLUME = 16
+_N_SLOTS = 17
+
+_SLOTS: dict[Family, tuple[int, ...]] = {
+    "sma": (_SMA0, _SMA1, _SMA2),
+    "ema": (_EMA0, _EMA1, _EMA2, _EMA3),
+    "macd": (_MACD,),
+    "rsi": (_RSI,),
+    "atr": (_ATR,),
+    "bbands": (_BBANDS,),
+    "roc": (_ROC0, _ROC1),
+    "volatility": (_VOLATILITY,),
+    "extreme": (_EXT0, _EXT1),
+    "rel_volume": (_REL_VOLUME,),
+}
+
+# slot_int columns: output row, state column, input column (index in _COLUMNS), periods...
+_ROW, _STATE, _INPUT, _P0, _P1, _P2 = 0, 1, 2, 3, 4, 5
+
+
+@_step
+def _pick(
+    open_: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    column: int,
+) -> FloatArray:
+    if column == 0:
+        return open_
+    if column == 1:
+        return high
+    if column == 2:
+        return low
+    if column == 4:
+        return volume
+    return close
+
+
+@_kernel
+def _pass_kernel(
+    open_: FloatArray,
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    offsets: IntArray,
+    n_context: IntArray,
+    state_in: FloatArray,
+    out: FloatArray,
+    slot_int: IntArray,
+    slot_float: FloatArray,
+) -> FloatArray:
+    """Run every used slot over every ticker; returns the state after the last row.
+
+    ``out`` (n_outputs x n_rows, uninitialised) gets every row written exactly once: NaN for
+    context and warm-up rows. ``state_in`` holds each used slot's state row at its state column;
+    slot 0 of each is the shared bar count.
+    """
+    state = state_in.copy()
+    n_out = out.shape[0]
+    sc = slot_int[:, _STATE]
+    count_col = -1
+    for slot in range(_N_SLOTS):
+        if slot_int[slot, _ROW] >= 0:
+            count_col = sc[slot]
+            break
+
+    on_s0, on_s1, on_s2 = slot_int[_SMA0, 0] >= 0, slot_int[_SMA1, 0] >= 0, slot_int[_SMA2, 0] >= 0
+    r_s0, r_s1, r_s2 = slot_int[_SMA0, 0], slot_int[_SMA1, 0], slot_int[_SMA2, 0]
+    p_s0, p_s1, p_s2 = slot_int[_SMA0, _P0], slot_int[_SMA1, _P0], slot_int[_SMA2, _P0]
+    x_s0 = _pick(open_, high, low, close, volume, slot_int[_SMA0, _INPUT])
+    x_s1 = _pick(open_, high, low, close, volume, slot_int[_SMA1, _INPUT])
+    x_s2 = _pick(open_, high, low, close, volume, slot_int[_SMA2, _INPUT])
+
+    on_e0, on_e1 = slot_int[_EMA0, 0] >= 0, slot_int[_EMA1, 0] >= 0
+    on_e2, on_e3 = slot_int[_EMA2, 0] >= 0, slot_int[_EMA3, 0] >= 0
+    r_e0, r_e1, r_e2, r_e3 = (
+        slot_int[_EMA0, 0],
+        slot_int[_EMA1, 0],
+        slot_int[_EMA2, 0],
+        slot_int[_EMA3, 0],
+    )
+    p_e0, p_e1, p_e2, p_e3 = (
+        slot_int[_EMA0, _P0],
+        slot_int[_EMA1, _P0],
+        slot_int[_EMA2, _P0],
+        slot_int[_EMA3, _P0],
+    )
+    k_e0, k_e1, k_e2, k_e3 = 2.0 / (p_e0 + 1), 2.0 / (p_e1 + 1), 2.0 / (p_e2 + 1), 2.0 / (p_e3 + 1)
+    x_e0 = _pick(open_, high, low, close, volume, slot_int[_EMA0, _INPUT])
+    x_e1 = _pick(open_, high, low, close, volume, slot_int[_EMA1, _INPUT])
+    x_e2 = _pick(open_, high, low, close, volume, slot_int[_EMA2, _INPUT])
+    x_e3 = _pick(open_, high, low, close, volume, slot_int[_EMA3, _INPUT])
+
+    on_m, r_m = slot_int[_MACD, 0] >= 0, slot_int[_MACD, 0]
+    p_mf, p_ms, p_mg = slot_int[_MACD, _P0], slot_int[_MACD, _P1], slot_int[_MACD, _P2]
+    k_mf, k_ms, k_mg = 2.0 / (p_mf + 1), 2.0 / (p_ms + 1), 2.0 / (p_mg + 1)
+    x_m = _pick(open_, high, low, close, volume, slot_int[_MACD, _INPUT])
+
+    on_r, r_r, p_r = slot_int[_RSI, 0] >= 0, slot_int[_RSI, 0], slot_int[_RSI, _P0]
+    x_r = _pick(open_, high, low, close, volume, slot_int[_RSI, _INPUT])
+
+    on_a, r_a, p_a = slot_int[_ATR, 0] >= 0, slot_int[_ATR, 0], slot_int[_ATR, _P0]
+
+    on_b, r_b, p_b = slot_int[_BBANDS, 0] >= 0, slot_int[_BBANDS, 0], slot_int[_BBANDS, _P0]
+    up_b, dn_b = slot_float[_BBANDS, 0], slot_float[_BBANDS, 1]
+    x_b = _pick(open_, high, low, close, volume, slot_int[_BBANDS, _INPUT])
+
+    on_c0, r_c0, p_c0 = slot_int[_ROC0, 0] >= 0, slot_int[_ROC0, 0], slot_int[_ROC0, _P0]
+    on_c1, r_c1, p_c1 = slot_int[_ROC1, 0] >= 0, slot_int[_ROC1, 0], slot_int[_ROC1, _P0]
+    x_c0 = _pick(open_, high, low, close, volume, slot_int[_ROC0, _INPUT])
+    x_c1 = _pick(open_, high, low, close, volume, slot_int[_ROC1, _INPUT])
+
+    on_v, r_v = slot_int[_VOLATILITY, 0] >= 0, slot_int[_VOLATILITY, 0]
+    p_v = slot_int[_VOLATILITY, _P0]
+    x_v = _pick(open_, high, low, close, volume, slot_int[_VOLATILITY, _INPUT])
+
+    on_x0, r_x0, p_x0 = slot_int[_EXT0, 0] >= 0, slot_int[_EXT0, 0], slot_int[_EXT0, _P0]
+    on_x1, r_x1, p_x1 = slot_int[_EXT1, 0] >= 0, slot_int[_EXT1, 0], slot_int[_EXT1, _P0]
+    g_x0, g_x1 = slot_float[_EXT0, 0], slot_float[_EXT1, 0]
+    x_x0 = _pick(open_, high, low, close, volume, slot_int[_EXT0, _INPUT])
+    x_x1 = _pick(open_, high, low, close, volume, slot_int[_EXT1, _INPUT])
+
+    on_u, r_u = slot_int[_REL_VOLUME, 0] >= 0, slot_int[_REL_VOLUME, 0]
+    p_u = slot_int[_REL_VOLUME, _P0]
+    x_u = _pick(open_, high, low, close, volume, slot_int[_REL_VOLUME, _INPUT])
+
+    for t in numba.prange(offsets.shape[0] - 1):
+        begin = offsets[t]
+        start = begin + n_context[t]
+        end = offsets[t + 1]
+        for r in range(n_out):
+            out[r, begin:start] = np.nan
+        row = state[t]
+        count = int(row[count_col]) if count_col >= 0 else 0
+
+        # load the running state of each used slot (unused ones stay 0 and are never read)
+        s0 = row[sc[_SMA0] + 1] if on_s0 else 0.0
+        s1 = row[sc[_SMA1] + 1] if on_s1 else 0.0
+        s2 = row[sc[_SMA2] + 1] if on_s2 else 0.0
+        e0 = row[sc[_EMA0] + 1] if on_e0 else 0.0
+        e1 = row[sc[_EMA1] + 1] if on_e1 else 0.0
+        e2 = row[sc[_EMA2] + 1] if on_e2 else 0.0
+        e3 = row[sc[_EMA3] + 1] if on_e3 else 0.0
+        mf = row[sc[_MACD] + 1] if on_m else 0.0
+        ms = row[sc[_MACD] + 2] if on_m else 0.0
+        mg = row[sc[_MACD] + 3] if on_m else 0.0
+        r_prev = row[sc[_RSI] + 1] if on_r else 0.0
+        r_gain = row[sc[_RSI] + 2] if on_r else 0.0
+        r_loss = row[sc[_RSI] + 3] if on_r else 0.0
+        a_prev = row[sc[_ATR] + 1] if on_a else 0.0
+        a_acc = row[sc[_ATR] + 2] if on_a else 0.0
+        b_tot = row[sc[_BBANDS] + 1] if on_b else 0.0
+        b_tot2 = row[sc[_BBANDS] + 2] if on_b else 0.0
+        v_tot = row[sc[_VOLATILITY] + 1] if on_v else 0.0
+        v_tot2 = row[sc[_VOLATILITY] + 2] if on_v else 0.0
+        u_tot = row[sc[_REL_VOLUME] + 1] if on_u else 0.0
+        u_prev = row[sc[_REL_VOLUME] + 2] if on_u else 0.0
+        # rolling extremes are rebuilt from the context rows: only the count is carried
+        first_bar = count - n_context[t]
+        pos0 = first_bar % p_x0 if on_x0 else 0
+        pos1 = first_bar % p_x1 if on_x1 else 0
+        suffix0 = np.empty(p_x0 if on_x0 else 0)
+        suffix1 = np.empty(p_x1 if on_x1 else 0)
+        head0 = np.nan
+        head1 = np.nan
+
+        for j in range(begin, end):
+            if on_x0:
+                head0 = _extreme_step(x_x0, j, begin, pos0, head0, suffix0, p_x0, g_x0)
+            if on_x1:
+                head1 = _extreme_step(x_x1, j, begin, pos1, head1, suffix1, p_x1, g_x1)
+            if j >= start:
+                if on_s0:
+                    s0, out[r_s0, j] = _sma_step(x_s0, j, count, s0, p_s0)
+                if on_s1:
+                    s1, out[r_s1, j] = _sma_step(x_s1, j, count, s1, p_s1)
+                if on_s2:
+                    s2, out[r_s2, j] = _sma_step(x_s2, j, count, s2, p_s2)
+                if on_e0:
+                    e0, out[r_e0, j] = _ema_step(x_e0[j], count, e0, p_e0, k_e0)
+                if on_e1:
+                    e1, out[r_e1, j] = _ema_step(x_e1[j], count, e1, p_e1, k_e1)
+                if on_e2:
+                    e2, out[r_e2, j] = _ema_step(x_e2[j], count, e2, p_e2, k_e2)
+                if on_e3:
+                    e3, out[r_e3, j] = _ema_step(x_e3[j], count, e3, p_e3, k_e3)
+                if on_m:
+                    mf, ms, mg, out[r_m, j], out[r_m + 1, j], out[r_m + 2, j] = _macd_step(
+                        x_m[j], count, mf, ms, mg, p_mf, p_ms, p_mg, k_mf, k_ms, k_mg
+                    )
+                if on_r:
+                    r_gain, r_loss, out[r_r, j] = _rsi_step(
+                        x_r[j], r_prev, count, r_gain, r_loss, p_r
+                    )
+                    r_prev = x_r[j]
+                if on_a:
+                    a_acc, out[r_a, j] = _atr_step(high[j], low[j], a_prev, count, a_acc, p_a)
+                    a_prev = close[j]
+                if on_b:
+                    b_tot, b_tot2, out[r_b, j], out[r_b + 1, j], out[r_b + 2, j] = _bbands_step(
+                        x_b, j, count, b_tot, b_tot2, p_b, up_b, dn_b
+                    )
+                if on_c0:
+                    out[r_c0, j] = _roc_step(x_c0, j, count, p_c0)
+                if on_c1:
+                    out[r_c1, j] = _roc_step(x_c1, j, count, p_c1)
+                if on_v:
+                    v_tot, v_tot2, out[r_v, j] = _volatility_step(x_v, j, count, v_tot, v_tot2, p_v)
+                if on_u:
+                    u_tot, u_prev, out[r_u, j], out[r_u + 1, j] = _rel_volume_step(
+                        x_u, j, count, u_tot, u_prev, p_u
+                    )
+                if on_x0:
+                    out[r_x0, j] = _extreme_value(count, pos0, head0, suffix0, p_x0, g_x0)
+                if on_x1:
+                    out[r_x1, j] = _extreme_value(count, pos1, head1, suffix1, p_x1, g_x1)
+                count += 1
+            pos0 += 1
+            if pos0 == p_x0:
+                pos0 = 0
+            pos1 += 1
+            if pos1 == p_x1:
+                pos1 = 0
+
+        # store the state back; every used slot carries the same count
+        for slot in range(_N_SLOTS):
+            if slot_int[slot, _ROW] >= 0:
+                row[sc[slot]] = count
+        if on_s0:
+            row[sc[_SMA0] + 1] = s0
+        if on_s1:
+            row[sc[_SMA1] + 1] = s1
+        if on_s2:
+            row[sc[_SMA2] + 1] = s2
+        if on_e0:
+            row[sc[_EMA0] + 1] = e0
+        if on_e1:
+            row[sc[_EMA1] + 1] = e1
+        if on_e2:
+            row[sc[_EMA2] + 1] = e2
+        if on_e3:
+            row[sc[_EMA3] + 1] = e3
+        if on_m:
+            row[sc[_MACD] + 1] = mf
+            row[sc[_MACD] + 2] = ms
+            row[sc[_MACD] + 3] = mg
+        if on_r:
+            row[sc[_RSI] + 1] = r_prev
+            row[sc[_RSI] + 2] = r_gain
+            row[sc[_RSI] + 3] = r_loss
+        if on_a:
+            row[sc[_ATR] + 1] = a_prev
+            row[sc[_ATR] + 2] = a_acc
+        if on_b:
+            row[sc[_BBANDS] + 1] = b_tot
+            row[sc[_BBANDS] + 2] = b_tot2
+        if on_v:
+            row[sc[_VOLATILITY] + 1] = v_tot
+            row[sc[_VOLATILITY] + 2] = v_tot2
+        if on_u:
+            row[sc[_REL_VOLUME] + 1] = u_tot
+            row[sc[_REL_VOLUME] + 2] = u_prev
+    return state
+
+
+# --------------------------------------------------------------------------------------------
+# the public surface
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator: what it reads, what it writes, how much history it needs, its state.
+
+    Build them with the factories (:func:`sma`, :func:`rsi`, ...); :data:`INDICATORS` holds the
+    default set.
+
+    Parameters
+    ----------
+    name : str
+        Registry key, e.g. ``"sma_50"``.
+    inputs : tuple of Column
+        Columns it reads.
+    outputs : tuple of str
+        Output column names.
+    lookback : int
+        TA-Lib lookback: the number of leading NaN rows of a full run on a long series.
+    window : int
+        Trailing context rows a resumed run reads before its first new row (0 when the state
+        alone carries everything, as for recursive averages).
+    n_state : int
+        Width of the per-ticker state row. Slot 0 is always the number of bars seen.
+    family : Family
+        Which step function computes it (and which slots of the pass it can use).
+    periods : tuple of int
+        Integer parameters of the family (period; fast, slow, signal for MACD).
+    factors : tuple of float
+        Float parameters of the family (band widths; +1/-1 for highest/lowest).
+    state0 : tuple of float
+        The state row of a ticker that has seen no bar; ``len(state0) == n_state``.
+
+    Notes
+    -----
+    Contract: on new rows (after the ``n_context`` context rows of a segment), outputs are
+    bitwise equal to those of a full run over the whole history, given the state a previous
+    call returned after the last context row and at least ``window`` context rows (or all
+    history if shorter). Context and warm-up rows are NaN. No output depends on a later row.
+    """
+
+    name: str
+    inputs: tuple[Column, ...]
+    outputs: tuple[str, ...]
+    lookback: int
+    window: int
+    n_state: int
+    family: Family
+    periods: tuple[int, ...]
+    factors: tuple[float, ...] = ()
+    state0: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.state0) != self.n_state:
+            raise ValueError(
+                f"indicator {self.name!r}: state0 has {len(self.state0)} slots, n_state says "
+                f"{self.n_state}; make them agree"
+            )
+
+    def initial_state(self, n_tickers: int) -> FloatArray:
+        """State of ``n_tickers`` tickers that have seen no bar: shape ``(n_tickers, n_state)``."""
+        row = np.asarray(self.state0, dtype=np.float64)
+        return np.tile(row, (n_tickers, 1))
+
+
+def run(
+    indicator: Indicator,
+    columns: Mapping[str, npt.ArrayLike],
+    offsets: npt.ArrayLike,
+    n_context: npt.ArrayLike | None = None,
+    state: npt.ArrayLike | None = None,
+) -> tuple[dict[str, FloatArray], FloatArray]:
+    """Run one indicator over every ticker of a universe.
+
+    Parameters
+    ----------
+    indicator : Indicator
+        What to compute, e.g. ``INDICATORS["rsi_14"]``.
+    columns : mapping of str to array
+        Input columns by name, each of length ``offsets[-1]``, all tickers back to back; only
+        ``indicator.inputs`` are read (converted to contiguous ``float64`` if needed).
+    offsets : array of int, length n_tickers + 1
+        Segment bounds: ticker ``i`` owns rows ``offsets[i]:offsets[i + 1]``; ``offsets[0] == 0``
+        and non-decreasing (empty segments are fine).
+    n_context : array of int, length n_tickers, optional
+        Leading rows of each segment already processed by a previous call (their outputs stay
+        NaN). Default: no context (a full run).
+    state : array, shape (n_tickers, indicator.n_state), optional
+        State after the last context row, as returned by the previous call. Default:
+        :meth:`Indicator.initial_state` (a full run).
+
+    Returns
+    -------
+    outputs : dict of str to ndarray
+        One ``float64`` array per name in ``indicator.outputs``, aligned with the input rows.
+    state_out : ndarray, shape (n_tickers, indicator.n_state)
+        State after the last row of each segment; pass it, with at least the last
+        ``indicator.window`` rows as context, to resume on rows appended later.
+
+    Raises
+    ------
+    ValueError
+        If an input column is missing or misshaped, ``offsets`` is not a valid partition, or
+        ``n_context`` and ``state`` do not fit together.
+
+    See Also
+    --------
+    run_many : several indicators in one pass (faster than calling this for each).
+    """
+    states = None if state is None else {indicator.name: state}
+    outputs, states_out = run_many([indicator], columns, offsets, n_context, states)
+    return outputs, states_out[indicator.name]
+
+
+def run_many(
+    indicators: Sequence[Indicator],
+    columns: Mapping[str, npt.ArrayLike],
+    offsets: npt.ArrayLike,
+    n_context: npt.ArrayLike | None = None,
+    states: Mapping[str, npt.ArrayLike] | None = None,
+) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+    """Run several indicators over every ticker in as few passes over the data as possible.
+
+    Parameters
+    ----------
+    indicators : sequence of Indicator
+        What to compute, e.g. ``list(INDICATORS.values())`` (one pass); names and output names
+        must be unique.
+    columns, offsets, n_context
+        As in :func:`run`; ``n_context`` is shared by all indicators, so it must cover the
+        largest ``window`` among them.
+    states : mapping of str to array, optional
+        State per indicator name, as returned by the previous call; all of them or none (a full
+        run). They must agree on the number of bars seen per ticker.
+
+    Returns
+    -------
+    outputs : dict of str to ndarray
+        Every output column of every indicator, by output name.
+    states_out : dict of str to ndarray
+        State after the last row, by indicator name.
+
+    Raises
+    ------
+    ValueError
+        As in :func:`run`; also for duplicate names or states that disagree.
+
+    Notes
+    -----
+    Results are bitwise identical to calling :func:`run` for each indicator: a pass only
+    interleaves independent computations.
+    """
+    names = [ind.name for ind in indicators]
+    out_names = [name for ind in indicators for name in ind.outputs]
+    if len(set(names)) != len(names) or len(set(out_names)) != len(out_names):
+        raise ValueError(f"indicator and output names must be unique; got {names}")
+    offs = np.ascontiguousarray(offsets, dtype=np.int64)
+    if offs.ndim != 1 or offs.size == 0 or offs[0] != 0 or np.any(np.diff(offs) < 0):
+        raise ValueError(
+            "offsets must be a 1-D non-decreasing integer array starting at 0, one bound per "
+            "ticker plus the total row count"
+        )
+    n_tickers = offs.size - 1
+    n_rows = int(offs[-1])
+
+    arrays: dict[Column, FloatArray] = {}
+    for ind in indicators:
+        for name in ind.inputs:
+            if name in arrays:
+                continue
+            if name not in columns:
+                raise ValueError(
+                    f"indicator {ind.name!r} needs column {name!r}; got {sorted(columns)}"
+                )
+            array = np.ascontiguousarray(columns[name], dtype=np.float64)
+            if array.shape != (n_rows,):
+                raise ValueError(
+                    f"column {name!r} has shape {array.shape}, expected ({n_rows},) = offsets[-1]"
+                )
+            arrays[name] = array
+
+    states_in = _check_states(indicators, states, n_tickers)
+    context = _check_context(indicators, states_in, n_context, offs)
+
+    outputs: dict[str, FloatArray] = {}
+    states_out: dict[str, FloatArray] = {}
+    empty = np.empty(0)
+    open_, high, low, close, volume = (arrays.get(name, empty) for name in _COLUMNS)
+    for batch in _plan(indicators):
+        slot_int = np.full((_N_SLOTS, 6), -1, dtype=np.int64)
+        slot_float = np.zeros((_N_SLOTS, 2))
+        row = col = 0
+        for slot, ind in batch:
+            slot_int[slot, _ROW] = row
+            slot_int[slot, _STATE] = col
+            slot_int[slot, _INPUT] = _COLUMNS.index(ind.inputs[0])
+            slot_int[slot, _P0 : _P0 + len(ind.periods)] = ind.periods
+            slot_float[slot, : len(ind.factors)] = ind.factors
+            row += len(ind.outputs)
+            col += ind.n_state
+        out = np.empty((row, n_rows))
+        state_in = np.concatenate([states_in[ind.name] for _, ind in batch], axis=1)
+        state_out = _pass_kernel(
+            open_, high, low, close, volume, offs, context, state_in, out, slot_int, slot_float
+        )
+        for slot, ind in batch:
+            r = int(slot_int[slot, _ROW])
+            c = int(slot_int[slot, _STATE])
+            for k, output in enumerate(ind.outputs):
+                outputs[output] = out[r + k]
+            states_out[ind.name] = np.ascontiguousarray(state_out[:, c : c + ind.n_state])
+    return outputs, states_out
+
+
+def _plan(indicators: Sequence[Indicator]) -> list[list[tuple[int, Indicator]]]:
+    # Greedy: each indicator takes the first free slot of its family in the first pass that has
+    # one.
+    batches: list[list[tuple[int, Indicator]]] = []
+    taken: list[set[int]] = []
+    for ind in indicators:
+        for batch, used in zip(batches, taken, strict=True):
+            free = [slot for slot in _SLOTS[ind.family] if slot not in used]
+            if free:
+                batch.append((free[0], ind))
+                used.add(free[0])
+                break
+        else:
+            slot = _SLOTS[ind.family][0]
+            batches.append([(slot, ind)])
+            taken.append({slot})
+    return batches
+
+
+def _check_states(
+    indicators: Sequence[Indicator],
+    states: Mapping[str, npt.ArrayLike] | None,
+    n_tickers: int,
+) -> dict[str, FloatArray]:
+    if states is None:
+        return {ind.name: ind.initial_state(n_tickers) for ind in indicators}
+    result: dict[str, FloatArray] = {}
+    for ind in indicators:
+        if ind.name not in states:
+            raise ValueError(
+                f"no state for {ind.name!r}; pass the states_out of the previous run for every "
+                "indicator, or none for a full run"
+            )
+        state = np.ascontiguousarray(states[ind.name], dtype=np.float64)
+        if state.shape != (n_tickers, ind.n_state):
+            raise ValueError(
+                f"state for {ind.name!r} has shape {state.shape}, expected "
+                f"({n_tickers}, {ind.n_state}); pass the state_out of the previous run"
+            )
+        result[ind.name] = state
+    counts = [s[:, 0] for s in result.values()]
+    if any(not np.array_equal(counts[0], c) for c in counts[1:]):
+        raise ValueError(
+            "the states disagree on how many bars each ticker has seen; run the indicators "
+            "that were updated separately on their own"
+        )
+    return result
+
+
+def _check_context(
+    indicators: Sequence[Indicator],
+    states: Mapping[str, FloatArray],
+    n_context: npt.ArrayLike | None,
+    offsets: IntArray,
+) -> IntArray:
+    n_tickers = offsets.size - 1
+    if n_context is None:
+        return np.zeros(n_tickers, dtype=np.int64)
+    context = np.ascontiguousarray(n_context, dtype=np.int64)
+    if context.shape != (n_tickers,):
+        raise ValueError(f"n_context has shape {context.shape}, expected ({n_tickers},)")
+    lengths = np.diff(offsets)
+    for ind in indicators:
+        seen = states[ind.name][:, 0]
+        needed = np.minimum(seen, ind.window)
+        bad = (context < 0) | (context > lengths) | (context > seen) | (context < needed)
+        if np.any(bad):
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"ticker #{i}: n_context={int(context[i])} does not fit a segment of "
+                f"{int(lengths[i])} rows and a state that has seen {int(seen[i])} bars; "
+                f"{ind.name!r} needs the last {int(needed[i])} processed rows as context"
+            )
+    return context
+
+
+# --------------------------------------------------------------------------------------------
+# factories
+# --------------------------------------------------------------------------------------------
+
+
+def _check_period(name: str, period: int, minimum: int) -> None:
+    if period < minimum:
+        raise ValueError(f"{name}: period must be at least {minimum} (as in TA-Lib), got {period}")
+
+
+def sma(period: int) -> Indicator:
+    """Simple moving average of the close, ``sma_{period}``.
+
+    Notes
+    -----
+    ``sma[t] = (close[t - period + 1] + ... + close[t]) / period``, today included. Matches
+    ``talib.SMA(close, period)`` bitwise (same running sum: add today, divide, drop the
+    oldest). Lookback ``period - 1``; window ``period - 1``.
+    """
+    _check_period("sma", period, 2)
+    return Indicator(
+        name=f"sma_{period}",
+        inputs=("close",),
+        outputs=(f"sma_{period}",),
+        lookback=period - 1,
+        window=period - 1,
+        n_state=2,
+        family="sma",
+        periods=(period,),
+        state0=(0.0, 0.0),
+    )
+
+
+def ema(period: int) -> Indicator:
+    """Exponential moving average of the close, ``ema_{period}``.
+
+    Notes
+    -----
+    ``k = 2 / (period + 1)``; ``ema[period - 1] = mean(close[0:period])`` (SMA seed), then
+    ``ema[t] = (close[t] - ema[t - 1]) * k + ema[t - 1]``. Matches ``talib.EMA(close, period)``
+    (default compatibility, no unstable period) to the last bit or two: TA-Lib >= 0.6 picks an
+    FMA-compiled variant at run time on CPUs that have FMA, which rounds the update once
+    instead of twice; these kernels use plain IEEE operations, identical on every machine.
+    Lookback ``period - 1``; purely recursive (window 0).
+    """
+    _check_period("ema", period, 2)
+    return Indicator(
+        name=f"ema_{period}",
+        inputs=("close",),
+        outputs=(f"ema_{period}",),
+        lookback=period - 1,
+        window=0,
+        n_state=2,
+        family="ema",
+        periods=(period,),
+        state0=(0.0, 0.0),
+    )
+
+
+def macd(fast: int = 12, slow: int = 26, signal: int = 9) -> Indicator:
+    """MACD line, signal and histogram: outputs ``macd``, ``macd_signal``, ``macd_hist``.
+
+    Notes
+    -----
+    ``macd = ema_fast - ema_slow``, ``macd_signal = EMA(macd, signal)``,
+    ``macd_hist = macd - macd_signal``, every EMA with ``k = 2 / (n + 1)`` and an SMA seed.
+    As in ``talib.MACD(close, fast, slow, signal)`` the fast EMA is seeded on bar ``slow - 1``
+    with the mean of the ``fast`` closes ending there (not on bar ``fast - 1``), so both EMAs
+    start together; the signal EMA is seeded with the mean of the first ``signal`` MACD values.
+    The MACD line therefore differs from ``ema_12 - ema_26`` early on (the difference decays by
+    ``1 - 2 / (fast + 1)`` per bar). StockCharts' sheet seeds every EMA with the first close;
+    it converges to the same values. Lookback ``slow + signal - 2`` (33); window 0.
+    """
+    _check_period("macd fast", fast, 2)
+    _check_period("macd signal", signal, 1)
+    if slow <= fast:
+        raise ValueError(f"macd: slow ({slow}) must be longer than fast ({fast})")
+    return Indicator(
+        name="macd",
+        inputs=("close",),
+        outputs=("macd", "macd_signal", "macd_hist"),
+        lookback=slow + signal - 2,
+        window=0,
+        n_state=4,
+        family="macd",
+        periods=(fast, slow, signal),
+        state0=(0.0, 0.0, 0.0, 0.0),
+    )
+
+
+def rsi(period: int = 14) -> Indicator:
+    """Relative strength index (Wilder), ``rsi_{period}``, from 0 to 100.
+
+    Notes
+    -----
+    With ``d[t] = close[t] - close[t - 1]``: the first average gain and loss are the plain means
+    of the gains and losses of ``d[1..period]``; after that
+    ``avg = (avg * (period - 1) + today) / period``. ``rsi = 100 * gain / (gain + loss)``, and 0
+    when ``|gain + loss| < 1e-8`` (TA-Lib's zero test). Matches ``talib.RSI(close, period)``,
+    which reproduces StockCharts' published RSI. Lookback ``period``; window 0.
+    """
+    _check_period("rsi", period, 2)
+    return Indicator(
+        name=f"rsi_{period}",
+        inputs=("close",),
+        outputs=(f"rsi_{period}",),
+        lookback=period,
+        window=0,
+        n_state=4,
+        family="rsi",
+        periods=(period,),
+        state0=(0.0, 0.0, 0.0, 0.0),
+    )
+
+
+def atr(period: int = 14) -> Indicator:
+    """Average true range (Wilder), ``atr_{period}``, in price units.
+
+    Notes
+    -----
+    ``tr[t] = max(high[t] - low[t], |close[t-1] - high[t]|, |close[t-1] - low[t]|)``, defined
+    from bar 1. ``atr[period] = mean(tr[1..period])``, then
+    ``atr[t] = (atr[t-1] * (period - 1) + tr[t]) / period``. Matches
+    ``talib.ATR(high, low, close, period)``. StockCharts' worked example differs: it seeds with
+    ``mean(tr[0..period-1])``, counting ``high - low`` of bar 0 as a true range, one bar
+    earlier; the gap then shrinks by ``(period - 1) / period`` per bar. Lookback ``period``;
+    window 0.
+    """
+    _check_period("atr", period, 1)
+    return Indicator(
+        name=f"atr_{period}",
+        inputs=("high", "low", "close"),
+        outputs=(f"atr_{period}",),
+        lookback=period,
+        window=0,
+        n_state=3,
+        family="atr",
+        periods=(period,),
+        state0=(0.0, 0.0, 0.0),
+    )
+
+
+def bbands(period: int = 20, nbdev: float = 2.0) -> Indicator:
+    """Bollinger Bands: outputs ``bb_upper``, ``bb_middle``, ``bb_lower``.
+
+    Notes
+    -----
+    ``bb_middle = SMA(close, period)``;
+    ``sd = sqrt(mean(close**2) - bb_middle**2)`` over the same window (population standard
+    deviation, from running sums as TA-Lib computes it; 0 when the variance is below 1e-8);
+    ``bb_upper = bb_middle + nbdev * sd``, ``bb_lower = bb_middle - nbdev * sd``. Matches
+    ``talib.BBANDS(close, period, nbdev, nbdev, matype=0)``. Lookback and window
+    ``period - 1``.
+    """
+    _check_period("bbands", period, 2)
+    return Indicator(
+        name="bbands",
+        inputs=("close",),
+        outputs=("bb_upper", "bb_middle", "bb_lower"),
+        lookback=period - 1,
+        window=period - 1,
+        n_state=3,
+        family="bbands",
+        periods=(period,),
+        factors=(float(nbdev), float(nbdev)),
+        state0=(0.0, 0.0, 0.0),
+    )
+
+
+def roc(period: int = 12, name: str | None = None) -> Indicator:
+    """Rate of change as a fraction, ``roc_{period}``; ``return_1d`` is ``roc(1, "return_1d")``.
+
+    Notes
+    -----
+    ``roc[t] = (close[t] - close[t - period]) / close[t - period]``, i.e.
+    ``close[t] / close[t - period] - 1`` computed as a difference first (as TA-Lib does, which
+    keeps small changes exact); 0 when the earlier close is 0, as in TA-Lib. Matches
+    ``talib.ROCP(close, period)`` bitwise; ``talib.ROC`` is 100 times it. Lookback and window
+    ``period``.
+    """
+    _check_period("roc", period, 1)
+    label = name if name is not None else f"roc_{period}"
+    return Indicator(
+        name=label,
+        inputs=("close",),
+        outputs=(label,),
+        lookback=period,
+        window=period,
+        n_state=1,
+        family="roc",
+        periods=(period,),
+        state0=(0.0,),
+    )
+
+
+def volatility(period: int = 60) -> Indicator:
+    """Standard deviation of daily returns, ``volatility_{period}`` (a fraction per day).
+
+    Notes
+    -----
+    With ``r[t] = (close[t] - close[t-1]) / close[t-1]`` (``return_1d``),
+    ``volatility[t] = sqrt(mean(r**2) - mean(r)**2)`` over ``r[t - period + 1 .. t]``: the
+    population standard deviation (divided by ``period``, not ``period - 1``) of the last
+    ``period`` returns, today's included, so it spans ``period + 1`` closes. Not annualised
+    (multiply by ``sqrt(252)`` for that). Computed from running sums exactly as
+    ``talib.STDDEV(talib.ROCP(close, 1), period, 1)``, including TA-Lib's rule that a variance
+    below 1e-8 (a standard deviation below 1e-4) gives 0. Lookback and window ``period``.
+    """
+    _check_period("volatility", period, 2)
+    return Indicator(
+        name=f"volatility_{period}",
+        inputs=("close",),
+        outputs=(f"volatility_{period}",),
+        lookback=period,
+        window=period,
+        n_state=3,
+        family="volatility",
+        periods=(period,),
+        state0=(0.0, 0.0, 0.0),
+    )
+
+
+def highest(period: int = 252, name: str = "high_52w") -> Indicator:
+    """Highest high of the last ``period`` sessions, today included (``high_52w`` by default).
+
+    Notes
+    -----
+    ``highest[t] = max(high[t - period + 1 .. t])``. Matches ``talib.MAX(high, period)``
+    (computed with a block algorithm instead of TA-Lib's rescans; the maximum of a set is exact,
+    so the values are identical). Lookback and window ``period - 1``; the state is the bar
+    count only, the window is rebuilt from the context rows.
+    """
+    _check_period("highest", period, 2)
+    return Indicator(
+        name=name,
+        inputs=("high",),
+        outputs=(name,),
+        lookback=period - 1,
+        window=period - 1,
+        n_state=1,
+        family="extreme",
+        periods=(period,),
+        factors=(1.0,),
+        state0=(0.0,),
+    )
+
+
+def lowest(period: int = 252, name: str = "low_52w") -> Indicator:
+    """Lowest low of the last ``period`` sessions, today included (``low_52w`` by default).
+
+    Notes
+    -----
+    ``lowest[t] = min(low[t - period + 1 .. t])``. Matches ``talib.MIN(low, period)`` (see
+    :func:`highest`). Lookback and window ``period - 1``.
+    """
+    _check_period("lowest", period, 2)
+    return Indicator(
+        name=name,
+        inputs=("low",),
+        outputs=(name,),
+        lookback=period - 1,
+        window=period - 1,
+        n_state=1,
+        family="extreme",
+        periods=(period,),
+        factors=(-1.0,),
+        state0=(0.0,),
+    )
+
+
+def relative_volume(period: int = 50) -> Indicator:
+    """Typical and relative volume: outputs ``typical_volume_{period}`` and ``rel_volume``.
+
+    Notes
+    -----
+    ``typical_volume[t] = mean(volume[t - period .. t - 1])``: the ``period`` sessions before the
+    day, the day excluded, i.e. ``talib.SMA(volume, period)`` shifted one bar later.
+    ``rel_volume[t] = volume[t] / typical_volume[t]``, NaN (null) where the typical volume is 0
+    (an index without volume), where plain division would give inf. Lookback ``period``;
+    window ``period - 1``.
+    """
+    _check_period("relative_volume", period, 2)
+    return Indicator(
+        name="rel_volume",
+        inputs=("volume",),
+        outputs=(f"typical_volume_{period}", "rel_volume"),
+        lookback=period,
+        window=period - 1,
+        n_state=3,
+        family="rel_volume",
+        periods=(period,),
+        state0=(0.0, 0.0, 0.0),
+    )
+
+
+INDICATORS: dict[str, Indicator] = {
+    indicator.name: indicator
+    for indicator in (
+        sma(20),
+        sma(50),
+        sma(200),
+        ema(12),
+        ema(26),
+        ema(50),
+        ema(200),
+        rsi(14),
+        atr(14),
+        macd(12, 26, 9),
+        bbands(20, 2.0),
+        roc(12),
+        highest(252, "high_52w"),
+        lowest(252, "low_52w"),
+        roc(1, "return_1d"),
+        volatility(60),
+        relative_volume(50),
+    )
+}
+"""The default set, by name; output column names are what users type in screens."""

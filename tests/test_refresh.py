@@ -1,0 +1,63 @@
+"""Indicators and events through the store: as-of reads and the daily incremental refresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from helpers import write_csv
+from stockbrief import api
+from stockbrief.store import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path, yahoo30: Path) -> Store:
+    db = Store(tmp_path / "r.duckdb")
+    files = [yahoo30 / f"{t}.csv" for t in ("BABA", "BIDU", "JD", "SPY", "0700.HK")]
+    api.ingest("prices", files, store=db, end=dt.date(2026, 3, 25))
+    yield db
+    db.close()
+
+
+def test_indicators_as_of_a_date(store: Store) -> None:
+    frame = api.indicators("baba", as_of=dt.date(2026, 1, 3), store=store)  # a Saturday
+    last = frame.row(frame.height - 1, named=True)
+    assert last["date"] == dt.date(2026, 1, 2)
+    assert last["close"] == pytest.approx(155.74, abs=0.005)
+    assert last["sma_50"] == pytest.approx(159.36, abs=0.01)
+    assert last["sma_200"] == pytest.approx(137.00, abs=0.01)
+
+
+def test_as_of_results_ignore_later_bars_and_splits(tmp_path: Path, store: Store) -> None:
+    day = dt.date(2026, 1, 2)
+    before = api.indicators("BABA", as_of=day, store=store)
+    split = write_csv(tmp_path / "s.csv", ["BABA,2026-02-02,split,2"], "ticker,date,kind,value")
+    api.ingest("actions", [split], store=store)
+    assert api.indicators("BABA", as_of=day, store=store).equals(before)
+    after = api.indicators("BABA", as_of=dt.date(2026, 2, 2), store=store)
+    assert after.filter(pl.col("date") == day)["close"][0] == pytest.approx(155.74 / 2, abs=0.005)
+
+
+def test_incremental_refresh_matches_a_full_one(tmp_path: Path, yahoo30: Path) -> None:
+    files = [yahoo30 / f"{t}.csv" for t in ("BABA", "JD", "0700.HK")]
+    with Store(tmp_path / "inc.duckdb") as db:
+        api.ingest("prices", files, store=db, end=dt.date(2025, 12, 31))
+        assert api.refresh(db).mode == "full"
+        for end in (dt.date(2026, 1, 2), dt.date(2026, 1, 9), dt.date(2026, 3, 25)):
+            api.ingest("prices", files, store=db, end=end)
+            report = api.refresh(db)
+            assert report.mode == "incremental"
+            assert not report.recomputed
+        # A backfilled ticker and a new split are recomputed from scratch.
+        api.ingest("prices", [yahoo30 / "BIDU.csv"], store=db, end=dt.date(2026, 3, 25))
+        split = write_csv(tmp_path / "s.csv", ["JD,2026-02-02,split,2"], "ticker,date,kind,value")
+        api.ingest("actions", [split], store=db)
+        report = api.refresh(db)
+        assert report.recomputed == ("JD",)
+        incremental = db.events()
+        api.refresh(db, full=True)
+        assert incremental.equals(db.events())
+        assert set(incremental["ticker"].unique()) == {"0700.HK", "BABA", "BIDU", "JD"}
