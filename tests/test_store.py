@@ -86,7 +86,7 @@ def test_failed_transaction_leaves_nothing(tmp_path: Path, db: Store) -> None:
 
     def crash_after_write() -> None:
         with db.transaction():
-            db.upsert_bars(frame)
+            db.upsert("bars", frame)
             raise RuntimeError("crash after the write")
 
     with pytest.raises(RuntimeError):

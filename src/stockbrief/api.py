@@ -11,20 +11,29 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import polars as pl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from stockbrief import calendar, compute
+from stockbrief import calendar, compute, consensus, peers
 from stockbrief.errors import ConflictError, InputError, NotFoundError
 from stockbrief.sources.base import Parsed
-from stockbrief.sources.files import ActionFile, PriceFile
+from stockbrief.sources.files import ActionFile, PriceFile, read_table
 from stockbrief.sources.sample import SampleSource
-from stockbrief.sources.validate import FILE, ROW, exchange_lookup
-from stockbrief.store import Store, UpsertResult
+from stockbrief.sources.validate import (
+    FILE,
+    ROW,
+    SPECS,
+    ExchangeOf,
+    exchange_lookup,
+    parse_table,
+    split_news,
+)
+from stockbrief.store import TABLES, Store, Table, UpsertResult
 
-IngestKind = Literal["prices", "actions"]
+IngestKind = Literal["prices", "actions", "ratings", "consensus", "news", "securities", "kpis"]
+INGEST_KINDS: tuple[str, ...] = get_args(IngestKind)
 StoreLike = Store | str | Path | None
 
 
@@ -97,6 +106,56 @@ def _check_unique_across(frames: Sequence[pl.DataFrame], key: Sequence[str]) -> 
     return frame
 
 
+def _parse_file(
+    kind: IngestKind,
+    path: Path,
+    ticker: str | None,
+    exchange_of: ExchangeOf,
+    start: dt.date | None,
+    end: dt.date | None,
+) -> Parsed:
+    if kind == "prices":
+        return PriceFile(path, ticker, exchange_of, start, end).load()
+    if kind == "actions":
+        return ActionFile(path, ticker, exchange_of).load()
+    keep = ("tickers",) if kind == "news" else ()
+    return parse_table(read_table(path), str(path), SPECS[kind], ticker=ticker, keep=keep)
+
+
+def _prepare(kind: IngestKind, frame: pl.DataFrame) -> dict[Table, pl.DataFrame]:
+    """Checks that need the analysis vocabulary, and the tables a kind writes."""
+    if kind == "ratings":
+        consensus.check_words(frame, "rating")
+        consensus.check_words(frame, "prior_rating")
+        frame = frame.with_columns(consensus.normalize_action(frame))
+        return {"ratings": frame}
+    if kind == "consensus":
+        counts = [pl.col(b).is_not_null() for b in consensus.BUCKETS]
+        empty = frame.filter(pl.col("label").is_null() & ~pl.any_horizontal(counts))
+        if empty.height:
+            first = empty.row(0, named=True)
+            raise InputError(
+                "a consensus row needs a label or the counts strong_buy..strong_sell",
+                file=first[FILE],
+                row=first[ROW],
+                field="label",
+            )
+        return {"consensus": frame.with_columns(pl.col("source").fill_null("file"))}
+    if kind == "news":
+        news, links = split_news(Parsed(frame))
+        scored = news.with_columns(
+            pl.coalesce(
+                pl.col("sentiment"),
+                pl.col("headline").map_elements(peers.sentiment, return_dtype=pl.Float64),
+            ).alias("sentiment")
+        )
+        return {"news": scored, "news_tickers": links}
+    if kind == "securities":
+        return {"securities": frame.with_columns(pl.col("exchange").str.to_uppercase())}
+    table: Table = "bars" if kind == "prices" else kind
+    return {table: frame}
+
+
 def ingest(
     kind: IngestKind,
     files: Sequence[str | Path],
@@ -113,14 +172,16 @@ def ingest(
     Parameters
     ----------
     kind
-        ``prices`` (daily OHLCV bars) or ``actions`` (splits and dividends).
+        ``prices`` (daily OHLCV bars), ``actions`` (splits and dividends), ``ratings``
+        (analyst ratings and targets), ``consensus`` (provider summaries), ``news``,
+        ``securities`` (names, exchanges, peer groups) or ``kpis`` (company metrics).
     files
         CSV, Parquet or JSON files; one ticker per file (named by the file or ``ticker``) or a
         ``ticker`` column.
     ticker
         Overrides the ticker column and the file name.
     exchange
-        ISO MIC whose sessions the dates must be (default: stored securities, else suffix).
+        ISO MIC whose sessions price dates must be (default: stored securities, else suffix).
     replace
         Overwrite stored rows that differ instead of refusing them.
     start, end
@@ -133,8 +194,10 @@ def ingest(
     """
     if not files:
         raise InputError("no files given")
-    if kind not in ("prices", "actions"):
-        raise InputError(f"unknown kind {kind!r}; expected prices or actions", field="kind")
+    if kind not in INGEST_KINDS:
+        raise InputError(
+            f"unknown kind {kind!r}; expected one of {', '.join(INGEST_KINDS)}", field="kind"
+        )
     with using_store(store) as db:
         known = {
             r["ticker"]: r["exchange"]
@@ -142,30 +205,22 @@ def ingest(
             if r["exchange"]
         }
         exchange_of = exchange_lookup(known, exchange)
-        parsed: list[Parsed] = []
-        for f in files:
-            path = Path(f)
-            if kind == "prices":
-                parsed.append(PriceFile(path, ticker, exchange_of, start, end).load())
-            else:
-                parsed.append(ActionFile(path, ticker, exchange_of).load())
-        key = ("ticker", "date") if kind == "prices" else ("ticker", "date", "kind")
-        frame = _check_unique_across([p.frame for p in parsed], key)
+        parsed = [_parse_file(kind, Path(f), ticker, exchange_of, start, end) for f in files]
+        main: Table = "bars" if kind == "prices" else kind
+        frame = _check_unique_across([p.frame for p in parsed], TABLES[main][1])
+        tables = _prepare(kind, frame)
+        result = UpsertResult(0, 0, 0)
         try:
             with db.transaction():
-                if kind == "prices":
-                    result = db.upsert_bars(frame, replace=replace)
-                else:
-                    result = db.upsert_actions(frame, replace=replace)
+                for table, rows in tables.items():
+                    done = db.upsert(table, rows, replace=replace)
+                    result = result + done if table == main else result
         except ConflictError as exc:
             raise _located(exc, frame) from None
+    named = tables.get("news_tickers", frame)
+    tickers = named["ticker"].n_unique() if "ticker" in named.columns else 0
     return IngestReport(
-        kind,
-        len(files),
-        frame.height,
-        frame["ticker"].n_unique(),
-        result,
-        sum(p.filtered for p in parsed),
+        kind, len(files), frame.height, tickers, result, sum(p.filtered for p in parsed)
     )
 
 
@@ -182,8 +237,8 @@ def load_sample(store: StoreLike = None) -> list[IngestReport]:
     """Store the embedded sample (bars and the splits and dividends recovered from it)."""
     sample = SampleSource().load_all()
     with using_store(store) as db, db.transaction():
-        bars = db.upsert_bars(sample.bars.frame)
-        actions = db.upsert_actions(sample.actions.frame)
+        bars = db.upsert("bars", sample.bars.frame)
+        actions = db.upsert("actions", sample.actions.frame)
     return [
         IngestReport(
             "prices", 1, sample.bars.frame.height, sample.bars.frame["ticker"].n_unique(), bars
@@ -272,8 +327,63 @@ def events(
             if unknown:
                 raise NotFoundError(_unknown_ticker(unknown[0], db.tickers()))
         bars = _engine_bars(db, symbols, as_of)
+        ratings = db.read("ratings", symbols, until=as_of)
     found = compute.compute(bars).events
+    if not ratings.is_empty():
+        analyst = consensus.changes(consensus.history(ratings, ratings["ticker"].unique()))
+        found = pl.concat([found, analyst]).sort("ticker", "date", "kind")
     return found if since is None else found.filter(pl.col("date") >= since)
+
+
+def _close_on(db: Store, ticker: str, as_of: dt.date | None) -> tuple[dt.date, float]:
+    bars = db.bars([ticker], end=as_of)
+    if bars.is_empty():
+        if ticker not in db.tickers():
+            raise NotFoundError(_unknown_ticker(ticker, db.tickers()))
+        raise NotFoundError(f"{ticker} has no bars on or before {as_of}")
+    last = bars.row(bars.height - 1, named=True)
+    return last["date"], last["close"]
+
+
+def analyst_view(
+    ticker: str,
+    *,
+    as_of: dt.date | None = None,
+    scheme: consensus.SchemeName = "marketbeat",
+    store: StoreLike = None,
+) -> consensus.Consensus | None:
+    """The analysts' consensus on ``as_of`` with the upside from that day's close."""
+    symbol = calendar.normalize_ticker(ticker)
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        day, close = _close_on(db, symbol, as_of)
+        when = as_of or day
+        ratings = db.read("ratings", [symbol], until=when)
+        summaries = db.read("consensus", [symbol], until=when)
+    return consensus.consensus(ratings, summaries, symbol, when, close=close, scheme=scheme)
+
+
+def news(
+    ticker: str, *, as_of: dt.date | None = None, days: int = 7, store: StoreLike = None
+) -> pl.DataFrame:
+    """News about a ticker and its peers in the ``days`` up to ``as_of``, newest first."""
+    symbol = calendar.normalize_ticker(ticker)
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        end = as_of or _close_on(db, symbol, None)[0]
+        return peers.related_news(
+            db.read("news", until=end),
+            db.read("news_tickers"),
+            db.securities(),
+            symbol,
+            start=end - dt.timedelta(days=days - 1),
+            end=end,
+        )
+
+
+def kpis(ticker: str, *, as_of: dt.date | None = None, store: StoreLike = None) -> pl.DataFrame:
+    """Company metrics of a ticker for periods ended on or before ``as_of``."""
+    symbol = calendar.normalize_ticker(ticker)
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        return db.read("kpis", [symbol], until=as_of)
 
 
 @dataclass(frozen=True)

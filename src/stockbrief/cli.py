@@ -107,6 +107,90 @@ def ingest_actions(
     out.print(report.summary())
 
 
+def _ingest_command(kind: api.IngestKind, doc: str) -> None:
+    def command(
+        files: FilesArgument,
+        store: StoreOption = None,
+        ticker: TickerOption = None,
+        replace: ReplaceOption = False,
+    ) -> None:
+        out.print(api.ingest(kind, files, store=store, ticker=ticker, replace=replace).summary())
+
+    command.__doc__ = doc
+    ingest_app.command(kind)(command)
+
+
+_ingest_command(
+    "ratings",
+    "Analyst ratings: ticker, firm, date, rating (as published), [action, target, prior_target].",
+)
+_ingest_command(
+    "consensus",
+    "Provider consensus summaries: ticker, date, [source, label, strong_buy..strong_sell, "
+    "target_mean/median/high/low].",
+)
+_ingest_command(
+    "news", "News (JSON lines or CSV): published_at, headline, tickers, [source, body, url, id]."
+)
+_ingest_command(
+    "securities",
+    "Reference data: ticker, [name, exchange, currency, sector, industry, peer_group].",
+)
+_ingest_command(
+    "kpis", "Company metrics: ticker, period_end, name, value, [unit, yoy (a fraction), source]."
+)
+
+
+@app.command("consensus")
+def show_consensus(
+    ticker: Annotated[str, typer.Argument(help="Ticker, e.g. BABA.")],
+    store: StoreOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """The analysts' consensus on a date: label, targets, upside and the firms behind it."""
+    view = api.analyst_view(ticker, as_of=_date(as_of, "--as-of"), store=store)
+    if view is None:
+        out.print(f"no analyst ratings or consensus stored for {ticker.upper()}")
+        return
+    upside = f"{view.upside:+.1%}" if view.upside is not None else "n/a"
+    target = f"{view.target_mean:,.2f}" if view.target_mean is not None else "n/a"
+    out.print(
+        f"{view.ticker} as of {view.as_of}: [bold]{view.label}[/] (score "
+        f"{'n/a' if view.score is None else f'{view.score:.2f}'}), mean target {target}, "
+        f"upside {upside} from {view.close:,.2f}"
+    )
+    out.print(f"source: {view.method()}", markup=False)
+    for firm in view.top_targets(5):
+        out.print(
+            f"  {firm.firm}: {firm.rating}, target {firm.target:,.2f} ({firm.date})", markup=False
+        )
+
+
+@app.command("news")
+def show_news(
+    ticker: Annotated[str, typer.Argument(help="Ticker, e.g. BABA.")],
+    store: StoreOption = None,
+    as_of: AsOfOption = None,
+    days: Annotated[int, typer.Option(help="Days of news up to the date.")] = 7,
+) -> None:
+    """News about a ticker and its peers, with sentiment."""
+    frame = api.news(ticker, as_of=_date(as_of, "--as-of"), days=days, store=store)
+    table = Table(title=f"news for {ticker.upper()} and peers")
+    for name in ("published", "about", "role", "tone", "headline"):
+        table.add_column(name)
+    from stockbrief.peers import tone
+
+    for row in frame.iter_rows(named=True):
+        table.add_row(
+            str(row["published_at"])[:16],
+            row["about"],
+            row["role"],
+            f"{tone(row['sentiment'])} ({row['sentiment']:+.2f})",
+            row["headline"],
+        )
+    out.print(table)
+
+
 @app.command()
 def prices(
     ticker: Annotated[str, typer.Argument(help="Ticker, e.g. BABA.")],

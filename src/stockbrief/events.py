@@ -15,6 +15,8 @@ from typing import Final
 
 import polars as pl
 
+from stockbrief import consensus
+
 EVENTS_SCHEMA: Final[dict[str, pl.DataType]] = {
     "ticker": pl.String(),
     "date": pl.Date(),
@@ -264,7 +266,13 @@ def _kinds() -> dict[str, EventKind]:
 
 
 EVENT_KINDS: Final[Mapping[str, EventKind]] = _kinds()
-"""Every event kind by name; the registry tests check each is documented and rendered."""
+"""Every detector over bars and indicators, by name."""
+
+MEANINGS: Final[Mapping[str, str]] = {
+    **{name: kind.meaning for name, kind in EVENT_KINDS.items()},
+    **consensus.CONSENSUS_EVENT_KINDS,
+}
+"""Every event kind stockbrief reports, bar-based or from analysts, and what it means."""
 
 
 def detect(

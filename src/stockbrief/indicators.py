@@ -280,9 +280,11 @@ def _volatility_step(
 
 
 @_step
-def _better(best: float, v: float, sign: float) -> float:
-    # The larger (sign 1) or smaller (sign -1) of the two, keeping `best` on ties and NaN.
-    return v if sign * v > sign * best else best
+def _better(best: float, v: float, highest: bool) -> float:
+    # The larger (highest) or smaller of the two, keeping `best` on ties and NaN.
+    if highest:
+        return v if v > best else best
+    return v if v < best else best
 
 
 @_step
@@ -294,25 +296,30 @@ def _extreme_step(
     head: float,
     suffix: FloatArray,
     period: int,
-    sign: float,
+    highest: bool,
 ) -> float:
     # Van Herk / Gil-Werman: bars fall in blocks of `period` counted from the ticker's first
     # bar; `pos` is row j's place in its block. On a block's first bar, store the suffix
     # extremes of the block just completed (rows before `begin` are not needed: a window never
     # reaches them); `head` is the running extreme of the current block.
     if pos == 0:
-        for q in range(period - 1, -1, -1):
-            i = j - period + q
-            if i < begin:
-                break
-            suffix[q] = x[i] if q == period - 1 else _better(x[i], suffix[q + 1], sign)
+        i = j - 1
+        if i >= begin:
+            tail = x[i]
+            suffix[period - 1] = tail
+            for q in range(period - 2, -1, -1):
+                i = j - period + q
+                if i < begin:
+                    break
+                tail = _better(x[i], tail, highest)
+                suffix[q] = tail
         return float(x[j])
-    return _better(head, x[j], sign)
+    return _better(head, x[j], highest)
 
 
 @_step
 def _extreme_value(
-    count: int, pos: int, head: float, suffix: FloatArray, period: int, sign: float
+    count: int, pos: int, head: float, suffix: FloatArray, period: int, highest: bool
 ) -> float:
     # The window is the tail of the previous block (from position pos + 1) plus the head of the
     # current one; the extreme of a set is exact, so this equals TA_MAX / TA_MIN.
@@ -320,7 +327,7 @@ def _extreme_value(
         return np.nan
     if pos == period - 1:
         return head
-    return _better(suffix[pos + 1], head, sign)
+    return _better(suffix[pos + 1], head, highest)
 
 
 @_step
@@ -426,9 +433,6 @@ def _pass_kernel(
     on_s0, on_s1, on_s2 = slot_int[_SMA0, 0] >= 0, slot_int[_SMA1, 0] >= 0, slot_int[_SMA2, 0] >= 0
     r_s0, r_s1, r_s2 = slot_int[_SMA0, 0], slot_int[_SMA1, 0], slot_int[_SMA2, 0]
     p_s0, p_s1, p_s2 = slot_int[_SMA0, _P0], slot_int[_SMA1, _P0], slot_int[_SMA2, _P0]
-    x_s0 = _pick(open_, high, low, close, volume, slot_int[_SMA0, _INPUT])
-    x_s1 = _pick(open_, high, low, close, volume, slot_int[_SMA1, _INPUT])
-    x_s2 = _pick(open_, high, low, close, volume, slot_int[_SMA2, _INPUT])
 
     on_e0, on_e1 = slot_int[_EMA0, 0] >= 0, slot_int[_EMA1, 0] >= 0
     on_e2, on_e3 = slot_int[_EMA2, 0] >= 0, slot_int[_EMA3, 0] >= 0
@@ -445,43 +449,32 @@ def _pass_kernel(
         slot_int[_EMA3, _P0],
     )
     k_e0, k_e1, k_e2, k_e3 = 2.0 / (p_e0 + 1), 2.0 / (p_e1 + 1), 2.0 / (p_e2 + 1), 2.0 / (p_e3 + 1)
-    x_e0 = _pick(open_, high, low, close, volume, slot_int[_EMA0, _INPUT])
-    x_e1 = _pick(open_, high, low, close, volume, slot_int[_EMA1, _INPUT])
-    x_e2 = _pick(open_, high, low, close, volume, slot_int[_EMA2, _INPUT])
-    x_e3 = _pick(open_, high, low, close, volume, slot_int[_EMA3, _INPUT])
 
     on_m, r_m = slot_int[_MACD, 0] >= 0, slot_int[_MACD, 0]
     p_mf, p_ms, p_mg = slot_int[_MACD, _P0], slot_int[_MACD, _P1], slot_int[_MACD, _P2]
     k_mf, k_ms, k_mg = 2.0 / (p_mf + 1), 2.0 / (p_ms + 1), 2.0 / (p_mg + 1)
-    x_m = _pick(open_, high, low, close, volume, slot_int[_MACD, _INPUT])
 
     on_r, r_r, p_r = slot_int[_RSI, 0] >= 0, slot_int[_RSI, 0], slot_int[_RSI, _P0]
-    x_r = _pick(open_, high, low, close, volume, slot_int[_RSI, _INPUT])
 
     on_a, r_a, p_a = slot_int[_ATR, 0] >= 0, slot_int[_ATR, 0], slot_int[_ATR, _P0]
 
     on_b, r_b, p_b = slot_int[_BBANDS, 0] >= 0, slot_int[_BBANDS, 0], slot_int[_BBANDS, _P0]
     up_b, dn_b = slot_float[_BBANDS, 0], slot_float[_BBANDS, 1]
-    x_b = _pick(open_, high, low, close, volume, slot_int[_BBANDS, _INPUT])
 
     on_c0, r_c0, p_c0 = slot_int[_ROC0, 0] >= 0, slot_int[_ROC0, 0], slot_int[_ROC0, _P0]
     on_c1, r_c1, p_c1 = slot_int[_ROC1, 0] >= 0, slot_int[_ROC1, 0], slot_int[_ROC1, _P0]
-    x_c0 = _pick(open_, high, low, close, volume, slot_int[_ROC0, _INPUT])
-    x_c1 = _pick(open_, high, low, close, volume, slot_int[_ROC1, _INPUT])
 
     on_v, r_v = slot_int[_VOLATILITY, 0] >= 0, slot_int[_VOLATILITY, 0]
     p_v = slot_int[_VOLATILITY, _P0]
-    x_v = _pick(open_, high, low, close, volume, slot_int[_VOLATILITY, _INPUT])
 
     on_x0, r_x0, p_x0 = slot_int[_EXT0, 0] >= 0, slot_int[_EXT0, 0], slot_int[_EXT0, _P0]
     on_x1, r_x1, p_x1 = slot_int[_EXT1, 0] >= 0, slot_int[_EXT1, 0], slot_int[_EXT1, _P0]
-    g_x0, g_x1 = slot_float[_EXT0, 0], slot_float[_EXT1, 0]
+    g_x0, g_x1 = slot_float[_EXT0, 0] > 0.0, slot_float[_EXT1, 0] > 0.0
     x_x0 = _pick(open_, high, low, close, volume, slot_int[_EXT0, _INPUT])
     x_x1 = _pick(open_, high, low, close, volume, slot_int[_EXT1, _INPUT])
 
     on_u, r_u = slot_int[_REL_VOLUME, 0] >= 0, slot_int[_REL_VOLUME, 0]
     p_u = slot_int[_REL_VOLUME, _P0]
-    x_u = _pick(open_, high, low, close, volume, slot_int[_REL_VOLUME, _INPUT])
 
     for t in numba.prange(offsets.shape[0] - 1):
         begin = offsets[t]
@@ -514,72 +507,71 @@ def _pass_kernel(
         v_tot2 = row[sc[_VOLATILITY] + 2] if on_v else 0.0
         u_tot = row[sc[_REL_VOLUME] + 1] if on_u else 0.0
         u_prev = row[sc[_REL_VOLUME] + 2] if on_u else 0.0
-        # rolling extremes are rebuilt from the context rows: only the count is carried
-        first_bar = count - n_context[t]
-        pos0 = first_bar % p_x0 if on_x0 else 0
-        pos1 = first_bar % p_x1 if on_x1 else 0
-        suffix0 = np.empty(p_x0 if on_x0 else 0)
-        suffix1 = np.empty(p_x1 if on_x1 else 0)
-        head0 = np.nan
-        head1 = np.nan
-
-        for j in range(begin, end):
-            if on_x0:
-                head0 = _extreme_step(x_x0, j, begin, pos0, head0, suffix0, p_x0, g_x0)
-            if on_x1:
-                head1 = _extreme_step(x_x1, j, begin, pos1, head1, suffix1, p_x1, g_x1)
-            if j >= start:
-                if on_s0:
-                    s0, out[r_s0, j] = _sma_step(x_s0, j, count, s0, p_s0)
-                if on_s1:
-                    s1, out[r_s1, j] = _sma_step(x_s1, j, count, s1, p_s1)
-                if on_s2:
-                    s2, out[r_s2, j] = _sma_step(x_s2, j, count, s2, p_s2)
-                if on_e0:
-                    e0, out[r_e0, j] = _ema_step(x_e0[j], count, e0, p_e0, k_e0)
-                if on_e1:
-                    e1, out[r_e1, j] = _ema_step(x_e1[j], count, e1, p_e1, k_e1)
-                if on_e2:
-                    e2, out[r_e2, j] = _ema_step(x_e2[j], count, e2, p_e2, k_e2)
-                if on_e3:
-                    e3, out[r_e3, j] = _ema_step(x_e3[j], count, e3, p_e3, k_e3)
-                if on_m:
-                    mf, ms, mg, out[r_m, j], out[r_m + 1, j], out[r_m + 2, j] = _macd_step(
-                        x_m[j], count, mf, ms, mg, p_mf, p_ms, p_mg, k_mf, k_ms, k_mg
-                    )
-                if on_r:
-                    r_gain, r_loss, out[r_r, j] = _rsi_step(
-                        x_r[j], r_prev, count, r_gain, r_loss, p_r
-                    )
-                    r_prev = x_r[j]
-                if on_a:
-                    a_acc, out[r_a, j] = _atr_step(high[j], low[j], a_prev, count, a_acc, p_a)
-                    a_prev = close[j]
-                if on_b:
-                    b_tot, b_tot2, out[r_b, j], out[r_b + 1, j], out[r_b + 2, j] = _bbands_step(
-                        x_b, j, count, b_tot, b_tot2, p_b, up_b, dn_b
-                    )
-                if on_c0:
-                    out[r_c0, j] = _roc_step(x_c0, j, count, p_c0)
-                if on_c1:
-                    out[r_c1, j] = _roc_step(x_c1, j, count, p_c1)
-                if on_v:
-                    v_tot, v_tot2, out[r_v, j] = _volatility_step(x_v, j, count, v_tot, v_tot2, p_v)
-                if on_u:
-                    u_tot, u_prev, out[r_u, j], out[r_u + 1, j] = _rel_volume_step(
-                        x_u, j, count, u_tot, u_prev, p_u
-                    )
+        # rolling extremes, in their own loop (fewer live values in the main one); they are
+        # rebuilt from the context rows, so only the count is carried
+        if on_x0 or on_x1:
+            bar = count - n_context[t]
+            pos0 = bar % p_x0 if on_x0 else 0
+            pos1 = bar % p_x1 if on_x1 else 0
+            suffix0 = np.empty(p_x0 if on_x0 else 0)
+            suffix1 = np.empty(p_x1 if on_x1 else 0)
+            head0 = np.nan
+            head1 = np.nan
+            for j in range(begin, end):
                 if on_x0:
-                    out[r_x0, j] = _extreme_value(count, pos0, head0, suffix0, p_x0, g_x0)
+                    head0 = _extreme_step(x_x0, j, begin, pos0, head0, suffix0, p_x0, g_x0)
+                    if j >= start:
+                        out[r_x0, j] = _extreme_value(bar, pos0, head0, suffix0, p_x0, g_x0)
+                    pos0 = pos0 + 1 if pos0 < p_x0 - 1 else 0
                 if on_x1:
-                    out[r_x1, j] = _extreme_value(count, pos1, head1, suffix1, p_x1, g_x1)
-                count += 1
-            pos0 += 1
-            if pos0 == p_x0:
-                pos0 = 0
-            pos1 += 1
-            if pos1 == p_x1:
-                pos1 = 0
+                    head1 = _extreme_step(x_x1, j, begin, pos1, head1, suffix1, p_x1, g_x1)
+                    if j >= start:
+                        out[r_x1, j] = _extreme_value(bar, pos1, head1, suffix1, p_x1, g_x1)
+                    pos1 = pos1 + 1 if pos1 < p_x1 - 1 else 0
+                bar += 1
+
+        for j in range(start, end):
+            if on_s0:
+                s0, out[r_s0, j] = _sma_step(close, j, count, s0, p_s0)
+            if on_s1:
+                s1, out[r_s1, j] = _sma_step(close, j, count, s1, p_s1)
+            if on_s2:
+                s2, out[r_s2, j] = _sma_step(close, j, count, s2, p_s2)
+            if on_e0:
+                e0, out[r_e0, j] = _ema_step(close[j], count, e0, p_e0, k_e0)
+            if on_e1:
+                e1, out[r_e1, j] = _ema_step(close[j], count, e1, p_e1, k_e1)
+            if on_e2:
+                e2, out[r_e2, j] = _ema_step(close[j], count, e2, p_e2, k_e2)
+            if on_e3:
+                e3, out[r_e3, j] = _ema_step(close[j], count, e3, p_e3, k_e3)
+            if on_m:
+                mf, ms, mg, out[r_m, j], out[r_m + 1, j], out[r_m + 2, j] = _macd_step(
+                    close[j], count, mf, ms, mg, p_mf, p_ms, p_mg, k_mf, k_ms, k_mg
+                )
+            if on_r:
+                r_gain, r_loss, out[r_r, j] = _rsi_step(
+                    close[j], r_prev, count, r_gain, r_loss, p_r
+                )
+                r_prev = close[j]
+            if on_a:
+                a_acc, out[r_a, j] = _atr_step(high[j], low[j], a_prev, count, a_acc, p_a)
+                a_prev = close[j]
+            if on_b:
+                b_tot, b_tot2, out[r_b, j], out[r_b + 1, j], out[r_b + 2, j] = _bbands_step(
+                    close, j, count, b_tot, b_tot2, p_b, up_b, dn_b
+                )
+            if on_c0:
+                out[r_c0, j] = _roc_step(close, j, count, p_c0)
+            if on_c1:
+                out[r_c1, j] = _roc_step(close, j, count, p_c1)
+            if on_v:
+                v_tot, v_tot2, out[r_v, j] = _volatility_step(close, j, count, v_tot, v_tot2, p_v)
+            if on_u:
+                u_tot, u_prev, out[r_u, j], out[r_u + 1, j] = _rel_volume_step(
+                    volume, j, count, u_tot, u_prev, p_u
+                )
+            count += 1
 
         # store the state back; every used slot carries the same count
         for slot in range(_N_SLOTS):

@@ -49,8 +49,78 @@ SECURITIES: Final[dict[str, pl.DataType]] = {
 }
 """Reference data per security; key ticker."""
 
+RATINGS: Final[dict[str, pl.DataType]] = {
+    "ticker": pl.String(),
+    "firm": pl.String(),
+    "date": pl.Date(),
+    "action": pl.String(),
+    "rating": pl.String(),
+    "prior_rating": pl.String(),
+    "target": pl.Float64(),
+    "prior_target": pl.Float64(),
+}
+"""One published analyst rating; key (ticker, firm, date).
+
+``rating`` is the firm's own word as published ("Outperform", "Overweight"); schemes score it on
+read. ``action`` is what the firm did: ``upgrade``, ``downgrade``, ``initiate``, ``reiterate``,
+``target_raised``, ``target_lowered`` or null when unknown.
+"""
+
+CONSENSUS: Final[dict[str, pl.DataType]] = {
+    "ticker": pl.String(),
+    "date": pl.Date(),
+    "source": pl.String(),
+    "label": pl.String(),
+    "strong_buy": pl.Int64(),
+    "buy": pl.Int64(),
+    "hold": pl.Int64(),
+    "sell": pl.Int64(),
+    "strong_sell": pl.Int64(),
+    "target_mean": pl.Float64(),
+    "target_median": pl.Float64(),
+    "target_high": pl.Float64(),
+    "target_low": pl.Float64(),
+}
+"""A provider's consensus summary on a date, used when no individual ratings exist;
+key (ticker, date, source). Either ``label`` or the counts may be null, not both."""
+
+NEWS: Final[dict[str, pl.DataType]] = {
+    "id": pl.String(),
+    "published_at": pl.Datetime("us", "UTC"),
+    "source": pl.String(),
+    "headline": pl.String(),
+    "body": pl.String(),
+    "url": pl.String(),
+    "sentiment": pl.Float64(),
+}
+"""A news item; key id. Text is stored exactly as given and escaped wherever it is shown."""
+
+NEWS_TICKERS: Final[dict[str, pl.DataType]] = {
+    "id": pl.String(),
+    "ticker": pl.String(),
+    "role": pl.String(),
+}
+"""Which tickers a news item is about (role ``subject``); peers are linked on read."""
+
+KPIS: Final[dict[str, pl.DataType]] = {
+    "ticker": pl.String(),
+    "period_end": pl.Date(),
+    "name": pl.String(),
+    "value": pl.Float64(),
+    "unit": pl.String(),
+    "yoy": pl.Float64(),
+    "source": pl.String(),
+}
+"""A company metric for a period; key (ticker, period_end, name). ``yoy`` is a fraction."""
+
 BARS_KEY: Final[tuple[str, ...]] = ("ticker", "date")
 ACTIONS_KEY: Final[tuple[str, ...]] = ("ticker", "date", "kind")
+RATINGS_KEY: Final[tuple[str, ...]] = ("ticker", "firm", "date")
+CONSENSUS_KEY: Final[tuple[str, ...]] = ("ticker", "date", "source")
+NEWS_KEY: Final[tuple[str, ...]] = ("id",)
+NEWS_TICKERS_KEY: Final[tuple[str, ...]] = ("id", "ticker")
+KPIS_KEY: Final[tuple[str, ...]] = ("ticker", "period_end", "name")
+SECURITIES_KEY: Final[tuple[str, ...]] = ("ticker",)
 
 
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:

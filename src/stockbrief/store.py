@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import duckdb
 import polars as pl
@@ -49,10 +49,46 @@ MIGRATIONS: list[str] = [
         actions BIGINT NOT NULL
     );
     """,
+    # 2 -> 3: analysts, news and company metrics.
+    """
+    CREATE TABLE ratings (
+        ticker VARCHAR NOT NULL, firm VARCHAR NOT NULL, date DATE NOT NULL, action VARCHAR,
+        rating VARCHAR NOT NULL, prior_rating VARCHAR, target DOUBLE, prior_target DOUBLE
+    );
+    CREATE TABLE consensus (
+        ticker VARCHAR NOT NULL, date DATE NOT NULL, source VARCHAR NOT NULL, label VARCHAR,
+        strong_buy BIGINT, buy BIGINT, hold BIGINT, sell BIGINT, strong_sell BIGINT,
+        target_mean DOUBLE, target_median DOUBLE, target_high DOUBLE, target_low DOUBLE
+    );
+    CREATE TABLE news (
+        id VARCHAR NOT NULL, published_at TIMESTAMPTZ NOT NULL, source VARCHAR,
+        headline VARCHAR NOT NULL, body VARCHAR, url VARCHAR, sentiment DOUBLE
+    );
+    CREATE TABLE news_tickers (id VARCHAR NOT NULL, ticker VARCHAR NOT NULL, role VARCHAR);
+    CREATE TABLE kpis (
+        ticker VARCHAR NOT NULL, period_end DATE NOT NULL, name VARCHAR NOT NULL,
+        value DOUBLE NOT NULL, unit VARCHAR, yoy DOUBLE, source VARCHAR
+    );
+    """,
 ]
 """``MIGRATIONS[i]`` moves a store from schema version ``i`` to ``i + 1``; append, never edit."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+Table = Literal[
+    "bars", "actions", "securities", "ratings", "consensus", "news", "news_tickers", "kpis"
+]
+TABLES: Final[dict[str, tuple[dict[str, pl.DataType], tuple[str, ...]]]] = {
+    "bars": (model.BARS, model.BARS_KEY),
+    "actions": (model.ACTIONS, model.ACTIONS_KEY),
+    "securities": (model.SECURITIES, model.SECURITIES_KEY),
+    "ratings": (model.RATINGS, model.RATINGS_KEY),
+    "consensus": (model.CONSENSUS, model.CONSENSUS_KEY),
+    "news": (model.NEWS, model.NEWS_KEY),
+    "news_tickers": (model.NEWS_TICKERS, model.NEWS_TICKERS_KEY),
+    "kpis": (model.KPIS, model.KPIS_KEY),
+}
+"""Model tables the store upserts, with their keys."""
 
 
 @dataclass(frozen=True)
@@ -165,17 +201,13 @@ class Store:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def upsert_bars(self, frame: pl.DataFrame, *, replace: bool = False) -> UpsertResult:
-        """Insert bars; identical rows are no-ops, different ones need ``replace``."""
-        return self._upsert("bars", frame, model.BARS, model.BARS_KEY, replace)
+    def upsert(self, table: Table, frame: pl.DataFrame, *, replace: bool = False) -> UpsertResult:
+        """Insert rows of a model table; identical rows are no-ops, changes need ``replace``.
 
-    def upsert_actions(self, frame: pl.DataFrame, *, replace: bool = False) -> UpsertResult:
-        """Insert splits and dividends; identical rows are no-ops, changes need ``replace``."""
-        return self._upsert("actions", frame, model.ACTIONS, model.ACTIONS_KEY, replace)
-
-    def upsert_securities(self, frame: pl.DataFrame) -> UpsertResult:
-        """Insert or update reference data; the given row wins for each ticker."""
-        return self._upsert("securities", frame, model.SECURITIES, ("ticker",), True)
+        Securities are reference data: the given row always wins.
+        """
+        schema, key = TABLES[table]
+        return self._upsert(table, frame, schema, key, replace or table == "securities")
 
     def _upsert(
         self,
@@ -410,6 +442,33 @@ class Store:
         return self._frame(
             f"SELECT a.* FROM actions a WHERE {where} ORDER BY a.ticker, a.date, a.kind", params
         )
+
+    def read(
+        self,
+        table: Table,
+        tickers: Sequence[str] | None = None,
+        *,
+        until: dt.date | None = None,
+    ) -> pl.DataFrame:
+        """Rows of a model table, for some tickers, dated on or before ``until``.
+
+        News is dated by the UTC day of ``published_at``; KPIs by ``period_end``.
+        """
+        schema, key = TABLES[table]
+        date = {"news": "CAST(t.published_at AT TIME ZONE 'UTC' AS DATE)", "kpis": "t.period_end"}
+        clauses: list[str] = ["TRUE"]
+        params: list[Any] = []
+        if tickers is not None and "ticker" in schema:
+            clauses.append("t.ticker IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(tickers))
+        if until is not None and (table in date or "date" in schema):
+            clauses.append(f"{date.get(table, 't.date')} <= ?")
+            params.append(until)
+        order = ", ".join(f"t.{k}" for k in key)
+        frame = self._frame(
+            f"SELECT t.* FROM {table} t WHERE {' AND '.join(clauses)} ORDER BY {order}", params
+        )
+        return frame.cast(dict(schema))  # type: ignore[arg-type]
 
     def securities(self) -> pl.DataFrame:
         """Reference data, one row per ticker."""

@@ -7,8 +7,9 @@ field and the number of other rows failing the same rule, so a user can fix a fi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -92,26 +93,30 @@ def run_checks(frame: pl.DataFrame, file: str, checks: Sequence[Check], hint: st
     raise InputError(checks[i].reason + others + tail, file=file, row=row, field=checks[i].field)
 
 
-def parse_dates(frame: pl.DataFrame, file: str, column: str = "date") -> pl.DataFrame:
-    """Turn the date column into ``pl.Date``; ``YYYY-MM-DD`` with an optional time part."""
+def parse_dates(
+    frame: pl.DataFrame, file: str, column: str = "date", *, allow_empty: bool = False
+) -> pl.DataFrame:
+    """Turn a column into ``pl.Date``; ``YYYY-MM-DD`` with an optional time part.
+
+    With ``allow_empty`` an empty cell becomes null instead of an error.
+    """
     dtype = frame.schema[column]
+    empty = pl.lit(False)
     if dtype == pl.Date:
         parsed = pl.col(column)
     elif isinstance(dtype, pl.Datetime):
         parsed = pl.col(column).dt.date()
     else:
         text = pl.col(column).cast(pl.String).str.strip_chars()
+        empty = text.is_null() | (text == "")
         parsed = (
             pl.when(text.str.contains(_DATE_PATTERN))
             .then(text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
             .otherwise(None)
         )
+    failing = pl.col("__date").is_null() & (~empty if allow_empty else pl.lit(True))
     out = frame.with_columns(parsed.alias("__date"))
-    run_checks(
-        out,
-        file,
-        [Check(column, pl.col("__date").is_null(), "not a date; expected YYYY-MM-DD")],
-    )
+    run_checks(out, file, [Check(column, failing, "not a date; expected YYYY-MM-DD")])
     return out.with_columns(pl.col("__date").alias(column)).drop("__date")
 
 
@@ -361,3 +366,196 @@ def exchange_lookup(known: Mapping[str, str], override: str | None) -> ExchangeO
         calendar.sessions(fixed)  # fail early on an unknown exchange
         return lambda _ticker: fixed
     return lambda ticker: known.get(ticker) or calendar.exchange_for(ticker)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How to validate a file into one model table.
+
+    ``required`` columns must be present and non-empty; every other schema column is optional
+    and null when absent. ``aliases`` map alternative column names to schema names.
+    """
+
+    schema: Mapping[str, pl.DataType]
+    key: tuple[str, ...]
+    required: tuple[str, ...]
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+
+def _optional_numbers(frame: pl.DataFrame, file: str, columns: Sequence[str]) -> pl.DataFrame:
+    """Like :func:`parse_numbers`, but an empty cell is a null, not an error."""
+    checks = []
+    for c in columns:
+        text = pl.col(c).cast(pl.String).str.strip_chars()
+        number = text.cast(pl.Float64, strict=False)
+        empty = text.is_null() | (text == "")
+        checks.append(Check(c, ~empty & (number.is_null() | ~number.is_finite()), "not a number"))
+    run_checks(frame, file, checks)
+    return frame.with_columns(
+        pl.col(c).cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False) for c in columns
+    )
+
+
+def _parse_timestamps(frame: pl.DataFrame, file: str, column: str) -> pl.DataFrame:
+    """ISO timestamps to UTC; a timestamp without an offset is taken as UTC, a bare date too."""
+    dtype = frame.schema[column]
+    if isinstance(dtype, pl.Datetime):
+        parsed = (
+            pl.col(column).dt.replace_time_zone("UTC")
+            if dtype.time_zone is None
+            else pl.col(column).dt.convert_time_zone("UTC")
+        )
+    else:
+        text = pl.col(column).cast(pl.String).str.strip_chars().str.replace(r"Z$", "+00:00")
+        with_zone = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us")
+        spaced = text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%:z", strict=False, time_unit="us")
+        naive = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+        naive_spaced = text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us")
+        day = text.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us"))
+        parsed = pl.coalesce(
+            with_zone.dt.convert_time_zone("UTC"),
+            spaced.dt.convert_time_zone("UTC"),
+            naive.dt.replace_time_zone("UTC"),
+            naive_spaced.dt.replace_time_zone("UTC"),
+            day.dt.replace_time_zone("UTC"),
+        )
+    out = frame.with_columns(parsed.alias("__ts"))
+    run_checks(
+        out,
+        file,
+        [Check(column, pl.col("__ts").is_null(), "not a timestamp; expected ISO 8601")],
+    )
+    return out.with_columns(pl.col("__ts").alias(column)).drop("__ts")
+
+
+def parse_table(
+    raw: pl.DataFrame,
+    file: str,
+    spec: TableSpec,
+    *,
+    ticker: str | None = None,
+    checks: Sequence[Check] = (),
+    keep: Sequence[str] = (),
+) -> Parsed:
+    """Validate a raw table into the rows of ``spec.schema``.
+
+    ``keep`` names extra raw columns to pass through (validated by the caller), such as the
+    ticker list of a news item.
+    """
+    frame = canonical_columns(raw)
+    frame = frame.rename({a: s for a, s in spec.aliases.items() if a in frame.columns})
+    optional = [c for c in spec.schema if c not in spec.required] + list(keep)
+    check_columns(frame, file, list(spec.required), optional)
+    frame = frame.with_columns(
+        pl.lit(None, dtype=pl.String).alias(c) for c in spec.schema if c not in frame.columns
+    )
+    if "ticker" in spec.schema and (ticker is not None or "ticker" in spec.required):
+        frame = attach_ticker(frame, file, ticker)
+    run_checks(
+        frame,
+        file,
+        [
+            Check(
+                c,
+                pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == ""),
+                "empty value",
+            )
+            for c in spec.required
+            if c != "ticker"
+        ],
+    )
+    for name, dtype in spec.schema.items():
+        if dtype == pl.Date:
+            frame = parse_dates(frame, file, name, allow_empty=True)
+        elif isinstance(dtype, pl.Datetime):
+            frame = _parse_timestamps(frame, file, name)
+        elif dtype in (pl.Float64, pl.Int64):
+            frame = _optional_numbers(frame, file, [name])
+            if dtype == pl.Int64:
+                run_checks(
+                    frame,
+                    file,
+                    [Check(name, pl.col(name) != pl.col(name).round(0), "must be a whole number")],
+                )
+        else:
+            frame = frame.with_columns(
+                pl.col(name).cast(pl.String).str.strip_chars().replace("", None)
+            )
+    run_checks(frame, file, [*checks, duplicate_check(frame, spec.key)])
+    out = frame.select(
+        *(pl.col(n).cast(t) for n, t in spec.schema.items()),
+        *(pl.col(k) for k in keep if k in frame.columns),
+        pl.col(ROW),
+        pl.lit(file, dtype=pl.Categorical).alias(FILE),
+    )
+    return Parsed(out, 0)
+
+
+SPECS: Final[dict[str, TableSpec]] = {
+    "ratings": TableSpec(
+        model.RATINGS,
+        model.RATINGS_KEY,
+        ("ticker", "firm", "date", "rating"),
+        {
+            "grade": "rating",
+            "to_grade": "rating",
+            "from_grade": "prior_rating",
+            "price_target": "target",
+            "prior_price_target": "prior_target",
+        },
+    ),
+    "consensus": TableSpec(
+        model.CONSENSUS,
+        model.CONSENSUS_KEY,
+        ("ticker", "date"),
+        {"strongbuy": "strong_buy", "strongsell": "strong_sell", "mean_target": "target_mean"},
+    ),
+    "news": TableSpec(model.NEWS, model.NEWS_KEY, ("published_at", "headline")),
+    "securities": TableSpec(model.SECURITIES, model.SECURITIES_KEY, ("ticker",)),
+    "kpis": TableSpec(
+        model.KPIS,
+        model.KPIS_KEY,
+        ("ticker", "period_end", "name", "value"),
+        {"date": "period_end"},
+    ),
+}
+"""The tables ingested through :func:`parse_table`, by ingest kind."""
+
+
+def split_news(parsed: Parsed) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """News rows (with an id made from the url or the headline when none is given) and links.
+
+    The ``tickers`` column holds the subjects of each item: a JSON list, or text separated by
+    commas, semicolons or spaces.
+    """
+    frame = parsed.frame
+    derived = pl.coalesce(
+        pl.col("url"), pl.concat_str(pl.col("published_at").cast(pl.String), pl.col("headline"))
+    ).map_elements(
+        lambda text: hashlib.sha1(text.encode()).hexdigest()[:16], return_dtype=pl.String
+    )
+    frame = frame.with_columns(pl.coalesce(pl.col("id"), derived).alias("id"))
+    if "tickers" not in frame.columns:
+        links = pl.DataFrame(schema={"id": pl.String, "ticker": pl.String, ROW: pl.Int64})
+    else:
+        tickers = pl.col("tickers")
+        if frame.schema["tickers"] != pl.List(pl.String):
+            # "BIDU, BABA", "BIDU;BABA" or '["BIDU", "BABA"]' all name two subjects.
+            tickers = tickers.cast(pl.String).str.replace_all(r"[\[\]\"';\s]+", ",").str.split(",")
+        links = (
+            frame.select("id", tickers.alias("ticker"), ROW)
+            .explode("ticker")
+            .with_columns(pl.col("ticker").str.strip_chars())
+            .filter(pl.col("ticker").is_not_null() & (pl.col("ticker") != ""))
+        )
+    file = str(frame[FILE][0]) if frame.height else ""
+    checked = []
+    for row in links.iter_rows(named=True):
+        try:
+            checked.append((row["id"], calendar.normalize_ticker(row["ticker"]), "subject"))
+        except InputError as exc:
+            raise InputError(exc.reason, file=file, row=row[ROW], field="tickers") from None
+    link_frame = pl.DataFrame(checked, schema=dict(model.NEWS_TICKERS), orient="row").unique(
+        maintain_order=True
+    )
+    return frame.drop("tickers", strict=False), link_frame
