@@ -11,12 +11,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Final, Literal, get_args
 
 import polars as pl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stockbrief import calendar, compute, consensus, peers
+from stockbrief.brief import facts, narrative, verdict
+from stockbrief.brief.document import Brief
+from stockbrief.brief.narrative import LANGS, Lang
 from stockbrief.errors import ConflictError, InputError, NotFoundError
 from stockbrief.sources.base import Parsed
 from stockbrief.sources.files import ActionFile, PriceFile, read_table
@@ -43,6 +46,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STOCKBRIEF_")
 
     store: Path = Path("stockbrief.duckdb")
+    briefs: Path = Path("briefs")
 
 
 def store_path(path: str | Path | None = None) -> Path:
@@ -73,6 +77,7 @@ class IngestReport:
     tickers: int
     result: UpsertResult
     filtered: int = 0
+    filter_reason: str = "rows outside --from/--to left out"
 
     def summary(self) -> str:
         """One line for a person."""
@@ -84,7 +89,7 @@ class IngestReport:
         if r.replaced:
             text += f", {r.replaced:,} replaced"
         if self.filtered:
-            text += f"; {self.filtered:,} rows outside --from/--to left out"
+            text += f"; {self.filtered:,} {self.filter_reason}"
         return text
 
 
@@ -239,6 +244,7 @@ def load_sample(store: StoreLike = None) -> list[IngestReport]:
     with using_store(store) as db, db.transaction():
         bars = db.upsert("bars", sample.bars.frame)
         actions = db.upsert("actions", sample.actions.frame)
+        db.upsert("securities", sample.securities)
     return [
         IngestReport(
             "prices", 1, sample.bars.frame.height, sample.bars.frame["ticker"].n_unique(), bars
@@ -251,6 +257,22 @@ def load_sample(store: StoreLike = None) -> list[IngestReport]:
             actions,
         ),
     ]
+
+
+def notable_day(store: StoreLike = None) -> tuple[str, dt.date]:
+    """The sample's most striking session of its last year: the largest one-day move among
+    tickers with a full 200-day history, for the demo to write a brief about."""
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        frame = compute.compute(_engine_bars(db, None, None)).frame
+    last = frame["date"].max()
+    assert isinstance(last, dt.date)
+    recent = frame.filter(
+        pl.col("date") > last - dt.timedelta(days=365), pl.col("sma_200").is_not_null()
+    )
+    if recent.is_empty():
+        raise NotFoundError("no ticker has a 200-session history yet; ingest more bars")
+    row = recent.sort(pl.col("return_1d").abs(), descending=True).row(0, named=True)
+    return row["ticker"], row["date"]
 
 
 def prices(
@@ -282,6 +304,52 @@ def _unknown_ticker(ticker: str, known: Sequence[str]) -> str:
     close = difflib.get_close_matches(ticker, known, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     return f"unknown ticker {ticker!r}: no bars stored{hint}"
+
+
+def fetch(
+    tickers: Sequence[str],
+    *,
+    since: dt.date,
+    store: StoreLike = None,
+    replace: bool = False,
+    session: object | None = None,
+) -> list[IngestReport]:
+    """Download from Yahoo Finance (extra ``[yahoo]``) and store it all in one transaction.
+
+    Bars are stored as traded (Yahoo's split adjustment undone); a bar of a session still
+    trading is left out and counted.
+    """
+    from stockbrief.sources.yahoo import YahooSource
+
+    symbols = [calendar.normalize_ticker(t) for t in tickers]
+    data = YahooSource(symbols, since, session).load_all()
+    reports = []
+    with using_store(store) as db:
+        frames: dict[Table, pl.DataFrame] = {
+            "bars": data.bars,
+            "actions": data.actions,
+            "ratings": data.ratings,
+            "consensus": data.consensus,
+        }
+        try:
+            with db.transaction():
+                for table, frame in frames.items():
+                    result = db.upsert(table, frame, replace=replace)
+                    count = frame["ticker"].n_unique() if frame.height else 0
+                    reports.append(
+                        IngestReport(
+                            f"yahoo {table}",
+                            1,
+                            frame.height,
+                            count,
+                            result,
+                            data.partial_bars if table == "bars" else 0,
+                            "bars of a session still trading left out",
+                        )
+                    )
+        except ConflictError as exc:
+            raise _located(exc, frames["bars"]) from None
+    return reports
 
 
 # -- compute ---------------------------------------------------------------------------------
@@ -451,3 +519,80 @@ def refresh(store: StoreLike = None, *, full: bool = False) -> RefreshReport:
         result.events.height,
         tuple(t for t in changed if t in stored),
     )
+
+
+# -- briefs ----------------------------------------------------------------------------------
+
+NEWS_DAYS: Final = 3
+"""Days of news, up to the as-of session, a brief mentions."""
+
+
+def brief(
+    ticker: str,
+    *,
+    as_of: dt.date | None = None,
+    lang: Lang = "en",
+    store: StoreLike = None,
+) -> Brief:
+    """The market note for one ticker on one session, with every fact's source.
+
+    Nothing dated after ``as_of`` is read: bars, splits, ratings, news and KPIs are all cut at
+    that date, so the brief is the same whether or not later data are stored.
+    """
+    if lang not in LANGS:
+        raise InputError(f"unknown language {lang!r}; use one of {', '.join(LANGS)}", field="lang")
+    symbol = calendar.normalize_ticker(ticker)
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        bars = _engine_bars(db, [symbol], as_of)
+        if bars.is_empty():
+            if symbol not in db.tickers():
+                raise NotFoundError(_unknown_ticker(symbol, db.tickers()))
+            raise NotFoundError(f"{symbol} has no bars on or before {as_of}")
+        result = compute.compute(bars)
+        day: dt.date = result.frame["date"][-1]
+        securities = db.securities()
+        info = securities.filter(pl.col("ticker") == symbol)
+        name = (info["name"][0] if info.height and info["name"][0] else None) or symbol
+        currency = (info["currency"][0] if info.height and info["currency"][0] else None) or "USD"
+        ratings = db.read("ratings", [symbol], until=day)
+        summaries = db.read("consensus", [symbol], until=day)
+        close = result.frame["close"][-1]
+        view = consensus.consensus(ratings, summaries, symbol, day, close=close)
+        related = peers.related_news(
+            db.read("news", until=day),
+            db.read("news_tickers"),
+            securities,
+            symbol,
+            start=day - dt.timedelta(days=NEWS_DAYS - 1),
+            end=day,
+        )
+        group = peers.peers_of(securities, symbol)
+        peer_bars = _engine_bars(db, group, day) if group else db.bars([])
+        company = db.read("kpis", [symbol], until=day)
+    peer_returns = (
+        peer_bars.with_columns(
+            (pl.col("close") / pl.col("close").shift(1).over("ticker") - 1).alias("return_1d")
+        )
+        .filter(pl.col("date") == day)
+        .select("ticker", "date", "return_1d")
+    )
+    wind = peers.tailwind(related, peer_returns, day) if peer_returns.height else None
+    events = result.events
+    if not ratings.is_empty():
+        analyst = consensus.changes(consensus.history(ratings, [symbol]))
+        events = pl.concat([events, analyst]).sort("date", "kind")
+    sheet = facts.gather(
+        symbol,
+        name,
+        currency,
+        result.frame,
+        events,
+        view=view,
+        news=related,
+        peer_returns=peer_returns,
+        wind=wind,
+        kpis=company,
+    )
+    judgement = verdict.judge(sheet)
+    headline, sections = narrative.compose(sheet, events, judgement, lang)
+    return Brief(symbol, day, lang, headline, sheet, events, judgement, sections, result.frame)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stockbrief import api
+from stockbrief.brief.narrative import LANGS
 from stockbrief.errors import StockbriefError
 
 app = typer.Typer(
@@ -309,13 +310,65 @@ def compute_store(
     out.print(api.refresh(store, full=full).summary())
 
 
+@app.command("brief")
+def write_brief(
+    ticker: Annotated[str, typer.Argument(help="Ticker, e.g. BABA.")],
+    store: StoreOption = None,
+    as_of: AsOfOption = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="md, html, json or pdf.", show_default=True)
+    ] = "md",
+    lang: Annotated[str, typer.Option(help="en or de.")] = "en",
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", help="File or folder to write; default: print (md, json)."),
+    ] = None,
+) -> None:
+    """Write the market note of one ticker on one date."""
+    from stockbrief.brief import render
+
+    if fmt not in render.FORMATS:
+        raise typer.BadParameter(f"use one of {', '.join(render.FORMATS)}", param_hint="--format")
+    if lang not in LANGS:
+        raise typer.BadParameter("use en or de", param_hint="--lang")
+    kind = fmt
+    note = api.brief(ticker, as_of=_date(as_of, "--as-of"), lang=lang, store=store)
+    if out_path is None and kind in ("md", "json"):
+        sys.stdout.write(str(render.render(note, kind)))
+        return
+    target = render.write(note, kind, out_path or Path("briefs"))
+    out.print(f"wrote {target}")
+
+
+@app.command("fetch")
+def fetch(
+    tickers: Annotated[list[str], typer.Argument(help="Tickers, e.g. BABA 0700.HK.")],
+    since: Annotated[str, typer.Option("--since", help="First date, YYYY-MM-DD.")],
+    store: StoreOption = None,
+    replace: ReplaceOption = False,
+) -> None:
+    """Download prices, splits, dividends, analyst ratings and consensus from Yahoo Finance."""
+    start = _date(since, "--since")
+    assert start is not None
+    for report in api.fetch(tickers, since=start, store=store, replace=replace):
+        out.print(report.summary())
+
+
 @app.command()
 def demo(store: StoreOption = None) -> None:
-    """Load the embedded sample (AAPL, FB, GOOG, IBM, MSFT 2000-2013) and show what is stored."""
+    """Load the embedded sample (AAPL, FB, GOOG, IBM, MSFT 2000-2013) and write a brief."""
+    from stockbrief.brief import render
+
     path = api.store_path(store)
     for report in api.load_sample(path):
         out.print(report.summary())
     info(path)
+    ticker, day = api.notable_day(path)
+    note = api.brief(ticker, as_of=day, store=path)
+    folder = api.Settings().briefs
+    written = [render.write(note, fmt, folder) for fmt in ("md", "html", "json")]
+    out.print(f"\n[bold]{note.headline}[/]")
+    out.print(f"brief for {ticker} on {day} written to: {', '.join(str(p) for p in written)}")
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ runs one.
 
 Resumability
 ------------
-Each indicator carries an explicit per-ticker state row (``float64``; slot 0 is the number of
+Each indicator carries an explicit per-ticker state row (``float64``; element 0 is the number of
 bars seen so far, the others are running accumulators exactly as a full run holds them). A call
 receives, per ticker, ``n_context[i]`` context rows (the last rows a previous call already
 processed: at least :attr:`Indicator.window` of them, or all history if shorter) followed by new
@@ -377,6 +377,19 @@ _SLOTS: dict[Family, tuple[int, ...]] = {
     "rel_volume": (_REL_VOLUME,),
 }
 
+# What each family reads; the rolling extremes read any one column.
+_FAMILY_INPUTS: dict[Family, tuple[Column, ...]] = {
+    "sma": ("close",),
+    "ema": ("close",),
+    "macd": ("close",),
+    "rsi": ("close",),
+    "atr": ("high", "low", "close"),
+    "bbands": ("close",),
+    "roc": ("close",),
+    "volatility": ("close",),
+    "rel_volume": ("volume",),
+}
+
 # slot_int columns: output row, state column, input column (index in _COLUMNS), periods...
 _ROW, _STATE, _INPUT, _P0, _P1, _P2 = 0, 1, 2, 3, 4, 5
 
@@ -418,8 +431,10 @@ def _pass_kernel(
     """Run every used slot over every ticker; returns the state after the last row.
 
     ``out`` (n_outputs x n_rows, uninitialised) gets every row written exactly once: NaN for
-    context and warm-up rows. ``state_in`` holds each used slot's state row at its state column;
-    slot 0 of each is the shared bar count.
+    context and warm-up rows. ``state_in`` holds each used slot's state row from its state
+    column on; element 0 of each is the bar count, the same for all.
+    Families read ``close`` (ATR also ``high`` and ``low``, relative volume ``volume``); only the
+    rolling extremes read the column their slot names.
     """
     state = state_in.copy()
     n_out = out.shape[0]
@@ -640,7 +655,7 @@ class Indicator:
         Trailing context rows a resumed run reads before its first new row (0 when the state
         alone carries everything, as for recursive averages).
     n_state : int
-        Width of the per-ticker state row. Slot 0 is always the number of bars seen.
+        Width of the per-ticker state row; element 0 is always the number of bars seen.
     family : Family
         Which step function computes it (and which slots of the pass it can use).
     periods : tuple of int
@@ -670,9 +685,17 @@ class Indicator:
     state0: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        fixed = _FAMILY_INPUTS.get(self.family)
+        wrong = (self.inputs != fixed) if fixed is not None else (len(self.inputs) != 1)
+        if wrong:
+            raise ValueError(
+                f"indicator {self.name!r}: family {self.family!r} reads "
+                f"{fixed if fixed is not None else 'one column'}, not {self.inputs}; use its "
+                "factory"
+            )
         if len(self.state0) != self.n_state:
             raise ValueError(
-                f"indicator {self.name!r}: state0 has {len(self.state0)} slots, n_state says "
+                f"indicator {self.name!r}: state0 has {len(self.state0)} elements, n_state says "
                 f"{self.n_state}; make them agree"
             )
 
@@ -803,8 +826,11 @@ def run_many(
 
     outputs: dict[str, FloatArray] = {}
     states_out: dict[str, FloatArray] = {}
+    # Read-only views throughout, so the kernel sees one type signature whatever the caller
+    # passes (arrays from Polars or Arrow are often read-only) and compiles, or loads, once.
     empty = np.empty(0)
-    open_, high, low, close, volume = (arrays.get(name, empty) for name in _COLUMNS)
+    open_, high, low, close, volume = (_readonly(arrays.get(name, empty)) for name in _COLUMNS)
+    offs_ro, context_ro = _readonly(offs), _readonly(context)
     for batch in _plan(indicators):
         slot_int = np.full((_N_SLOTS, 6), -1, dtype=np.int64)
         slot_float = np.zeros((_N_SLOTS, 2))
@@ -818,9 +844,19 @@ def run_many(
             row += len(ind.outputs)
             col += ind.n_state
         out = np.empty((row, n_rows))
-        state_in = np.concatenate([states_in[ind.name] for _, ind in batch], axis=1)
+        state_in = _readonly(np.concatenate([states_in[ind.name] for _, ind in batch], axis=1))
         state_out = _pass_kernel(
-            open_, high, low, close, volume, offs, context, state_in, out, slot_int, slot_float
+            open_,
+            high,
+            low,
+            close,
+            volume,
+            offs_ro,
+            context_ro,
+            state_in,
+            out,
+            _readonly(slot_int),
+            _readonly(slot_float),
         )
         for slot, ind in batch:
             r = int(slot_int[slot, _ROW])
@@ -829,6 +865,15 @@ def run_many(
                 outputs[output] = out[r + k]
             states_out[ind.name] = np.ascontiguousarray(state_out[:, c : c + ind.n_state])
     return outputs, states_out
+
+
+_A = TypeVar("_A", bound=np.ndarray[Any, Any])
+
+
+def _readonly(array: _A) -> _A:
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def _plan(indicators: Sequence[Indicator]) -> list[list[tuple[int, Indicator]]]:

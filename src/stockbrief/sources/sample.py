@@ -33,12 +33,27 @@ def sample_path() -> Path:
     return path
 
 
+SECURITIES: Final = pl.DataFrame(
+    [
+        ("AAPL", "Apple", "USD", "Technology", "Consumer Electronics", "us-tech"),
+        ("FB", "Facebook", "USD", "Communication Services", "Internet Content", "us-tech"),
+        ("GOOG", "Google", "USD", "Communication Services", "Internet Content", "us-tech"),
+        ("IBM", "IBM", "USD", "Technology", "IT Services", "us-tech"),
+        ("MSFT", "Microsoft", "USD", "Technology", "Software", "us-tech"),
+    ],
+    schema=["ticker", "name", "currency", "sector", "industry", "peer_group"],
+    orient="row",
+)
+"""Names and groups of the sample's five companies (reference data, not from the file)."""
+
+
 @dataclass(frozen=True)
 class SampleData:
-    """Bars and the actions recovered from them."""
+    """Bars, the actions recovered from them, and the companies' reference data."""
 
     bars: Parsed
     actions: Parsed
+    securities: pl.DataFrame
 
 
 class SampleSource(Source[pl.DataFrame]):
@@ -60,7 +75,8 @@ class SampleSource(Source[pl.DataFrame]):
             pl.col("Date").str.to_date("%Y-%m-%d").alias("date"),
             pl.col("Adj Close").cast(pl.Float64).alias("adj_close"),
         )
-        return SampleData(bars, Parsed(recover_actions(bars.frame, adjusted)))
+        securities = SECURITIES.with_columns(pl.lit(None, dtype=pl.String).alias("exchange"))
+        return SampleData(bars, Parsed(recover_actions(bars.frame, adjusted)), securities)
 
 
 def recover_actions(bars: pl.DataFrame, adjusted: pl.DataFrame) -> pl.DataFrame:

@@ -1,0 +1,348 @@
+"""Facts: every number a brief states, with its source rows and its formula.
+
+The narrative formats facts and nothing else, so each number in a note can be traced to stored
+rows. Facts are plain data (no Markdown, no wording); ``FactSheet.to_json`` gives the JSON
+``facts`` object of a brief.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import polars as pl
+
+from stockbrief.consensus import Consensus
+from stockbrief.peers import Tailwind
+
+Unit = Literal[
+    "currency", "fraction", "shares", "ratio", "count", "date", "text", "index", "list", "flag"
+]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact comes from: a table, the tickers and the dates read."""
+
+    table: str
+    tickers: tuple[str, ...]
+    start: dt.date | None
+    end: dt.date | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "tickers": list(self.tickers),
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+        }
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A value with its unit, source and formula."""
+
+    name: str
+    value: Any
+    unit: Unit
+    source: Source
+    formula: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "value": _plain(self.value),
+            "unit": self.unit,
+            "source": self.source.to_json(),
+            "formula": self.formula,
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class FactSheet:
+    """The facts of one brief, by name, in the order they were gathered."""
+
+    ticker: str
+    as_of: dt.date
+    currency: str
+    name: str
+    facts: dict[str, Fact] = field(default_factory=dict)
+
+    def add(self, name: str, value: Any, unit: Unit, source: Source, formula: str) -> None:
+        """Record a fact; a missing value (None) is not recorded, so no section invents one."""
+        if value is not None:
+            self.facts[name] = Fact(name, value, unit, source, formula)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.facts
+
+    def value(self, name: str) -> Any:
+        """The value of a fact, or None when it was not gathered."""
+        fact = self.facts.get(name)
+        return fact.value if fact else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: fact.to_json() for name, fact in self.facts.items()}
+
+
+PRICE_NOTE = "prices adjusted for splits known on the as-of date"
+
+
+def _streak_above(closes: list[float], levels: list[float | None]) -> int:
+    """Consecutive sessions, ending on the last, whose close is above the level."""
+    count = 0
+    for close, level in zip(reversed(closes), reversed(levels), strict=True):
+        if level is None or close <= level:
+            break
+        count += 1
+    return count
+
+
+def gather(
+    ticker: str,
+    name: str,
+    currency: str,
+    frame: pl.DataFrame,
+    events: pl.DataFrame,
+    *,
+    view: Consensus | None = None,
+    news: pl.DataFrame | None = None,
+    peer_returns: pl.DataFrame | None = None,
+    wind: Tailwind | None = None,
+    kpis: pl.DataFrame | None = None,
+) -> FactSheet:
+    """All the facts of one ticker on the last row of ``frame`` (the as-of session).
+
+    Parameters
+    ----------
+    frame
+        The ticker's bars with indicators up to and including the as-of session.
+    events
+        The ticker's events up to the as-of session.
+    view, news, peer_returns, wind, kpis
+        Analysts' consensus, related news (about the ticker and its peers), the peers' daily
+        returns on the as-of session, the sector tailwind reading, and company KPIs.
+    """
+    last = frame.row(frame.height - 1, named=True)
+    day: dt.date = last["date"]
+    first_day: dt.date = frame["date"][0]
+    sheet = FactSheet(ticker, day, currency, name)
+    one = Source("bars", (ticker,), day, day)
+    two = Source("bars", (ticker,), frame["date"][-2] if frame.height > 1 else day, day)
+
+    def window(n: int, *, include_day: bool = True) -> Source:
+        rows = frame.tail(n + (0 if include_day else 1))
+        end = day if include_day else (rows["date"][-2] if rows.height > 1 else day)
+        return Source("bars", (ticker,), rows["date"][0], end)
+
+    sheet.add("close", last["close"], "currency", one, f"close on {day}; {PRICE_NOTE}")
+    sheet.add("open", last["open"], "currency", one, f"open on {day}")
+    sheet.add("high", last["high"], "currency", one, f"high on {day}")
+    sheet.add("low", last["low"], "currency", one, f"low on {day}")
+    if frame.height > 1:
+        prev = frame.row(frame.height - 2, named=True)
+        sheet.add("prev_close", prev["close"], "currency", two, "close of the previous session")
+        sheet.add("change_1d", last["return_1d"], "fraction", two, "close / previous close - 1")
+        sheet.add(
+            "gap_1d", last["open"] / prev["close"] - 1, "fraction", two, "open / previous close - 1"
+        )
+    sheet.add("volume", last["volume"], "shares", one, f"shares traded on {day}")
+    sheet.add(
+        "typical_volume",
+        last["typical_volume_50"],
+        "shares",
+        window(50, include_day=False),
+        "mean volume of the 50 sessions before the day",
+    )
+    sheet.add("rel_volume", last["rel_volume"], "ratio", window(50), "volume / typical volume")
+    closes = frame["close"].to_list()
+    for n in (50, 200):
+        level = last[f"sma_{n}"]
+        sheet.add(
+            f"sma_{n}",
+            level,
+            "currency",
+            window(n),
+            f"mean of the {n} closes up to and including the day",
+        )
+        if level is not None:
+            sheet.add(
+                f"pct_vs_sma_{n}",
+                last["close"] / level - 1,
+                "fraction",
+                window(n),
+                f"close / SMA {n} - 1",
+            )
+            sheet.add(
+                f"sessions_above_sma_{n}",
+                _streak_above(closes, frame[f"sma_{n}"].to_list()),
+                "count",
+                Source("bars", (ticker,), first_day, day),
+                f"consecutive closes above the SMA {n}, ending on the day",
+            )
+    sheet.add(
+        "high_52w",
+        last["high_52w"],
+        "currency",
+        window(252),
+        "highest high of the last 252 sessions, the day included",
+    )
+    sheet.add(
+        "low_52w",
+        last["low_52w"],
+        "currency",
+        window(252),
+        "lowest low of the last 252 sessions, the day included",
+    )
+    if last["high_52w"]:
+        sheet.add(
+            "pct_from_high_52w",
+            last["close"] / last["high_52w"] - 1,
+            "fraction",
+            window(252),
+            "close / 52-week high - 1",
+        )
+    sheet.add("rsi_14", last["rsi_14"], "index", window(15), "Wilder's RSI over 14 sessions")
+    sheet.add("atr_14", last["atr_14"], "currency", window(15), "Wilder's average true range, 14")
+    sheet.add(
+        "volatility_60",
+        last["volatility_60"],
+        "fraction",
+        window(61),
+        "standard deviation of the last 60 daily returns",
+    )
+
+    crosses = events.filter(pl.col("kind").str.starts_with("cross_")).sort("date")
+    for n in (50, 200):
+        mine = crosses.filter(pl.col("kind").str.ends_with(f"sma_{n}"))
+        if mine.height:
+            latest = mine.row(mine.height - 1, named=True)
+            direction = "above" if latest["kind"].startswith("cross_above") else "below"
+            src = Source("bars", (ticker,), first_day, day)
+            sheet.add(
+                f"last_cross_sma_{n}",
+                latest["date"],
+                "date",
+                src,
+                f"last session whose close crossed the SMA {n}",
+            )
+            sheet.add(
+                f"last_cross_sma_{n}_direction",
+                direction,
+                "text",
+                src,
+                f"direction of that crossing ({direction})",
+            )
+    today = events.filter(pl.col("date") == day)
+    sheet.add(
+        "events_today",
+        today["kind"].to_list(),
+        "list",
+        Source("events", (ticker,), day, day),
+        "event detectors firing on the day",
+    )
+
+    if view is not None:
+        src = Source(
+            "ratings" if view.source == "ratings" else "consensus",
+            (ticker,),
+            view.window_start or view.as_published,
+            view.as_of,
+        )
+        sheet.add("consensus_label", view.label, "text", src, view.method())
+        sheet.add("consensus_score", view.score, "index", src, "mean score of the firms")
+        sheet.add("consensus_firms", view.n_firms or None, "count", src, "firms in the consensus")
+        sheet.add("consensus_source", view.source, "text", src, "ratings or a provider summary")
+        sheet.add("target_mean", view.target_mean, "currency", src, "mean price target")
+        sheet.add("target_high", view.target_high, "currency", src, "highest price target")
+        sheet.add("upside", view.upside, "fraction", src, "mean target / close - 1")
+        top = view.top_targets(3)
+        if top:
+            sheet.add(
+                "top_targets",
+                [
+                    {"firm": f.firm, "target": f.target, "date": f.date, "rating": f.rating}
+                    for f in top
+                ],
+                "list",
+                Source("ratings", (ticker,), view.window_start, view.as_of),
+                "highest latest targets by firm",
+            )
+    if news is not None and news.height:
+        start = news["published_at"].min().date()  # type: ignore[union-attr]
+        sheet.add(
+            "news",
+            [
+                {
+                    "headline": r["headline"],
+                    "about": r["about"],
+                    "role": r["role"],
+                    "sentiment": r["sentiment"],
+                    "source": r["source"],
+                    "published_at": r["published_at"],
+                }
+                for r in news.iter_rows(named=True)
+            ],
+            "list",
+            Source("news", tuple(sorted(set(news["about"]))), start, day),
+            "news about the ticker or its peer group, newest first; sentiment = VADER "
+            "compound with finance terms",
+        )
+    if peer_returns is not None and peer_returns.height:
+        peers = tuple(sorted(peer_returns["ticker"]))
+        src = Source("bars", peers, day, day)
+        sheet.add(
+            "peer_returns",
+            [
+                {"ticker": r["ticker"], "return": r["return_1d"]}
+                for r in peer_returns.sort("return_1d", descending=True).iter_rows(named=True)
+            ],
+            "list",
+            src,
+            "peers' close / previous close - 1 on the day",
+        )
+        if wind is not None:
+            sheet.add(
+                "peer_group_return",
+                wind.group_return,
+                "fraction",
+                src,
+                "mean of the peers' daily returns",
+            )
+            sheet.add(
+                "sector_tailwind",
+                wind.holds,
+                "flag",
+                src,
+                "positive peer news and a rising peer group on the day",
+            )
+    if kpis is not None and kpis.height:
+        metrics = kpis.sort("period_end").group_by("name", maintain_order=True).last()
+        sheet.add(
+            "kpis",
+            [
+                {
+                    "name": r["name"],
+                    "value": r["value"],
+                    "unit": r["unit"],
+                    "yoy": r["yoy"],
+                    "period_end": r["period_end"],
+                    "source": r["source"],
+                }
+                for r in metrics.sort("period_end", descending=True).iter_rows(named=True)
+            ],
+            "list",
+            Source("kpis", (ticker,), min(metrics["period_end"].to_list()), day),
+            "latest value of each company metric for periods ended by the day",
+        )
+    return sheet

@@ -1,0 +1,139 @@
+"""The narrative: facts and verdict into titled sections of plain text, in English or German.
+
+Sentences live in Jinja2 templates (``templates/{lang}/brief.j2``, one macro per section and one
+line per event kind) and numbers are formatted with Babel, so "155,74 $" and "02.01.2026" come
+from the locale, not from string concatenation. A section whose facts are missing is left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final, Literal
+
+import polars as pl
+from babel.dates import format_date
+from babel.numbers import format_compact_decimal, format_currency, format_decimal
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from stockbrief.brief import wording
+from stockbrief.brief.facts import FactSheet
+from stockbrief.brief.verdict import Verdict
+
+Lang = Literal["en", "de"]
+LANGS: Final[tuple[Lang, ...]] = ("en", "de")
+LOCALES: Final[dict[str, str]] = {"en": "en_US", "de": "de_DE"}
+DATE_PATTERNS: Final[dict[str, str]] = {"en": "d MMMM y", "de": "dd.MM.yyyy"}
+SECTIONS: Final = ("move", "chart", "analysts", "sector", "milestones", "evidence", "conclusion")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled paragraph of the brief."""
+
+    key: str
+    title: str
+    text: str
+
+
+def _filters(lang: Lang, currency: str) -> dict[str, Any]:
+    locale = LOCALES[lang]
+
+    def money(value: float) -> str:
+        return format_currency(value, currency, locale=locale)
+
+    def pct(value: float, signed: bool = False, digits: int = 1) -> str:
+        pattern = ("+" if signed and value > 0 else "") + "#,##0." + "0" * digits
+        text = format_decimal(value * 100, pattern, locale=locale)
+        return text + ("\u00a0%" if lang == "de" else "%")
+
+    def num(value: float, digits: int = 0) -> str:
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, pattern, locale=locale)
+
+    def compact(value: float) -> str:
+        return format_compact_decimal(value, format_type="long", locale=locale, fraction_digits=1)
+
+    def day(value: dt.date | dt.datetime) -> str:
+        return format_date(value, DATE_PATTERNS[lang], locale=locale)
+
+    def ratio(value: float) -> str:
+        return format_decimal(value, "0.0", locale=locale) + "\u00d7"
+
+    return {
+        "money": money,
+        "pct": pct,
+        "num": num,
+        "compact": compact,
+        "day": day,
+        "ratio": ratio,
+        "fromjson": json.loads,
+    }
+
+
+@lru_cache(maxsize=8)
+def environment(lang: Lang, currency: str) -> Environment:
+    """Jinja2 environment of one language and currency (autoescape for HTML, strict names)."""
+    env = Environment(
+        loader=PackageLoader("stockbrief.brief", "templates"),
+        autoescape=select_autoescape(["html", "html.j2", "xml"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(_filters(lang, currency))
+    return env
+
+
+def _clean(text: str) -> str:
+    # Fold template whitespace; keep the non-breaking spaces Babel puts in "155,74 $".
+    return re.sub(r"[ \t\r\n]+", " ", text).strip()
+
+
+def _wording(sheet: FactSheet) -> dict[str, str]:
+    words: dict[str, str] = {}
+    for n in (50, 200):
+        margin = sheet.value(f"pct_vs_sma_{n}")
+        if margin is not None:
+            words[f"sma_{n}"] = wording.position(margin)
+    if sheet.value("rel_volume") is not None:
+        words["volume"] = wording.volume(sheet.value("rel_volume"))
+    if sheet.value("change_1d") is not None:
+        words["move"] = wording.move(sheet.value("change_1d"))
+    if sheet.value("rsi_14") is not None:
+        words["rsi"] = wording.rsi(sheet.value("rsi_14"))
+    return words
+
+
+def compose(
+    sheet: FactSheet, events: pl.DataFrame, verdict: Verdict, lang: Lang
+) -> tuple[str, list[Section]]:
+    """The headline and the sections of a brief."""
+    env = environment(lang, sheet.currency)
+    module = env.get_template(f"{lang}/brief.j2").module
+    context = {
+        "f": {name: fact.value for name, fact in sheet.facts.items()},
+        "w": _wording(sheet),
+        "v": verdict,
+        "name": sheet.name,
+        "ticker": sheet.ticker,
+        "day": sheet.as_of,
+        "today": events.filter(pl.col("date") == sheet.as_of).to_dicts(),
+    }
+    headline = _clean(str(module.headline(**context)))  # type: ignore[attr-defined]
+    sections = []
+    for key in SECTIONS:
+        text = _clean(str(getattr(module, key)(**context)))
+        if text:
+            sections.append(Section(key, _clean(str(module.title(key))), text))  # type: ignore[attr-defined]
+    return headline, sections
+
+
+def event_line(kind: str, value: float, detail: dict[str, Any], lang: Lang, currency: str) -> str:
+    """The sentence a template gives one event (empty for an unknown kind)."""
+    module = environment(lang, currency).get_template(f"{lang}/brief.j2").module
+    return _clean(str(module.event(kind, value, detail)))  # type: ignore[attr-defined]

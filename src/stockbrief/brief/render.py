@@ -1,0 +1,101 @@
+"""Writing briefs: Markdown, HTML with an embedded chart, JSON and PDF. The only writer."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Final, Literal
+
+from stockbrief.brief.document import Brief
+from stockbrief.brief.narrative import environment
+from stockbrief.errors import InputError, StockbriefError
+
+Format = Literal["md", "html", "json", "pdf"]
+FORMATS: Final[tuple[Format, ...]] = ("md", "html", "json", "pdf")
+CHART_SESSIONS: Final = 180
+
+
+def markdown(brief: Brief) -> str:
+    """The note in Markdown: headline, date line, sections."""
+    lines = [f"# {brief.headline}", "", f"*{brief.sheet.name} ({brief.ticker}), {brief.as_of}*", ""]
+    for section in brief.sections:
+        lines += [f"## {section.title}", "", section.text, ""]
+    return "\n".join(lines)
+
+
+def chart_png(brief: Brief) -> bytes:
+    """The price chart of a brief as PNG bytes (deterministic for the same brief)."""
+    from matplotlib import pyplot as plt
+
+    from stockbrief.brief.chart import price_chart
+
+    figure = price_chart(
+        brief.history,
+        brief.events,
+        title=f"{brief.sheet.name} ({brief.ticker})",
+        sessions=CHART_SESSIONS,
+        lang=brief.lang,
+    )
+    buffer = io.BytesIO()
+    try:
+        figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    finally:
+        plt.close(figure)
+    return buffer.getvalue()
+
+
+def html(brief: Brief, *, chart: bool = True) -> str:
+    """A standalone HTML page; every text is escaped by the template's autoescape."""
+    template = environment(brief.lang, brief.sheet.currency).get_template("html/brief.html.j2")
+    image = base64.b64encode(chart_png(brief)).decode("ascii") if chart else None
+    return template.render(
+        brief=brief,
+        chart=image,
+        facts=brief.sheet.facts,
+        data=json.dumps(brief.to_json(), indent=2, ensure_ascii=False),
+    )
+
+
+def pdf(brief: Brief) -> bytes:
+    """The HTML page printed to PDF with WeasyPrint (extra ``[pdf]``)."""
+    try:
+        from weasyprint import HTML
+    except ImportError:  # pragma: no cover - depends on the optional extra
+        raise StockbriefError(
+            "PDF output needs WeasyPrint: pip install 'stockbrief[pdf]'"
+        ) from None
+    document: bytes = HTML(string=html(brief)).write_pdf()
+    return document
+
+
+def render(brief: Brief, fmt: Format) -> str | bytes:
+    """The brief in one format, as text (md, html, json) or bytes (pdf)."""
+    if fmt == "md":
+        return markdown(brief)
+    if fmt == "html":
+        return html(brief)
+    if fmt == "json":
+        return json.dumps(brief.to_json(), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "pdf":
+        return pdf(brief)
+    raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", field="format")
+
+
+def default_name(brief: Brief, fmt: Format) -> str:
+    """``BABA-2026-01-02-en.md``: ticker, date, language, format."""
+    safe = brief.ticker.replace("^", "").replace("/", "-")
+    return f"{safe}-{brief.as_of.isoformat()}-{brief.lang}.{fmt}"
+
+
+def write(brief: Brief, fmt: Format, out: Path) -> Path:
+    """Write a brief to ``out`` (a file, or a folder to put a default-named file in)."""
+    target = out / default_name(brief, fmt) if out.is_dir() or out.suffix == "" else out
+    target.parent.mkdir(parents=True, exist_ok=True)
+    content = render(brief, fmt)
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+    else:
+        target.write_text(content, encoding="utf-8")
+    return target

@@ -1,0 +1,839 @@
+"""Yahoo Finance through yfinance: daily bars, splits and dividends, analyst ratings, consensus.
+
+The provider follows the three steps of :class:`~stockbrief.sources.base.Source`.
+:meth:`YahooSource.fetch_raw` is the only code that talks to Yahoo; it turns what yfinance returns
+into one plain JSON document, the *payload*, so a download can be stored and replayed.
+:func:`parse_payload` is a pure function of that payload: it undoes Yahoo's split adjustment and
+validates the rows into the model schemas.
+
+The payload, format 1 (keys inside ``history`` and the analyst records are yfinance's own)::
+
+    {
+      "provider": "yahoo", "format": 1, "yfinance": "1.7.0",
+      "fetched_at": "2020-09-05T14:00:00Z",          # UTC, taken before the first request
+      "since": "2020-08-03",
+      "tickers": {
+        "AAPL": {
+          "timezone": "America/New_York",            # the exchange's, from the chart metadata
+          "currency": "USD",
+          "session_end": "2020-09-04T20:00:00Z",      # end of Yahoo's current regular session
+          "history": [{"Date": "2020-08-03", "Open": 108.2, "High": ..., "Low": ...,
+                       "Close": ..., "Adj Close": ..., "Volume": 308151200,
+                       "Dividends": 0.0, "Stock Splits": 0.0}, ...],
+          "upgrades_downgrades": [{"GradeDate": "2020-09-01T11:02:41Z", "Firm": ...,
+                                   "ToGrade": ..., "FromGrade": ..., "Action": "main",
+                                   "priceTargetAction": ..., "currentPriceTarget": ...,
+                                   "priorPriceTarget": ...}, ...],
+          "recommendations": [{"period": "0m", "strongBuy": 8, "buy": 21, "hold": 9,
+                               "sell": 1, "strongSell": 1}, ...],
+          "analyst_price_targets": {"current": ..., "high": ..., "low": ...,
+                                    "mean": ..., "median": ...}
+        }
+      }
+    }
+
+yfinance is an optional dependency (``pip install 'stockbrief[yahoo]'``), imported only when a
+download is made, so that parsing stored payloads and the rest of stockbrief work without it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Final
+
+import polars as pl
+
+from stockbrief import calendar, model
+from stockbrief.errors import InputError, ProviderError
+from stockbrief.sources.base import Parsed, Source
+from stockbrief.sources.validate import (
+    FILE,
+    ROW,
+    Check,
+    ExchangeOf,
+    parse_actions,
+    parse_bars,
+    parse_dates,
+    parse_numbers,
+    run_checks,
+)
+
+SOURCE_NAME: Final = "yahoo"
+"""The ``source`` of consensus rows, and the ``provider`` of payloads."""
+
+PAYLOAD_FORMAT: Final = 1
+"""Version of the payload layout written by :meth:`YahooSource.fetch_raw`."""
+
+INSTALL_HINT: Final = "pip install 'stockbrief[yahoo]'"
+
+PRICE_DIGITS: Final = 7
+"""Significant digits kept in prices and dividends.
+
+Yahoo's chart API sends prices as 32-bit floats (``124.80750274658203`` for ``124.8075``), which
+hold 7 significant digits; rounding to them recovers the quoted decimal and absorbs the error of
+scaling a split-adjusted price back to the traded one.
+"""
+
+ACTION_WORDS: Final[dict[str, str]] = {
+    "up": "upgrade",
+    "down": "downgrade",
+    "init": "initiate",
+    "main": "reiterate",
+    "reit": "reiterate",
+}
+"""Yahoo's ``Action`` codes in the model's vocabulary; any other code becomes null (unknown)."""
+
+HISTORY_FIELDS: Final = (
+    "Date",
+    "Open",
+    "High",
+    "Low",
+    "Close",
+    "Volume",
+    "Dividends",
+    "Stock Splits",
+)
+"""Keys every history record must have (``Adj Close`` and others are kept but not read)."""
+
+RATING_FIELDS: Final = ("GradeDate", "Firm", "ToGrade", "FromGrade", "Action")
+RATING_TARGETS: Final = ("currentPriceTarget", "priorPriceTarget")
+COUNT_FIELDS: Final[dict[str, str]] = {
+    "strongBuy": "strong_buy",
+    "buy": "buy",
+    "hold": "hold",
+    "sell": "sell",
+    "strongSell": "strong_sell",
+}
+TARGET_FIELDS: Final[dict[str, str]] = {
+    "mean": "target_mean",
+    "median": "target_median",
+    "high": "target_high",
+    "low": "target_low",
+}
+CURRENT_PERIOD: Final = "0m"
+"""Yahoo's label for the current month in the recommendation trend."""
+
+_DETAIL_CHARS: Final = 200
+
+
+@dataclass(frozen=True)
+class YahooData:
+    """Everything one payload holds, as validated frames of the model schemas.
+
+    Each frame carries the provenance columns ``_file`` (payload section, e.g.
+    ``yahoo:AAPL:history``) and ``_row`` (1-based record in that section).
+
+    Attributes
+    ----------
+    bars
+        :data:`~stockbrief.model.BARS`, as traded.
+    actions
+        :data:`~stockbrief.model.ACTIONS`: splits and dividends as paid.
+    ratings
+        :data:`~stockbrief.model.RATINGS`, one row per firm and day.
+    consensus
+        :data:`~stockbrief.model.CONSENSUS`, one row per ticker with a current recommendation
+        trend, dated the exchange-local day of the download.
+    partial_bars
+        Bars left out because their session had not closed when the payload was fetched.
+    duplicate_ratings
+        Records left out because the same firm published again later on the same day.
+    """
+
+    bars: pl.DataFrame
+    actions: pl.DataFrame
+    ratings: pl.DataFrame
+    consensus: pl.DataFrame
+    partial_bars: int = 0
+    duplicate_ratings: int = 0
+
+
+class YahooSource(Source[dict[str, Any]]):
+    """Daily bars, corporate actions and analyst data of some tickers from Yahoo Finance.
+
+    Parameters
+    ----------
+    tickers
+        Yahoo symbols (``BABA``, ``0700.HK``); checked and upper-cased.
+    since
+        First day of the daily history.
+    session
+        HTTP session handed to ``yfinance.Ticker``. yfinance 1.x accepts a ``requests.Session``
+        or a ``curl_cffi`` session; ``None`` lets yfinance build its own ``curl_cffi`` session
+        that impersonates a browser, which Yahoo throttles least. Pass a session to route,
+        record or refuse the traffic (the tests pass one that cannot connect).
+    exchange_of
+        Maps a ticker to the exchange whose sessions its dates must be.
+
+    Notes
+    -----
+    yfinance keeps one process-wide HTTP session: passing ``session`` replaces it for every
+    later yfinance call in the process, including ones made without a session. For the same
+    reason a download changes yfinance's process-wide error setting while it runs (see
+    :meth:`fetch_raw`), so do not run other yfinance code in parallel threads meanwhile.
+    """
+
+    def __init__(
+        self,
+        tickers: Sequence[str],
+        since: dt.date,
+        session: object | None = None,
+        *,
+        exchange_of: ExchangeOf = calendar.exchange_for,
+    ) -> None:
+        names = tuple(dict.fromkeys(calendar.normalize_ticker(t) for t in tickers))
+        if not names:
+            raise InputError("no tickers given; name at least one Yahoo symbol", field="ticker")
+        self.tickers: tuple[str, ...] = names
+        self.since = since
+        self.session = session
+        self.exchange_of = exchange_of
+
+    def __repr__(self) -> str:
+        return f"YahooSource(tickers={list(self.tickers)!r}, since={self.since.isoformat()!r})"
+
+    def fetch_raw(self) -> dict[str, Any]:
+        """Download every ticker and return the JSON payload described in the module docstring.
+
+        Raises
+        ------
+        ProviderError
+            When yfinance is not installed, Yahoo cannot be reached or answers with an error,
+            or Yahoo does not know a ticker. The message is one line and says what to do.
+
+        Notes
+        -----
+        yfinance by default logs failures and returns empty tables, which would be
+        indistinguishable from a ticker without data; the download therefore runs with
+        ``yfinance.config.debug.hide_exceptions`` off (restored afterwards) and turns each
+        failure into a :class:`~stockbrief.errors.ProviderError`. Analyst data that Yahoo does
+        not have for a ticker (funds, indices) is recorded as empty, not as an error.
+        """
+        yf = _import_yfinance()
+        fetched_at = dt.datetime.now(dt.UTC)
+        tickers: dict[str, Any] = {}
+        with _failures_raised(yf):
+            for ticker in self.tickers:
+                tickers[ticker] = _download(yf, ticker, self.since, self.session)
+        return {
+            "provider": SOURCE_NAME,
+            "format": PAYLOAD_FORMAT,
+            "yfinance": str(getattr(yf, "__version__", "unknown")),
+            "fetched_at": _iso_utc(fetched_at),
+            "since": self.since.isoformat(),
+            "tickers": tickers,
+        }
+
+    def parse(self, raw: dict[str, Any]) -> Parsed:
+        """The payload's bars, as traded; ``filtered`` counts bars of unfinished sessions."""
+        data = parse_payload(raw, exchange_of=self.exchange_of)
+        return Parsed(data.bars, data.partial_bars)
+
+    def load_all(self) -> YahooData:
+        """Download and parse bars, actions, ratings and consensus in one go."""
+        return parse_payload(self.fetch_raw(), exchange_of=self.exchange_of)
+
+
+# -- fetching: the only I/O ----------------------------------------------------------------------
+
+
+def _import_yfinance() -> Any:
+    """yfinance, or a ProviderError saying how to install it."""
+    try:
+        import yfinance
+    except ImportError as exc:
+        if exc.name in (None, "yfinance"):
+            raise ProviderError(
+                f"the Yahoo Finance provider needs yfinance, which is not installed: {INSTALL_HINT}"
+            ) from None
+        raise ProviderError(
+            f"yfinance is installed but cannot be imported ({_one_line(exc)}); "
+            f"reinstall it: pip install --force-reinstall 'stockbrief[yahoo]'"
+        ) from None
+    # yfinance logs without a handler of its own, so Python's last-resort handler would print
+    # its retries to stderr next to the one-line error; records still reach configured handlers.
+    logger = logging.getLogger("yfinance")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    return yfinance
+
+
+@contextmanager
+def _failures_raised(yf: Any) -> Iterator[None]:
+    """Make yfinance raise instead of logging and returning empty tables, then restore it."""
+    config = getattr(yf, "config", None)
+    if config is None:  # yf.config arrived in yfinance 1.0; before it, failures were hidden
+        raise ProviderError(
+            f"yfinance {getattr(yf, '__version__', '?')} is too old for stockbrief; "
+            "upgrade it: pip install --upgrade 'stockbrief[yahoo]'"
+        )
+    debug = config.debug
+    before = debug.hide_exceptions
+    debug.hide_exceptions = False
+    try:
+        yield
+    finally:
+        debug.hide_exceptions = before
+
+
+def _download(yf: Any, ticker: str, since: dt.date, session: object | None) -> dict[str, Any]:
+    """One ticker's section of the payload."""
+    yfe = importlib.import_module("yfinance.exceptions")
+    try:
+        handle = yf.Ticker(ticker, session=session)
+        history = handle.history(
+            start=since.isoformat(), interval="1d", auto_adjust=False, actions=True
+        )
+        meta = handle.history_metadata
+        timezone = meta.get("exchangeTimezoneName")
+        currency = meta.get("currency")
+        period = meta.get("currentTradingPeriod")
+        upgrades = _unless_absent(lambda: handle.upgrades_downgrades, yfe)
+        trend = _unless_absent(lambda: handle.recommendations, yfe)
+        targets = _unless_absent(lambda: handle.analyst_price_targets, yfe)
+    except Exception as exc:
+        raise _provider_error(exc, ticker, since, yfe) from exc
+
+    pandas = importlib.import_module("pandas")
+    regular = period.get("regular") if isinstance(period, Mapping) else None
+    session_end = regular.get("end") if isinstance(regular, Mapping) else None
+    if timezone is None and getattr(history.index, "tz", None) is not None:
+        timezone = str(history.index.tz)
+    return {
+        "timezone": None if timezone is None else str(timezone),
+        "currency": None if currency is None else str(currency),
+        "session_end": _moment(session_end, pandas.isna),
+        "history": _records(history, "Date", pandas.isna, day=True),
+        "upgrades_downgrades": _records(upgrades, "GradeDate", pandas.isna, day=False),
+        "recommendations": _records(trend, None, pandas.isna, day=False),
+        "analyst_price_targets": {
+            str(k): _jsonable(v, pandas.isna) for k, v in (targets or {}).items()
+        },
+    }
+
+
+def _unless_absent(read: Callable[[], Any], yfe: Any) -> Any:
+    """Read analyst data; None when Yahoo has none for the ticker, any other failure raised."""
+    try:
+        return read()
+    except (KeyError, IndexError, TypeError, yfe.YFDataException):
+        # yfinance's own signals that the quoteSummary module is missing or empty.
+        return None
+    except OSError as exc:
+        # Yahoo answers 404 "No fundamentals data found" for funds and indices.
+        if _http_status(exc) == 404:
+            return None
+        raise
+
+
+def _records(frame: Any, index_key: str | None, isna: Any, *, day: bool) -> list[dict[str, Any]]:
+    """A pandas frame as JSON records, the index (if named) first as an ISO date or timestamp."""
+    if frame is None or len(frame) == 0:
+        return []
+    out = []
+    for stamp, row in zip(frame.index, frame.to_dict(orient="records"), strict=True):
+        record: dict[str, Any] = {}
+        if index_key is not None:
+            # Daily bars are stamped at exchange-local midnight, so the local date is the day.
+            record[index_key] = stamp.date().isoformat() if day else _jsonable(stamp, isna)
+        record.update({str(k): _jsonable(v, isna) for k, v in row.items()})
+        out.append(record)
+    return out
+
+
+def _jsonable(value: Any, isna: Any) -> Any:
+    """A scalar from pandas as a JSON value: NaN/NaT/NA -> null, timestamps -> ISO UTC."""
+    if value is None or isinstance(value, str | bool):
+        return value
+    if bool(isna(value)):
+        return None
+    if isinstance(value, dt.datetime):
+        return _iso_utc(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    item = getattr(value, "item", None)
+    if callable(item):  # numpy scalars
+        value = item()
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return str(value)
+
+
+def _iso_utc(value: dt.datetime | float) -> str:
+    """A timestamp (naive ones are UTC, as yfinance gives them) or epoch seconds, in ISO UTC."""
+    if isinstance(value, int | float):
+        value = dt.datetime.fromtimestamp(value, dt.UTC)
+    elif value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _moment(value: Any, isna: Any) -> str | None:
+    """A timestamp or epoch seconds from yfinance's metadata in ISO UTC; None if not one."""
+    if value is None or isinstance(value, bool) or not isinstance(value, dt.datetime | int | float):
+        return None
+    return None if bool(isna(value)) else _iso_utc(value)
+
+
+def _http_status(exc: BaseException) -> int | None:
+    """The HTTP status of a failed request (requests or curl_cffi), if the server answered."""
+    code = getattr(getattr(exc, "response", None), "status_code", None)
+    # curl reports a failed connection as status 0: no server answered.
+    return code if isinstance(code, int) and code >= 100 else None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if not text:
+        return type(exc).__name__
+    return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
+
+
+def _provider_error(exc: Exception, ticker: str, since: dt.date, yfe: Any) -> ProviderError:
+    """One line saying what failed and what to do."""
+    detail = _one_line(exc)
+    if isinstance(exc, yfe.YFRateLimitError):
+        return ProviderError(
+            f"Yahoo Finance is rate-limiting requests (HTTP 429) for {ticker}; "
+            "wait a few minutes and try again"
+        )
+    if isinstance(exc, yfe.YFTzMissingError):
+        return ProviderError(
+            f"Yahoo Finance does not know {ticker} (no exchange time zone; possibly delisted); "
+            "check the symbol: listings outside the US carry a suffix such as 0700.HK"
+        )
+    if isinstance(exc, yfe.YFPricesMissingError):
+        reason = getattr(exc, "rationale", detail)
+        return ProviderError(
+            f"Yahoo Finance has no daily prices for {ticker} since {since.isoformat()}: {reason}; "
+            "check the symbol and the start date"
+        )
+    status = _http_status(exc)
+    if status is not None:
+        hint = (
+            "check the ticker symbol"
+            if status in (400, 404)
+            else "try again later; upgrading yfinance may help"
+        )
+        return ProviderError(f"Yahoo Finance answered HTTP {status} for {ticker}: {detail}; {hint}")
+    if isinstance(exc, OSError):
+        return ProviderError(
+            f"cannot reach Yahoo Finance for {ticker}: {detail}; check your network connection"
+        )
+    if isinstance(exc, yfe.YFException):
+        return ProviderError(f"Yahoo Finance failed for {ticker}: {detail}; try again later")
+    return ProviderError(
+        f"yfinance could not read Yahoo Finance's answer for {ticker}: "
+        f"{type(exc).__name__}: {detail}; upgrading yfinance may help"
+    )
+
+
+# -- parsing: pure -------------------------------------------------------------------------------
+
+
+def parse_payload(
+    raw: Mapping[str, Any], *, exchange_of: ExchangeOf = calendar.exchange_for
+) -> YahooData:
+    """Validate a payload of :meth:`YahooSource.fetch_raw` into model-schema frames.
+
+    Parameters
+    ----------
+    raw
+        The payload, as returned by ``fetch_raw`` or read back from its JSON.
+    exchange_of
+        Maps a ticker to the exchange whose sessions its dates must be.
+
+    Returns
+    -------
+    YahooData
+        Bars as traded, splits and dividends as paid, ratings, and the consensus snapshot.
+
+    Raises
+    ------
+    InputError
+        For a malformed payload, naming the section (``yahoo:TICKER:history``), the 1-based
+        record and the field; or for rows the validators refuse (a date that is not a session,
+        OHLC out of order, ...).
+
+    Notes
+    -----
+    With ``auto_adjust=False`` Yahoo's open, high, low, close, volume and dividends are
+    adjusted for splits (not for dividends). With ``r_s`` the ratio of a split on day ``s``
+    and ``F_t = prod(r_s for s > t)`` over the splits in the payload, a bar on day ``t`` is
+    stored as traded::
+
+        price_t    = round(yahoo_price_t * F_t, 7 significant digits)
+        volume_t   = round(yahoo_volume_t / F_t)
+        dividend_t = round(yahoo_dividend_t * F_t, 7 significant digits)
+
+    Yahoo adjusts for every split up to the moment of the download, and the history runs from
+    ``since`` to that moment, so the payload holds every split that affects its bars.
+
+    A bar dated the exchange-local day of the download is left out (and counted in
+    ``partial_bars``) unless the payload shows the download came after that session's end: an
+    unfinished session's bar would be stored as if final. Ratings are dated by the
+    exchange-local day of their publication time, so an as-of read cannot see them early.
+    The consensus row is dated the exchange-local day of the download; it needs
+    Yahoo's current-month (``0m``) recommendation counts, and without them no row is made.
+    """
+    if not isinstance(raw, Mapping):
+        raise InputError("a Yahoo payload must be a JSON object", file=SOURCE_NAME)
+    fmt = raw.get("format", PAYLOAD_FORMAT)
+    if fmt != PAYLOAD_FORMAT:
+        raise InputError(
+            f"payload format {fmt!r} is not {PAYLOAD_FORMAT}; upgrade stockbrief or fetch again",
+            file=SOURCE_NAME,
+            field="format",
+        )
+    fetched_at = _timestamp(raw.get("fetched_at"), SOURCE_NAME, "fetched_at", required=True)
+    assert fetched_at is not None
+    sections = raw.get("tickers")
+    if not isinstance(sections, Mapping):
+        raise InputError(
+            "missing or not an object: expected tickers mapping each symbol to its data",
+            file=SOURCE_NAME,
+            field="tickers",
+        )
+
+    bars, actions, ratings, consensus = [], [], [], []
+    partial = duplicates = 0
+    for name, section in sections.items():
+        ticker = _ticker(name)
+        label = f"{SOURCE_NAME}:{ticker}"
+        if not isinstance(section, Mapping):
+            raise InputError("not an object", file=label)
+        timezone = section.get("timezone")
+        if timezone is not None and not isinstance(timezone, str):
+            raise InputError("not a time zone name", file=label, field="timezone")
+        fetch_day = _local_date(fetched_at, timezone, label)
+        session_end = _timestamp(section.get("session_end"), label, "session_end")
+        final = session_end is not None and fetched_at >= session_end
+
+        b, a, dropped = _bars_and_actions(
+            section.get("history"), ticker, exchange_of, fetch_day, final
+        )
+        r, repeated = _ratings(section.get("upgrades_downgrades", []), ticker, timezone)
+        bars.append(b)
+        actions.append(a)
+        ratings.append(r)
+        consensus.append(
+            _consensus(
+                section.get("recommendations", []),
+                section.get("analyst_price_targets", {}),
+                ticker,
+                fetch_day,
+            )
+        )
+        partial += dropped
+        duplicates += repeated
+
+    return YahooData(
+        bars=_stack(bars, model.BARS),
+        actions=_stack(actions, model.ACTIONS),
+        ratings=_stack(ratings, model.RATINGS),
+        consensus=_stack(consensus, model.CONSENSUS),
+        partial_bars=partial,
+        duplicate_ratings=duplicates,
+    )
+
+
+def _ticker(name: object) -> str:
+    if not isinstance(name, str):
+        raise InputError("ticker keys must be strings", file=SOURCE_NAME, field="tickers")
+    try:
+        return calendar.normalize_ticker(name)
+    except InputError as exc:
+        raise InputError(exc.reason, file=SOURCE_NAME, field="tickers") from None
+
+
+def _timestamp(
+    value: object, label: str, field: str, *, required: bool = False
+) -> dt.datetime | None:
+    """An ISO 8601 timestamp as an aware UTC datetime (naive means UTC)."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise InputError("missing or not an ISO timestamp", file=label, field=field)
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"{value!r} is not an ISO timestamp such as 2020-09-05T14:00:00Z",
+            file=label,
+            field=field,
+        ) from None
+    return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
+
+
+def _local_date(at: dt.datetime, timezone: str | None, label: str) -> dt.date:
+    """The calendar day at the exchange (UTC when the payload does not name its time zone)."""
+    if timezone is None:
+        return at.date()
+    try:
+        day = pl.Series([at]).dt.convert_time_zone(timezone).dt.date()[0]
+    except pl.exceptions.PolarsError:
+        raise InputError(f"unknown time zone {timezone!r}", file=label, field="timezone") from None
+    assert isinstance(day, dt.date)
+    return day
+
+
+def _table(
+    records: object, label: str, required: Sequence[str], optional: Sequence[str] = ()
+) -> pl.DataFrame:
+    """JSON records as a frame of text columns plus ``_row``, refusing missing keys.
+
+    Cells are kept as text so that the validators report a bad value where it is instead of
+    Polars failing on a mixed column; floats are written with ``repr``, which round-trips.
+    """
+    if not isinstance(records, list):
+        raise InputError("missing or not a list of records", file=label)
+    columns: dict[str, list[str | None]] = {name: [] for name in (*required, *optional)}
+    for i, record in enumerate(records, start=1):
+        if not isinstance(record, Mapping):
+            raise InputError("not an object", file=label, row=i)
+        for name in required:
+            if name not in record:
+                raise InputError(
+                    f"missing; every record needs {', '.join(required)}",
+                    file=label,
+                    row=i,
+                    field=name,
+                )
+        for name, cells in columns.items():
+            cells.append(_text(record.get(name)))
+    frame = pl.DataFrame(
+        [pl.Series(name, cells, dtype=pl.String) for name, cells in columns.items()]
+    )
+    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"  # not a number: refused where one is expected
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _bars_and_actions(
+    records: object, ticker: str, exchange_of: ExchangeOf, fetch_day: dt.date, final: bool
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Bars as traded and the split and dividend actions, from Yahoo's split-adjusted history."""
+    label = f"{SOURCE_NAME}:{ticker}:history"
+    frame = _table(records, label, HISTORY_FIELDS)
+    frame = parse_dates(frame, label, "Date")
+    frame = parse_numbers(frame, label, HISTORY_FIELDS[1:])
+    split, dividend, volume = pl.col("Stock Splits"), pl.col("Dividends"), pl.col("Volume")
+    run_checks(
+        frame,
+        label,
+        [
+            Check("Stock Splits", split < 0, "must not be negative (0 means no split)"),
+            Check("Dividends", dividend < 0, "must not be negative (0 means no dividend)"),
+            Check("Volume", volume != volume.round(0), "must be a whole number of shares"),
+        ],
+    )
+    ratio = pl.when(split > 0).then(split).otherwise(1.0)
+    frame = frame.sort("Date", maintain_order=True).with_columns(
+        ratio.reverse().cum_prod().reverse().shift(-1, fill_value=1.0).alias("__factor")
+    )
+    factor = pl.col("__factor")
+
+    traded = frame.select(
+        pl.lit(ticker).alias("ticker"),
+        pl.col("Date").alias("date"),
+        *(
+            (pl.col(y) * factor).round_sig_figs(PRICE_DIGITS).alias(y.lower())
+            for y in ("Open", "High", "Low", "Close")
+        ),
+        (volume / factor).round(0).alias("volume"),
+        pl.col(ROW),
+    )
+    unfinished = pl.col("date") == fetch_day if not final else pl.lit(False)
+    kept = traded.filter(~unfinished)
+    bars = parse_bars(kept, label, ticker=ticker, exchange_of=exchange_of).frame
+
+    events = pl.concat(
+        [
+            frame.filter(split > 0).select(
+                pl.col("Date").alias("date"),
+                pl.lit("split").alias("kind"),
+                split.alias("value"),
+                pl.col(ROW),
+            ),
+            frame.filter(dividend > 0).select(
+                pl.col("Date").alias("date"),
+                pl.lit("dividend").alias("kind"),
+                (dividend * factor).round_sig_figs(PRICE_DIGITS).alias("value"),
+                pl.col(ROW),
+            ),
+        ]
+    ).sort("date", "kind")
+    actions = parse_actions(events, label, ticker=ticker, exchange_of=exchange_of).frame
+    return bars, actions, traded.height - kept.height
+
+
+def _target(column: str) -> pl.Expr:
+    """A price target; Yahoo writes 0 when a firm gave none, which becomes null."""
+    value = pl.col(column).cast(pl.Float64, strict=False)
+    return pl.when(value > 0).then(value).otherwise(None)
+
+
+def _ratings(records: object, ticker: str, timezone: str | None) -> tuple[pl.DataFrame, int]:
+    """One row per firm and day from Yahoo's upgrade/downgrade history.
+
+    A rating is dated the exchange-local day of its publication time, so that a brief as of a
+    day sees exactly the ratings published by then wherever the stock trades.
+    """
+    label = f"{SOURCE_NAME}:{ticker}:upgrades_downgrades"
+    frame = _table(records, label, RATING_FIELDS, RATING_TARGETS)
+    if frame.is_empty():
+        return _empty(model.RATINGS), 0
+    moment = pl.Series(
+        "__moment",
+        [_publication(text) for text in frame["GradeDate"].to_list()],
+        dtype=pl.Datetime("us", "UTC"),
+    )
+    local = moment.dt.convert_time_zone(timezone) if timezone is not None else moment
+    frame = parse_dates(frame, label, "GradeDate").with_columns(
+        moment, pl.coalesce(local.dt.date(), pl.col("GradeDate")).alias("GradeDate")
+    )
+    firm = pl.col("Firm").str.strip_chars()
+    checks = [Check("Firm", firm.is_null() | (firm == ""), "empty firm")]
+    for column in RATING_TARGETS:
+        number = pl.col(column).cast(pl.Float64, strict=False)
+        given = pl.col(column).is_not_null()
+        checks.append(
+            Check(column, given & (number.is_null() | ~number.is_finite()), "not a finite number")
+        )
+        checks.append(Check(column, number < 0, "must not be negative (0 means none)"))
+    run_checks(frame, label, checks)
+
+    def grade(column: str) -> pl.Expr:
+        text = pl.col(column).str.strip_chars()
+        return pl.when(text != "").then(text).otherwise(None)
+
+    rows = frame.select(
+        pl.lit(ticker).alias("ticker"),
+        firm.alias("firm"),
+        pl.col("GradeDate").alias("date"),
+        pl.col("Action")
+        .str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(ACTION_WORDS, default=None)
+        .alias("action"),
+        grade("ToGrade").alias("rating"),
+        grade("FromGrade").alias("prior_rating"),
+        _target("currentPriceTarget").alias("target"),
+        _target("priorPriceTarget").alias("prior_target"),
+        pl.col("__moment"),
+        pl.col(ROW),
+    )
+    # The key is (ticker, firm, date): when a firm published twice in a day, its latest word
+    # stands, as it would have by the close.
+    latest = (
+        rows.sort(
+            ["firm", "date", "__moment", ROW],
+            descending=[False, False, True, False],
+            nulls_last=True,
+        )
+        .unique(subset=["firm", "date"], keep="first", maintain_order=True)
+        .sort(["date", "firm"])
+    )
+    out = latest.select(
+        *(pl.col(n).cast(t) for n, t in model.RATINGS.items()),
+        pl.col(ROW),
+        pl.lit(label, dtype=pl.Categorical).alias(FILE),
+    )
+    return out, rows.height - latest.height
+
+
+def _publication(text: str | None) -> dt.datetime | None:
+    """A publication time in UTC (naive means UTC, as yfinance writes it); None for a bare date.
+
+    Unreadable text is left to :func:`~stockbrief.sources.validate.parse_dates`, which names
+    the record.
+    """
+    if text is None or len(text.strip()) <= len("YYYY-MM-DD"):
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
+
+
+def _consensus(records: object, targets: object, ticker: str, fetch_day: dt.date) -> pl.DataFrame:
+    """The current month's recommendation counts and the analysts' targets as one row."""
+    label = f"{SOURCE_NAME}:{ticker}:recommendations"
+    frame = _table(records, label, ("period", *COUNT_FIELDS))
+    current = frame.filter(pl.col("period").str.strip_chars() == CURRENT_PERIOD)
+    if current.height > 1:
+        raise InputError(
+            f"period {CURRENT_PERIOD!r} appears on an earlier record too",
+            file=label,
+            row=int(current[ROW][1]),
+            field="period",
+        )
+    if current.is_empty():
+        return _empty(model.CONSENSUS)
+    current = parse_numbers(current, label, list(COUNT_FIELDS))
+    run_checks(
+        current,
+        label,
+        [
+            Check(f, (pl.col(f) < 0) | (pl.col(f) != pl.col(f).round(0)), "must be a count")
+            for f in COUNT_FIELDS
+        ],
+    )
+
+    target_label = f"{SOURCE_NAME}:{ticker}:analyst_price_targets"
+    if targets is None:
+        targets = {}
+    if not isinstance(targets, Mapping):
+        raise InputError("not an object", file=target_label)
+    values: dict[str, float | None] = {}
+    for key, column in TARGET_FIELDS.items():
+        value = targets.get(key)
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise InputError("not a finite number", file=target_label, field=key)
+        values[column] = float(value) if value is not None and value > 0 else None
+
+    row = current.select(
+        pl.lit(ticker).alias("ticker"),
+        pl.lit(fetch_day).alias("date"),
+        pl.lit(SOURCE_NAME).alias("source"),
+        pl.lit(None, dtype=pl.String).alias("label"),
+        *(pl.col(y).alias(m) for y, m in COUNT_FIELDS.items()),
+        *(pl.lit(v, dtype=pl.Float64).alias(c) for c, v in values.items()),
+        pl.col(ROW),
+    )
+    return row.select(
+        *(pl.col(n).cast(t) for n, t in model.CONSENSUS.items()),
+        pl.col(ROW),
+        pl.lit(label, dtype=pl.Categorical).alias(FILE),
+    )
+
+
+def _empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return model.empty(schema).with_columns(
+        pl.lit(None, dtype=pl.Int64).alias(ROW), pl.lit(None, dtype=pl.Categorical).alias(FILE)
+    )
+
+
+def _stack(frames: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.concat(frames) if frames else _empty(schema)

@@ -1,0 +1,243 @@
+"""The brief: facts pinned to independently computed values, no look-ahead, two languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from helpers import write_csv
+from stockbrief import api, events
+from stockbrief.brief import narrative, render, wording
+from stockbrief.store import Store
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "alibaba-2026-01"
+DAY = dt.date(2026, 1, 2)
+PEERS = ("BABA", "BIDU", "JD", "PDD", "BILI")
+
+
+def build(path: Path, yahoo: Path, end: dt.date) -> Store:
+    db = Store(path)
+    api.ingest("prices", [yahoo / f"{t}.csv" for t in PEERS], store=db, end=end)
+    for kind in ("securities", "ratings", "consensus", "kpis"):
+        api.ingest(kind, [EXAMPLE / f"{kind}.csv"], store=db)  # type: ignore[arg-type]
+    api.ingest("news", [EXAMPLE / "news.jsonl"], store=db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    from conftest import shared_path
+
+    db = build(tmp_path_factory.mktemp("brief") / "b.duckdb", shared_path("yahoo-30"), DAY)
+    yield db
+    db.close()
+
+
+def test_facts_match_independent_computation(store: Store, yahoo30: Path) -> None:
+    note = api.brief("BABA", as_of=DAY, store=store)
+    raw = pl.read_csv(yahoo30 / "BABA.csv", try_parse_dates=True).filter(pl.col("Date") <= DAY)
+    close = raw["Close"].to_numpy()
+    volume = raw["Volume"].to_numpy().astype(float)
+    f = note.to_json()["facts"]
+    assert f["close"]["value"] == pytest.approx(155.74, abs=0.005)
+    assert f["change_1d"]["value"] == pytest.approx(close[-1] / close[-2] - 1, rel=1e-12)
+    assert f["change_1d"]["value"] == pytest.approx(0.0625, abs=5e-4)
+    assert f["volume"]["value"] == 15_778_300
+    assert f["typical_volume"]["value"] == pytest.approx(volume[-51:-1].mean(), rel=1e-12)
+    assert f["rel_volume"]["value"] == pytest.approx(volume[-1] / volume[-51:-1].mean(), rel=1e-12)
+    assert f["sma_50"]["value"] == pytest.approx(close[-50:].mean(), rel=1e-12)
+    assert f["sma_200"]["value"] == pytest.approx(close[-200:].mean(), rel=1e-12)
+    assert f["pct_vs_sma_200"]["value"] == pytest.approx(close[-1] / close[-200:].mean() - 1)
+    assert f["pct_vs_sma_50"]["value"] < 0  # the data: below the 50-day, not "well above" it
+    for name in (
+        "close",
+        "change_1d",
+        "volume",
+        "typical_volume",
+        "rel_volume",
+        "sma_50",
+        "sma_200",
+        "pct_vs_sma_50",
+        "pct_vs_sma_200",
+    ):
+        assert set(f[name]) == {"value", "unit", "source", "formula"}
+        assert f[name]["source"]["table"] == "bars"
+        assert f[name]["source"]["to"] == (
+            "2025-12-31" if name == "typical_volume" else "2026-01-02"
+        )
+    assert f["sma_200"]["source"]["from"] == raw["Date"][-200].isoformat()
+    assert f["typical_volume"]["source"]["to"] == "2025-12-31"
+    assert f["upside"]["value"] == pytest.approx(194 / close[-1] - 1)
+
+
+def test_the_note_says_what_the_data_say(store: Store) -> None:
+    note = api.brief("BABA", as_of=DAY, store=store)
+    assert note.headline == "Alibaba jumped 6.2% to $155.74 on above-typical volume"
+    text = note.text
+    assert "well above the 200-day moving average ($137.00, +13.7%)" in text
+    assert "below the 50-day ($159.36, -2.3%)" in text
+    assert "1.4\u00d7 typical volume" in text
+    assert '"Moderate Buy"' in text
+    assert "Jefferies $230.00 (Buy), Nomura $215.00 (Buy)" in text
+    assert "Peer news from BIDU" in text
+    assert "sector tailwind" in text
+    assert "+34% year on year" in text
+    assert "The level to watch is the 50-day average at $159.36, now resistance" in text
+    assert [s.key for s in note.sections] == [
+        "move",
+        "chart",
+        "analysts",
+        "sector",
+        "milestones",
+        "conclusion",
+    ]
+    assert note.verdict.lean == "positive"
+    assert note.verdict.strength == "untested"
+
+
+def test_german_numbers_dates_and_money(store: Store) -> None:
+    text = api.brief("BABA", as_of=DAY, lang="de", store=store).text
+    assert "155,74\u00a0$" in text
+    assert "Am 02.01.2026 sprang Alibaba (BABA) um 6,2\u00a0% auf 155,74\u00a0$" in text
+    assert "15,8 Millionen Aktien" in text
+    assert "keine Anlageberatung" in text
+
+
+def test_later_data_leave_the_brief_byte_identical(
+    tmp_path: Path, store: Store, yahoo30: Path
+) -> None:
+    later = build(tmp_path / "later.duckdb", yahoo30, dt.date(2026, 3, 25))
+    extra = write_csv(
+        tmp_path / "r.csv",
+        ["BABA,Citi,2026-01-05,Sell,100", "BABA,UBS,2026-02-01,Buy,300"],
+        "ticker,firm,date,rating,target",
+    )
+    api.ingest("ratings", [extra], store=later)
+    split = write_csv(tmp_path / "s.csv", ["BABA,2026-02-02,split,2"], "ticker,date,kind,value")
+    api.ingest("actions", [split], store=later)
+    for lang in narrative.LANGS:
+        before = api.brief("BABA", as_of=DAY, lang=lang, store=store)
+        after = api.brief("BABA", as_of=DAY, lang=lang, store=later)
+        for fmt in ("md", "json"):
+            assert render.render(before, fmt) == render.render(after, fmt)
+    later.close()
+
+
+def test_sections_without_data_are_left_out(tmp_path: Path, yahoo30: Path) -> None:
+    with Store(tmp_path / "bare.duckdb") as db:
+        api.ingest("prices", [yahoo30 / "SPY.csv"], store=db, end=DAY)
+        note = api.brief("SPY", as_of=DAY, store=db)
+    assert [s.key for s in note.sections] == ["move", "chart", "conclusion"]
+    assert "analyst" not in note.text.lower()
+
+
+def test_html_escapes_untrusted_text_and_embeds_the_chart(tmp_path: Path, store: Store) -> None:
+    news = tmp_path / "evil.jsonl"
+    news.write_text(
+        '{"published_at": "2026-01-02T09:00:00Z", "headline": "<script>alert(1)</script> & co",'
+        ' "tickers": ["JD"]}\n'
+    )
+    api.ingest("news", [news], store=store)
+    page = render.html(api.brief("BABA", as_of=DAY, store=store))
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+    assert 'src="data:image/png;base64,iVBOR' in page
+
+
+def test_cli_writes_each_format(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "copy.duckdb"
+    store._con.execute("CHECKPOINT")
+    shutil.copy(store.path, path)
+    from typer.testing import CliRunner
+
+    from stockbrief.cli import app
+
+    runner = CliRunner()
+    for fmt in ("md", "json", "html"):
+        result = runner.invoke(
+            app,
+            [
+                "brief",
+                "baba",
+                "--as-of",
+                "2026-01-02",
+                "--format",
+                fmt,
+                "--store",
+                str(path),
+                "--out",
+                str(tmp_path / "out"),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == [
+        "BABA-2026-01-02-en.html",
+        "BABA-2026-01-02-en.json",
+        "BABA-2026-01-02-en.md",
+    ]
+    data = json.loads((tmp_path / "out" / "BABA-2026-01-02-en.json").read_text())
+    assert set(data) == {
+        "ticker",
+        "as_of",
+        "lang",
+        "headline",
+        "facts",
+        "events",
+        "verdict",
+        "sections",
+        "text",
+    }
+
+
+@pytest.mark.parametrize(
+    ("margin", "key"),
+    [
+        (0.0049, "just_above"),
+        (0.005, "above"),
+        (0.03, "above"),
+        (0.0301, "well_above"),
+        (-0.0049, "just_below"),
+        (-0.0301, "well_below"),
+    ],
+)
+def test_position_words_on_each_side_of_their_thresholds(margin: float, key: str) -> None:
+    assert wording.position(margin) == key
+
+
+@pytest.mark.parametrize(
+    ("rel", "key"),
+    [
+        (1.99, "above_typical"),
+        (2.0, "more_than_double"),
+        (1.29, "typical"),
+        (1.3, "above_typical"),
+        (0.7, "below_typical"),
+        (0.71, "typical"),
+    ],
+)
+def test_volume_words_on_each_side_of_their_thresholds(rel: float, key: str) -> None:
+    assert wording.volume(rel) == key
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [(0.0499, "up"), (0.05, "big_up"), (0.0099, "small_up"), (-0.01, "down"), (0.0, "unchanged")],
+)
+def test_move_words(change: float, key: str) -> None:
+    assert wording.move(change) == key
+
+
+@pytest.mark.parametrize("kind", sorted(events.MEANINGS))
+@pytest.mark.parametrize("lang", narrative.LANGS)
+def test_every_event_kind_has_a_line_in_every_language(kind: str, lang: narrative.Lang) -> None:
+    detail = {"sigma": 3.0, "label": "Buy", "target_mean": 200.0}
+    line = narrative.event_line(kind, 0.05, detail, lang, "USD")
+    assert line
+    assert np.isfinite(len(line))
