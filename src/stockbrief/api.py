@@ -11,12 +11,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
 import polars as pl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from stockbrief import calendar, compute, consensus, peers
+from stockbrief import calendar, claims, compute, consensus, peers
 from stockbrief.brief import facts, narrative, verdict
 from stockbrief.brief.document import Brief
 from stockbrief.brief.narrative import LANGS, Lang
@@ -596,3 +596,35 @@ def brief(
     judgement = verdict.judge(sheet)
     headline, sections = narrative.compose(sheet, events, judgement, lang)
     return Brief(symbol, day, lang, headline, sheet, events, judgement, sections, result.frame)
+
+
+def _known_facts(note: Brief) -> dict[str, tuple[Any, str]]:
+    """The brief's facts as claims.py reads them: value and a one-line source."""
+    known: dict[str, tuple[Any, str]] = {}
+    for name, fact in note.sheet.facts.items():
+        src = fact.source
+        where = f"{src.table} {','.join(src.tickers)} {src.start}..{src.end}: {fact.formula}"
+        if fact.unit == "list":
+            for item in fact.value:
+                if name == "top_targets":
+                    known[f"target:{item['firm']}"] = (
+                        item["target"],
+                        f"ratings {item['firm']} {item['date']}: latest target",
+                    )
+                if name == "kpis":
+                    label = f"{item['name']} ({item['period_end']}, {item['source']})"
+                    known[f"kpi:{item['name']}"] = (item["value"], f"kpis {label}")
+                    if item["yoy"] is not None:
+                        known[f"kpi_yoy:{item['name']}"] = (item["yoy"], f"kpis {label}")
+        elif isinstance(fact.value, int | float) and not isinstance(fact.value, bool):
+            known[name] = (fact.value, where)
+    return known
+
+
+def check(
+    text: str, ticker: str, *, as_of: dt.date | None = None, store: StoreLike = None
+) -> list[claims.Claim]:
+    """Each numeric claim of a market note, judged against the data of ``ticker`` on ``as_of``."""
+    note = brief(ticker, as_of=as_of, store=store)
+    firms = [item["firm"] for item in note.sheet.value("top_targets") or []]
+    return claims.extract(text, _known_facts(note), firms)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stockbrief import api
@@ -352,6 +353,39 @@ def fetch(
     assert start is not None
     for report in api.fetch(tickers, since=start, store=store, replace=replace):
         out.print(report.summary())
+
+
+@app.command("check")
+def check_note(
+    note: Annotated[Path, typer.Argument(help="A market note (text file) to check.")],
+    ticker: Annotated[str, typer.Option("--ticker", help="The ticker the note is about.")],
+    store: StoreOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Check the numeric claims of someone else's note; exit 1 unless every claim holds."""
+    if not note.is_file():
+        raise typer.BadParameter(f"{note}: no such file", param_hint="NOTE")
+    found = api.check(
+        note.read_text(encoding="utf-8"), ticker, as_of=_date(as_of, "--as-of"), store=store
+    )
+    table = Table(title=f"{len(found)} claims in {note.name}", show_lines=True)
+    for name in ("claim", "in the note", "in the data", "verdict", "source"):
+        table.add_column(name, overflow="fold")
+    colours = {"holds": "green", "off": "yellow", "contradicted": "red", "unverifiable": "dim"}
+    for claim in found:
+        verdict = claim.verdict + (f": {claim.note}" if claim.note and not claim.holds else "")
+        table.add_row(
+            claim.metric,
+            claim.stated,
+            claim.actual,
+            f"[{colours[claim.verdict]}]{escape(verdict)}[/]",
+            escape(claim.source),
+        )
+    out.print(table)
+    held = sum(c.holds for c in found)
+    out.print(f"{held} of {len(found)} claims hold")
+    if held < len(found):
+        raise typer.Exit(1)
 
 
 @app.command()
