@@ -241,3 +241,15 @@ def test_every_event_kind_has_a_line_in_every_language(kind: str, lang: narrativ
     line = narrative.event_line(kind, 0.05, detail, lang, "USD")
     assert line
     assert np.isfinite(len(line))
+
+
+def test_a_brief_for_every_real_ticker_in_both_languages(tmp_path: Path, yahoo30: Path) -> None:
+    with Store(tmp_path / "all.duckdb") as db:
+        api.ingest("prices", sorted(yahoo30.glob("*.csv")), store=db, end=dt.date(2026, 3, 25))
+        for ticker in db.tickers():
+            if ticker == "2513.HK":  # listed after the date
+                continue
+            for lang in narrative.LANGS:
+                note = api.brief(ticker, as_of=DAY, lang=lang, store=db)
+                assert note.headline
+                assert render.markdown(note).startswith("# ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import doctest
 import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import shared_path
+from stockbrief import indicators
 from stockbrief.indicators import (
     INDICATORS,
     Indicator,
@@ -61,7 +63,7 @@ def talib_reference(ind: Indicator, cols: Mapping[str, FloatArray]) -> dict[str,
         values = (talib.ATR(cols["high"], cols["low"], c, p[0]),)
     elif ind.family == "bbands":
         up, dn = ind.factors
-        values = talib.BBANDS(c, p[0], up, dn, 0)
+        values = talib.BBANDS(c, p[0], up, dn, talib.MA_Type.SMA)
     elif ind.family == "roc":
         values = (talib.ROCP(c, p[0]),)
     elif ind.family == "volatility":
@@ -616,3 +618,7 @@ def test_rolling_extreme_of_any_column() -> None:
     for i in range(len(offsets) - 1):
         s = slice(int(offsets[i]), int(offsets[i + 1]))
         assert_close(got[s], talib.MAX(columns["close"][s], 30), 0.0, 0.0, f"ticker {i}")
+
+
+def test_module_examples_run() -> None:
+    assert doctest.testmod(indicators).failed == 0

@@ -360,6 +360,16 @@ def _engine_bars(db: Store, tickers: Sequence[str] | None, as_of: dt.date | None
     return db.bars(tickers, end=as_of, adjusted=True, dividends=False)
 
 
+def _required_bars(db: Store, symbol: str, as_of: dt.date | None) -> pl.DataFrame:
+    """The engine's bars of one ticker, or an error saying why there are none."""
+    bars = _engine_bars(db, [symbol], as_of)
+    if bars.is_empty():
+        if symbol not in db.tickers():
+            raise NotFoundError(_unknown_ticker(symbol, db.tickers()))
+        raise NotFoundError(f"{symbol} has no bars on or before {as_of}")
+    return bars
+
+
 def indicators(
     ticker: str, *, as_of: dt.date | None = None, store: StoreLike = None
 ) -> pl.DataFrame:
@@ -372,11 +382,7 @@ def indicators(
     """
     symbol = calendar.normalize_ticker(ticker)
     with using_store(store, read_only=not isinstance(store, Store)) as db:
-        bars = _engine_bars(db, [symbol], as_of)
-        if bars.is_empty():
-            if symbol not in db.tickers():
-                raise NotFoundError(_unknown_ticker(symbol, db.tickers()))
-            raise NotFoundError(f"{symbol} has no bars on or before {as_of}")
+        bars = _required_bars(db, symbol, as_of)
     return compute.compute(bars).frame
 
 
@@ -543,12 +549,7 @@ def brief(
         raise InputError(f"unknown language {lang!r}; use one of {', '.join(LANGS)}", field="lang")
     symbol = calendar.normalize_ticker(ticker)
     with using_store(store, read_only=not isinstance(store, Store)) as db:
-        bars = _engine_bars(db, [symbol], as_of)
-        if bars.is_empty():
-            if symbol not in db.tickers():
-                raise NotFoundError(_unknown_ticker(symbol, db.tickers()))
-            raise NotFoundError(f"{symbol} has no bars on or before {as_of}")
-        result = compute.compute(bars)
+        result = compute.compute(_required_bars(db, symbol, as_of))
         day: dt.date = result.frame["date"][-1]
         securities = db.securities()
         info = securities.filter(pl.col("ticker") == symbol)

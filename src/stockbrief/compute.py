@@ -18,7 +18,7 @@ import polars as pl
 
 from stockbrief import events as ev
 from stockbrief.errors import InputError
-from stockbrief.indicators import INDICATORS, Indicator, run
+from stockbrief.indicators import INDICATORS, Indicator, run_many
 
 INPUTS: Final = ("open", "high", "low", "close", "volume")
 BARS_COLUMNS: Final = ("ticker", "date", *INPUTS)
@@ -206,12 +206,8 @@ def compute(bars: pl.DataFrame, indicators: Mapping[str, Indicator] = INDICATORS
     bars = _check_sorted(bars.select(BARS_COLUMNS))
     tickers, offsets = _offsets(bars)
     columns = _arrays(bars)
-    outputs: dict[str, FloatArray] = {}
-    kernels: dict[str, FloatArray] = {}
-    for name, indicator in indicators.items():
-        out, kernels[name] = run(indicator, columns, offsets)
-        outputs.update(out)
-    frame = _with_outputs(bars, outputs)
+    outputs, kernels = run_many(list(indicators.values()), columns, offsets)
+    frame = _with_outputs(bars, {c: outputs[c] for c in output_columns(indicators)})
     width = history_rows(indicators)
     state = EngineState(
         tickers,
@@ -373,11 +369,16 @@ def update(
         offsets, columns, is_new = _resume_inputs(
             blocks, needed, context, new_columns, new_offsets, n_new
         )
+        out, states = run_many(
+            [indicators[n] for n in names],
+            columns,
+            offsets,
+            context,
+            {n: kernels[n][rows] for n in names},
+        )
         for name in names:
-            out, kernels[name][rows] = run(
-                indicators[name], columns, offsets, context, kernels[name][rows]
-            )
-            outputs.update({k: v[is_new] for k, v in out.items()})
+            kernels[name][rows] = states[name]
+        outputs.update({k: v[is_new] for k, v in out.items()})
     frame = _with_outputs(new_bars, {c: outputs[c] for c in output_columns(indicators)})
     for c in INPUTS:
         slid = _slide(blocks[c], new_columns[c], new_offsets, n_new)

@@ -34,7 +34,7 @@ Examples
 >>> offsets = np.array([0, 4, 6])
 >>> out, state = run(sma(2), {"close": close}, offsets)
 >>> out["sma_2"]
-array([nan, 1.5, 2.5, 3.5, nan, 15. ])
+array([ nan,  1.5,  2.5,  3.5,  nan, 15. ])
 >>> state[:, 0]  # bars seen per ticker
 array([4., 2.])
 """

@@ -7,6 +7,7 @@ open figures, so building many charts neither leaks figures nor needs a display.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -191,7 +192,10 @@ def price_chart(
     # pyplot; the context restores the caller's rcParams, and closing our own figure right away
     # takes it off pyplot's list (no leak, no "too many figures" warning, the caller's current
     # figure stays current).
-    with mpl.rc_context():
+    with mpl.rc_context(), warnings.catch_warnings():
+        # An index such as ^VIX trades no volume: mplfinance then warns about a flat volume
+        # axis, which is set to start at zero below anyway.
+        warnings.filterwarnings("ignore", message="Attempting to set identical low and high")
         fig: Figure
         axes: list[Axes]
         fig, axes = mpf.plot(

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Final, Literal
 
+import polars as pl
+
 from stockbrief.brief.document import Brief
 from stockbrief.brief.narrative import environment
 from stockbrief.errors import InputError, StockbriefError
@@ -15,6 +17,15 @@ from stockbrief.errors import InputError, StockbriefError
 Format = Literal["md", "html", "json", "pdf"]
 FORMATS: Final[tuple[Format, ...]] = ("md", "html", "json", "pdf")
 CHART_SESSIONS: Final = 180
+CHART_EVENTS: Final = (
+    "cross_",
+    "breakout_",
+    "volume_surge",
+    "large_move_",
+    "golden_cross",
+    "death_cross",
+)
+"""Event kinds marked on the chart; gaps and new highs are too frequent to mark usefully."""
 
 
 def markdown(brief: Brief) -> str:
@@ -31,9 +42,12 @@ def chart_png(brief: Brief) -> bytes:
 
     from stockbrief.brief.chart import price_chart
 
+    marked = brief.events.filter(
+        pl.any_horizontal(pl.col("kind").str.starts_with(prefix) for prefix in CHART_EVENTS)
+    )
     figure = price_chart(
         brief.history,
-        brief.events,
+        marked,
         title=f"{brief.sheet.name} ({brief.ticker})",
         sessions=CHART_SESSIONS,
         lang=brief.lang,
