@@ -16,11 +16,12 @@ from typing import Any, Final, Literal, get_args
 import polars as pl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from stockbrief import calendar, claims, compute, consensus, peers
+from stockbrief import calendar, claims, compute, consensus, evidence, peers
 from stockbrief.brief import facts, narrative, verdict
 from stockbrief.brief.document import Brief
 from stockbrief.brief.narrative import LANGS, Lang
 from stockbrief.errors import ConflictError, InputError, NotFoundError
+from stockbrief.events import EVENT_KINDS, MEANINGS
 from stockbrief.sources.base import Parsed
 from stockbrief.sources.files import ActionFile, PriceFile, read_table
 from stockbrief.sources.sample import SampleSource
@@ -570,6 +571,8 @@ def brief(
         group = peers.peers_of(securities, symbol)
         peer_bars = _engine_bars(db, group, day) if group else db.bars([])
         company = db.read("kpis", [symbol], until=day)
+        today = result.events.filter(pl.col("date") == day)["kind"].to_list()
+        proof = _setup_evidence(db, symbol, day, today)
     peer_returns = (
         peer_bars.with_columns(
             (pl.col("close") / pl.col("close").shift(1).over("ticker") - 1).alias("return_1d")
@@ -594,7 +597,7 @@ def brief(
         wind=wind,
         kpis=company,
     )
-    judgement = verdict.judge(sheet)
+    judgement = verdict.judge(sheet, proof)
     headline, sections = narrative.compose(sheet, events, judgement, lang)
     return Brief(symbol, day, lang, headline, sheet, events, judgement, sections, result.frame)
 
@@ -629,3 +632,150 @@ def check(
     note = brief(ticker, as_of=as_of, store=store)
     firms = [item["firm"] for item in note.sheet.value("top_targets") or []]
     return claims.extract(text, _known_facts(note), firms)
+
+
+# -- evidence --------------------------------------------------------------------------------
+
+STUDY_HORIZON: Final = 20
+"""Sessions ahead a brief's evidence sentence speaks of."""
+SETUP_PRIORITY: Final = (
+    "cross_above_sma_200",
+    "cross_below_sma_200",
+    "breakout_confirmed_sma_200",
+    "breakout_failed_sma_200",
+    "golden_cross",
+    "death_cross",
+    "cross_above_sma_50",
+    "cross_below_sma_50",
+    "breakout_confirmed_sma_50",
+    "breakout_failed_sma_50",
+    "large_move_up",
+    "large_move_down",
+    "volume_surge",
+    "new_52w_high",
+    "new_52w_low",
+    "gap_up",
+    "gap_down",
+)
+"""Which of a day's events a brief studies first: trend changes before one-day signals."""
+
+
+def _total_return_closes(
+    db: Store, tickers: Sequence[str] | None, until: dt.date | None
+) -> pl.DataFrame:
+    """Closes adjusted for splits and dividends known on ``until``: what a holder earned."""
+    return db.bars(tickers, end=until, adjusted=True, dividends=True).select(
+        "ticker", "date", "close"
+    )
+
+
+def study(
+    event: str,
+    *,
+    tickers: Sequence[str] | None = None,
+    horizons: Sequence[int] = (5, 20, 60),
+    until: dt.date | None = None,
+    benchmark: str | None = "SPY",
+    where: str | None = None,
+    resamples: int = 1000,
+    store: StoreLike = None,
+) -> evidence.StudyResult:
+    """What followed every past occurrence of an event: forward returns, hit rates, base rates.
+
+    Parameters
+    ----------
+    event
+        An event kind (``stockbrief events`` lists them), e.g. ``cross_above_sma_200``.
+    tickers
+        The tickers to study (default: every stored ticker, the universe).
+    until
+        Only occurrences whose horizon completed by this date count (no look-ahead).
+    benchmark
+        A stored ticker to measure relative returns against; skipped when not stored.
+    where
+        A screen expression the occurrence must also satisfy, e.g. ``rel_volume >= 2``.
+    """
+    if event not in EVENT_KINDS:
+        import difflib
+
+        close = difflib.get_close_matches(event, list(EVENT_KINDS), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise InputError(f"unknown event {event!r}{hint}", field="event")
+    symbols = None if tickers is None else [calendar.normalize_ticker(t) for t in tickers]
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        result = compute.compute(_engine_bars(db, symbols, until))
+        prices = _total_return_closes(db, symbols, until)
+        bench = None
+        if benchmark and benchmark in db.tickers():
+            bench = _total_return_closes(db, [benchmark], until).select("date", "close")
+    found = result.events.filter(pl.col("kind") == event)
+    label = event
+    if where:
+        from stockbrief import screen
+
+        rule = screen.parse(where, result.frame.columns, MEANINGS)
+        matching = result.frame.filter(rule.where).select("ticker", "date")
+        found = found.join(matching, on=["ticker", "date"], how="semi")
+        label = f"{event} and {where}"
+    return evidence.study(
+        prices,
+        found.select("ticker", "date"),
+        horizons=horizons,
+        until=until,
+        benchmark=bench,
+        resamples=resamples,
+        label=label,
+    )
+
+
+def _setup_evidence(
+    db: Store, symbol: str, day: dt.date, today: Sequence[str]
+) -> dict[str, Any] | None:
+    """Event studies of the day's leading setup, for this stock and for the stored universe."""
+    setups = [k for k in SETUP_PRIORITY if k in today][:1]
+    if not setups:
+        return None
+    universe = compute.compute(_engine_bars(db, None, day)).events
+    prices = _total_return_closes(db, None, day)
+    rows = []
+    strength = "none"
+    for kind in setups:
+        for scope, tickers in (("stock", [symbol]), ("universe", None)):
+            found = universe.filter(pl.col("kind") == kind)
+            if tickers is not None:
+                found = found.filter(pl.col("ticker").is_in(tickers))
+            if found.is_empty():
+                continue
+            mine = prices if tickers is None else prices.filter(pl.col("ticker").is_in(tickers))
+            result = evidence.study(
+                mine,
+                found.select("ticker", "date"),
+                horizons=(STUDY_HORIZON,),
+                until=day,
+                resamples=1000,
+                label=kind,
+            )
+            row = result.row(STUDY_HORIZON)
+            if not row["n"]:
+                continue
+            rows.append(
+                {
+                    "setup": MEANINGS[kind],
+                    "kind": kind,
+                    "scope": scope,
+                    "n": row["n"],
+                    "horizon": STUDY_HORIZON,
+                    "rose_pct": row["hit_rate"],
+                    "ci_low": row["hit_ci_low"],
+                    "ci_high": row["hit_ci_high"],
+                    "base_pct": row["base_hit_rate"],
+                    "mean": row["mean"],
+                    "direction": result.lean(STUDY_HORIZON)[0],
+                    "strength": row["strength"],
+                }
+            )
+            if tickers is None:
+                strength = row["strength"]
+    if not rows:
+        return None
+    return {"setups": rows, "strength": strength, "method": "event study, see stockbrief study"}

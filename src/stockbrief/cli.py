@@ -388,6 +388,50 @@ def check_note(
         raise typer.Exit(1)
 
 
+@app.command("study")
+def run_study(
+    event: Annotated[str, typer.Argument(help="Event kind, e.g. cross_above_sma_200.")],
+    ticker: Annotated[
+        list[str] | None, typer.Option("--ticker", help="Study these tickers only.")
+    ] = None,
+    universe: Annotated[
+        bool, typer.Option("--universe", help="Study every stored ticker (the default).")
+    ] = False,
+    horizons: Annotated[str, typer.Option(help="Sessions ahead, comma-separated.")] = "5,20,60",
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last date whose data may be used.")
+    ] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", help="Extra condition, e.g. 'rel_volume >= 2'.")
+    ] = None,
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Event study: what followed every past occurrence of an event, against the base rate."""
+    try:
+        spans = [int(h) for h in horizons.split(",") if h.strip()]
+    except ValueError:
+        raise typer.BadParameter(
+            "use whole numbers, e.g. 5,20,60", param_hint="--horizons"
+        ) from None
+    if ticker and universe:
+        raise typer.BadParameter("use --ticker or --universe, not both", param_hint="--universe")
+    result = api.study(
+        event,
+        tickers=ticker or None,
+        horizons=spans,
+        until=_date(until, "--until"),
+        where=where,
+        store=store,
+    )
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, default=str) + "\n")
+        return
+    out.print(result.summary(), markup=False, highlight=False)
+
+
 @app.command()
 def demo(store: StoreOption = None) -> None:
     """Load the embedded sample (AAPL, FB, GOOG, IBM, MSFT 2000-2013) and write a brief."""
