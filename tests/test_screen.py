@@ -753,3 +753,18 @@ def test_random_text_parses_or_raises_a_screen_error(text: str) -> None:
         assert mask(screen, small(), small_events()).len() == small().height
     else:
         assert 1 <= position <= len(text) + 1
+
+
+def test_nesting_and_length_limits_are_clean_errors() -> None:
+    deepest = "close > " + "abs((" * (sc.MAX_NESTING // 2) + "1" + "))" * (sc.MAX_NESTING // 2)
+    assert mask(parse(deepest, COLUMNS, KINDS), small()).all()
+    with pytest.raises(ScreenError, match="nests more than 40 levels deep"):
+        parse(deepest.replace("> abs", "> -abs"), COLUMNS, KINDS)
+    with pytest.raises(ScreenError, match="nests more than 40 levels deep at position 49"):
+        parse("close > " + "(" * 200 + "1" + ")" * 200, COLUMNS, KINDS)
+    with pytest.raises(ScreenError, match="nests more than 40 levels deep"):
+        parse("not " * 100 + "close > 1", COLUMNS, KINDS)
+    longest = "close > " + " + ".join(["1"] * 499)
+    assert parse(longest, COLUMNS, KINDS).columns == ("close",)
+    with pytest.raises(ScreenError, match="too long: more than 1000 tokens"):
+        parse(longest + " + 1", COLUMNS, KINDS)

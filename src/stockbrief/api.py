@@ -7,7 +7,7 @@ Every function takes ``store`` as a :class:`Store`, a path, or ``None`` for the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -779,3 +779,137 @@ def _setup_evidence(
     if not rows:
         return None
     return {"setups": rows, "strength": strength, "method": "event study, see stockbrief study"}
+
+
+# -- screening and the daily run ---------------------------------------------------------------
+
+
+def screen(
+    expression: str,
+    *,
+    as_of: dt.date | None = None,
+    sort: str | None = None,
+    descending: bool = True,
+    store: StoreLike = None,
+) -> pl.DataFrame:
+    """Tickers whose latest session on or before ``as_of`` matches a screen or a preset name.
+
+    The universe is computed in one pass from the stored bars up to ``as_of``; expressions are
+    parsed by :mod:`stockbrief.screen` (never evaluated as code or SQL).
+    """
+    from stockbrief import screen as screening
+
+    text = screening.PRESETS[expression][0] if expression in screening.PRESETS else expression
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        result = compute.compute(_engine_bars(db, None, as_of))
+    rule = screening.parse(text, result.frame.columns, MEANINGS)
+    return screening.run(
+        rule, result.frame, result.events, as_of=as_of, sort=sort, descending=descending
+    )
+
+
+NOTABLE: Final = (
+    *(k for k in SETUP_PRIORITY if not k.startswith("gap_")),
+    "consensus_upgrade",
+    "consensus_downgrade",
+    "target_raised",
+    "target_lowered",
+)
+"""Events that earn a ticker a brief in the daily run (gaps alone are too common)."""
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What a daily run wrote."""
+
+    day: dt.date
+    watched: int
+    notable: dict[str, list[str]]
+    files: list[Path]
+    index: Path
+
+    def summary(self) -> str:
+        return (
+            f"{self.day}: {len(self.notable)} of {self.watched} watched tickers had notable "
+            f"events; {len(self.files)} files and the index {self.index} written"
+        )
+
+
+def read_watchlist(path: Path) -> list[str]:
+    """Tickers of a watchlist: one per line (``#`` starts a comment) or a CSV ticker column."""
+    if not path.is_file():
+        raise NotFoundError(f"{path}: no such watchlist file")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if lines and "," in lines[0] and "ticker" in lines[0].lower():
+        frame = read_table(path)
+        column = next(c for c in frame.columns if c.strip().lower() in ("ticker", "symbol"))
+        lines = [str(v) for v in frame[column].drop_nulls().to_list()]
+    tickers: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            symbol = calendar.normalize_ticker(text)
+        except InputError as exc:
+            raise InputError(exc.reason, file=path, row=number, field="ticker") from None
+        if symbol not in tickers:
+            tickers.append(symbol)
+    if not tickers:
+        raise InputError("the watchlist names no ticker", file=path)
+    return tickers
+
+
+def daily_run(
+    watchlist: Path,
+    out: Path,
+    *,
+    as_of: dt.date | None = None,
+    store: StoreLike = None,
+    progress: Callable[[str], None] | None = None,
+) -> RunReport:
+    """Update events, then write a brief for each watched ticker with a notable event and an
+    index page (HTML and JSON) of the day. Running it twice writes the same files."""
+    from stockbrief.brief import render
+
+    tickers = read_watchlist(watchlist)
+    with using_store(store) as db:
+        refresh(db)
+        unknown = [t for t in tickers if t not in db.tickers()]
+        if unknown:
+            raise NotFoundError(_unknown_ticker(unknown[0], db.tickers()))
+        frame = compute.compute(_engine_bars(db, tickers, as_of))
+        last: dt.date = frame.frame["date"].to_list()[-1] if frame.frame.height else dt.date.min
+        last = max(frame.frame["date"].to_list(), default=last)
+        day = min(as_of, last) if as_of else last
+        found = frame.events.filter(pl.col("date") == day)
+        ratings = db.read("ratings", tickers, until=day)
+        if not ratings.is_empty():
+            analyst = consensus.changes(consensus.history(ratings, ratings["ticker"].unique()))
+            found = pl.concat([found, analyst.filter(pl.col("date") == day)])
+        notable: dict[str, list[str]] = {}
+        for row in (
+            found.filter(pl.col("kind").is_in(NOTABLE)).sort("ticker", "kind").iter_rows(named=True)
+        ):
+            notable.setdefault(row["ticker"], []).append(row["kind"])
+        folder = out / day.isoformat()
+        files: list[Path] = []
+        entries = []
+        for ticker in sorted(notable):
+            if progress:
+                progress(ticker)
+            note = brief(ticker, as_of=day, store=db)
+            written = [render.write(note, fmt, folder) for fmt in ("md", "html", "json")]
+            files += written
+            entries.append(
+                {
+                    "ticker": ticker,
+                    "headline": note.headline,
+                    "events": notable[ticker],
+                    "lean": note.verdict.lean,
+                    "strength": note.verdict.strength,
+                    "files": {p.suffix[1:]: p.name for p in written},
+                }
+            )
+    index = render.write_index(day, entries, len(tickers), folder)
+    return RunReport(day, len(tickers), notable, files, index)

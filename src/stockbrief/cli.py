@@ -432,6 +432,67 @@ def run_study(
     out.print(result.summary(), markup=False, highlight=False)
 
 
+@app.command("screen")
+def run_screen(
+    expression: Annotated[
+        str | None, typer.Argument(help="A condition, e.g. 'close > sma_200', or a preset name.")
+    ] = None,
+    store: StoreOption = None,
+    as_of: AsOfOption = None,
+    sort: Annotated[str | None, typer.Option(help="Column to sort by (descending).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    presets: Annotated[bool, typer.Option("--list", help="List the presets and exit.")] = False,
+) -> None:
+    """Today's setups across the universe: a condition over indicators and events, or a preset."""
+    from stockbrief import screen as screening
+
+    if presets or expression is None:
+        table = Table(title="screen presets")
+        for name in ("preset", "expression", "meaning"):
+            table.add_column(name)
+        for name, (text, meaning) in screening.PRESETS.items():
+            table.add_row(name, escape(text), meaning)
+        out.print(table)
+        return
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter("use table, csv or json", param_hint="--format")
+    frame = api.screen(expression, as_of=_date(as_of, "--as-of"), sort=sort, store=store)
+    if fmt == "csv":
+        sys.stdout.write(frame.write_csv())
+        return
+    if fmt == "json":
+        sys.stdout.write(frame.write_json() + "\n")
+        return
+    table = Table(title=f"{frame.height} matches: {expression}")
+    for name in frame.columns:
+        table.add_column(name, justify="left" if name in ("ticker", "date") else "right")
+    for row in frame.iter_rows():
+        table.add_row(*(f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row))
+    out.print(table)
+
+
+@app.command("run")
+def daily_run(
+    watchlist: Annotated[Path, typer.Option("--watchlist", help="Tickers, one per line.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the briefs and index.")],
+    store: StoreOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """The daily run: update events, brief every watched ticker with a notable event, index."""
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("writing briefs", total=None)
+
+        def step(ticker: str) -> None:
+            bar.update(task, advance=1, description=f"brief {ticker}")
+
+        report = api.daily_run(
+            watchlist, out_dir, as_of=_date(as_of, "--as-of"), store=store, progress=step
+        )
+    out.print(report.summary())
+
+
 @app.command()
 def demo(store: StoreOption = None) -> None:
     """Load the embedded sample (AAPL, FB, GOOG, IBM, MSFT 2000-2013) and write a brief."""

@@ -83,6 +83,12 @@ DEFAULT_EVENT_KINDS: Final[tuple[str, ...]] = tuple(ev.MEANINGS)
 NOT_NUMERIC: Final = ("ticker", "date")
 """Key columns of a frame, which a screen cannot compare."""
 
+MAX_TOKENS: Final = 1000
+"""Longest expression, in tokens (Polars plans slow down sharply on huge expression trees)."""
+
+MAX_NESTING: Final = 40
+"""Deepest nesting of parentheses, calls, ``not`` and unary minus."""
+
 Kind = Literal["number", "condition"]
 
 
@@ -380,6 +386,13 @@ class _Parser:
         self.kinds = frozenset(kinds)
         self.used: dict[str, None] = {}
         self.used_kinds: dict[str, None] = {}
+        self.depth = 0
+        if len(self.tokens) > MAX_TOKENS:
+            raise self.fail_at(
+                f"the expression is too long: more than {MAX_TOKENS} tokens",
+                self.tokens[MAX_TOKENS],
+                "; split it into several screens",
+            )
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -410,6 +423,12 @@ class _Parser:
     @staticmethod
     def is_op(token: _Token, *ops: str) -> bool:
         return token.kind == "op" and token.text in ops
+
+    def nest(self, token: _Token) -> None:
+        """Enter one level of nesting at ``token`` (leave with ``self.depth -= 1``)."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.fail_at(f"the expression nests more than {MAX_NESTING} levels deep", token)
 
     def need(self, node: _Node, kind: Kind, problem: str, hint: str = "") -> None:
         if node.kind != kind:
@@ -468,7 +487,9 @@ class _Parser:
         if not self.is_keyword(token, "not"):
             return self.comparison()
         self.advance()
+        self.nest(token)
         operand = self.not_expr()
+        self.depth -= 1
         self.need(operand, "condition", "'not' needs a condition")
         return _Node(
             ~operand.expr,
@@ -546,7 +567,9 @@ class _Parser:
         if not self.is_op(token, "-"):
             return self.primary()
         self.advance()
+        self.nest(token)
         operand = self.unary()
+        self.depth -= 1
         self.need(operand, "number", "'-' needs a number")
         return _Node(
             -operand.expr, "number", token.start, operand.end, operand.lookback, operand.constant
@@ -565,7 +588,9 @@ class _Parser:
             )
         if self.is_op(token, "("):
             self.advance()
+            self.nest(token)
             inner = self.or_expr()
+            self.depth -= 1
             closing = self.peek()
             if not self.is_op(closing, ")"):
                 raise self.fail_at(
@@ -622,12 +647,14 @@ class _Parser:
         self.advance()  # "("
         if name.text == "event":
             return self.event(name)
+        self.nest(name)
         args: list[_Node] = []
         if not self.is_op(self.peek(), ")"):
             args.append(self.or_expr())
             while self.is_op(self.peek(), ","):
                 self.advance()
                 args.append(self.or_expr())
+        self.depth -= 1
         closing = self.peek()
         if not self.is_op(closing, ")"):
             raise self.fail_at(

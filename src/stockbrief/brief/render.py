@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import json
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import polars as pl
 
@@ -113,3 +114,14 @@ def write(brief: Brief, fmt: Format, out: Path) -> Path:
     else:
         target.write_text(content, encoding="utf-8")
     return target
+
+
+def write_index(day: dt.date, entries: list[dict[str, Any]], watched: int, folder: Path) -> Path:
+    """The day's index: ``index.html`` (escaped, linking each brief) and ``index.json``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"date": day.isoformat(), "watched": watched, "briefs": entries}
+    (folder / "index.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    template = environment("en", "USD").get_template("html/index.html.j2")
+    page = folder / "index.html"
+    page.write_text(template.render(day=day, entries=entries, watched=watched), encoding="utf-8")
+    return page

@@ -1,0 +1,72 @@
+"""The screen command and the daily run over a watchlist."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from stockbrief import api
+from stockbrief.errors import InputError, NotFoundError
+from stockbrief.store import Store
+
+DAY = dt.date(2026, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    from conftest import shared_path
+
+    prices = shared_path("yahoo-30")
+    db = Store(tmp_path_factory.mktemp("daily") / "d.duckdb")
+    files = [prices / f"{t}.csv" for t in ("BABA", "BIDU", "JD", "PDD", "BILI", "SPY", "MU")]
+    api.ingest("prices", files, store=db, end=dt.date(2026, 3, 25))
+    yield db
+    db.close()
+
+
+def test_screen_expression_and_preset(store: Store) -> None:
+    found = api.screen("close > sma_200 and rsi_14 > 60", as_of=DAY, sort="rsi_14", store=store)
+    assert found["ticker"].to_list() == ["BIDU", "MU"]
+    assert found["date"].unique().to_list() == [DAY]
+    assert api.screen("oversold", as_of=DAY, store=store).is_empty()
+    with pytest.raises(InputError, match="did you mean 'sma_200'"):
+        api.screen("close > sma200", store=store)
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_daily_run_writes_notable_briefs_and_an_index_idempotently(
+    tmp_path: Path, store: Store
+) -> None:
+    watchlist = tmp_path / "watch.txt"
+    watchlist.write_text("# China internet\nBABA\nbidu\nJD  # comment\nPDD\nBILI\nSPY\n")
+    report = api.daily_run(watchlist, tmp_path / "out", as_of=DAY, store=store)
+    folder = tmp_path / "out" / "2026-01-02"
+    index = json.loads((folder / "index.json").read_text())
+    assert report.day == DAY
+    assert report.watched == 6
+    assert [e["ticker"] for e in index["briefs"]] == sorted(report.notable)
+    assert "BABA" in report.notable  # a 2.5-sigma gain
+    assert "SPY" not in report.notable  # a quiet day
+    assert (folder / "BABA-2026-01-02-en.html").exists()
+    first = digests(folder)
+    api.daily_run(watchlist, tmp_path / "out", as_of=DAY, store=store)
+    assert digests(folder) == first
+
+
+def test_watchlist_errors(tmp_path: Path, store: Store) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text("BABA\nnot a ticker!\n")
+    with pytest.raises(InputError) as caught:
+        api.read_watchlist(bad)
+    assert caught.value.row == 2
+    unknown = tmp_path / "unknown.txt"
+    unknown.write_text("BABX\n")
+    with pytest.raises(NotFoundError, match="did you mean BABA"):
+        api.daily_run(unknown, tmp_path / "o", store=store)
