@@ -913,3 +913,14 @@ def daily_run(
             )
     index = render.write_index(day, entries, len(tickers), folder)
     return RunReport(day, len(tickers), notable, files, index)
+
+
+# -- scale-out --------------------------------------------------------------------------------
+
+
+def export_parquet(
+    folder: Path, *, partitions: int = 16, overwrite: bool = False, store: StoreLike = None
+) -> int:
+    """Write the engine's bars as Parquet partitioned by ticker hash, for Dask workers."""
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        return db.export_bars(folder, partitions, overwrite=overwrite)

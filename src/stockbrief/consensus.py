@@ -286,6 +286,21 @@ def _window(as_of: dt.date, scheme: Scheme) -> dt.date:
     return as_of - dt.timedelta(days=scheme.window_days - 1)
 
 
+def _firms(
+    ratings: pl.DataFrame, ticker: str, start: dt.date, as_of: dt.date
+) -> tuple[pl.DataFrame, list[FirmTarget]]:
+    """Ratings in the window, and each firm's latest one."""
+    rows = ratings.filter(
+        pl.col("ticker") == ticker, pl.col("date") >= start, pl.col("date") <= as_of
+    ).sort("firm", "date")
+    latest = rows.group_by("firm", maintain_order=True).last()
+    firms = [
+        FirmTarget(r["firm"], r["date"], r["rating"], r["target"])
+        for r in latest.iter_rows(named=True)
+    ]
+    return rows, firms
+
+
 def from_ratings(
     ratings: pl.DataFrame,
     ticker: str,
@@ -297,16 +312,9 @@ def from_ratings(
     """Consensus from individual ratings published in the scheme's window up to ``as_of``."""
     rules = SCHEMES[scheme]
     start = _window(as_of, rules)
-    rows = ratings.filter(
-        pl.col("ticker") == ticker, pl.col("date") >= start, pl.col("date") <= as_of
-    ).sort("firm", "date")
-    if rows.is_empty():
+    rows, firms = _firms(ratings, ticker, start, as_of)
+    if not firms:
         return None
-    latest = rows.group_by("firm", maintain_order=True).last()
-    firms = [
-        FirmTarget(r["firm"], r["date"], r["rating"], r["target"])
-        for r in latest.iter_rows(named=True)
-    ]
     buckets = [bucket_of(f.rating) for f in firms]
     score = sum(rules.scores[b] for b in buckets) / len(buckets)
     # A firm's latest target may come from an earlier note than its latest rating.
@@ -397,15 +405,7 @@ def consensus(
     if summary is None:
         return own
     rules = SCHEMES[scheme]
-    start = _window(as_of, rules)
-    rows = ratings.filter(
-        pl.col("ticker") == ticker, pl.col("date") >= start, pl.col("date") <= as_of
-    ).sort("firm", "date")
-    firms = [
-        FirmTarget(r["firm"], r["date"], r["rating"], r["target"])
-        for r in rows.group_by("firm", maintain_order=True).last().iter_rows(named=True)
-    ]
-    return replace(summary, firms=firms)
+    return replace(summary, firms=_firms(ratings, ticker, _window(as_of, rules), as_of)[1])
 
 
 CONSENSUS_EVENT_KINDS: Final[dict[str, str]] = {

@@ -352,6 +352,32 @@ class Store:
         finally:
             self._con.unregister("until_frame")
 
+    def export_bars(
+        self, folder: Path, partitions: int, *, adjusted: bool = True, overwrite: bool = False
+    ) -> int:
+        """Write bars as Parquet partitioned by ticker hash: ``folder/part=K/*.parquet``.
+
+        Every ticker lands whole in one partition, so a partition can be computed alone.
+        Prices are split-adjusted as the engine reads them (``adjusted``). Returns the row count.
+        """
+        if partitions < 1:
+            raise StoreError("partitions must be at least 1")
+        if folder.exists() and any(folder.iterdir()) and not overwrite:
+            raise StoreError(f"{folder} is not empty; choose an empty folder or pass --overwrite")
+        source = self.bars(adjusted=True, dividends=False) if adjusted else self.bars()
+        folder.mkdir(parents=True, exist_ok=True)
+        self._con.register("export_frame", source)
+        try:
+            self._con.execute(
+                f"COPY (SELECT *, CAST(hash(ticker) % {int(partitions)} AS INTEGER) AS part"
+                " FROM export_frame ORDER BY ticker, date)"
+                f" TO ? (FORMAT parquet, PARTITION_BY (part){', OVERWRITE' if overwrite else ''})",
+                [str(folder)],
+            )
+        finally:
+            self._con.unregister("export_frame")
+        return source.height
+
     def _append(self, table: str, frame: pl.DataFrame) -> None:
         if frame.is_empty():
             return
