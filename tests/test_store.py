@@ -146,3 +146,19 @@ def test_ingest_then_read_returns_the_same_bars(
         api.ingest("prices", [path], store=db)
         read = db.bars(["RT"]).drop("ticker")
     assert read.equals(table.cast(read.schema))
+
+
+def test_export_parquet_keeps_each_ticker_in_one_partition(tmp_path: Path, db: Store) -> None:
+    for name in ("AAA", "BBB", "CCC"):
+        api.ingest("prices", [write_csv(tmp_path / f"{name}.csv", good_rows())], store=db)
+    rows = db.export_bars(tmp_path / "pq", 2)
+    parts = sorted((tmp_path / "pq").iterdir())
+    frames = [pl.read_parquet(p / "*.parquet") for p in parts]
+    assert rows == 15 == sum(f.height for f in frames)
+    owners = [set(f["ticker"]) for f in frames]
+    assert set.union(*owners) == {"AAA", "BBB", "CCC"}
+    assert sum(len(o) for o in owners) == 3  # no ticker split across partitions
+    with pytest.raises(StoreError, match="not empty"):
+        db.export_bars(tmp_path / "pq", 2)
+    assert db.export_bars(tmp_path / "pq", 3, overwrite=True) == 15
+    assert len(list((tmp_path / "pq").iterdir())) <= 3

@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 ingest_app = typer.Typer(help="Load data files into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+export_app = typer.Typer(help="Write stored data for other engines.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
@@ -491,6 +493,20 @@ def daily_run(
             watchlist, out_dir, as_of=_date(as_of, "--as-of"), store=store, progress=step
         )
     out.print(report.summary())
+
+
+@export_app.command("parquet")
+def export_parquet(
+    folder: Annotated[Path, typer.Argument(help="Folder for the partitioned dataset.")],
+    store: StoreOption = None,
+    partitions: Annotated[int, typer.Option(help="Partitions (by ticker hash).")] = 16,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing dataset in the folder.")
+    ] = False,
+) -> None:
+    """Bars as Parquet partitioned by ticker hash (folder/part=K/), for Dask workers."""
+    rows = api.export_parquet(folder, partitions=partitions, overwrite=overwrite, store=store)
+    out.print(f"wrote {rows:,} bars in {partitions} partitions to {folder}")
 
 
 @app.command()
