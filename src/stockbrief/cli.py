@@ -509,6 +509,24 @@ def export_parquet(
     out.print(f"wrote {rows:,} bars in {partitions} partitions to {folder}")
 
 
+@app.command("serve")
+def serve(
+    store: StoreOption = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; anything but loopback exposes the store.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the local web dashboard (extra [web])."""
+    try:
+        from stockbrief.web import serve as run_server
+    except ImportError:
+        raise StockbriefError(
+            "the dashboard needs the web extra: pip install 'stockbrief[web]'"
+        ) from None
+    run_server(api.store_path(store), host=host, port=port)
+
+
 @app.command()
 def demo(store: StoreOption = None) -> None:
     """Load the embedded sample (AAPL, FB, GOOG, IBM, MSFT 2000-2013) and write a brief."""

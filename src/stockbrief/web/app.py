@@ -1,0 +1,253 @@
+"""The local dashboard: :func:`create_app` builds the FastAPI application, :func:`serve` runs it.
+
+Pages are rendered on the server from ``web/templates``; the chart on the ticker page draws itself
+from ``/api/bars`` with the vendored lightweight-charts. Everything reads the store through
+:mod:`stockbrief.api`, read-only, one open per request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Final
+from urllib.parse import quote
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from stockbrief import __version__
+from stockbrief.errors import InputError, NotFoundError, StockbriefError, StoreError
+from stockbrief.web import pages
+
+STATIC: Final = Path(__file__).parent / "static"
+
+LOOPBACK_HOSTS: Final = ("localhost", "127.0.0.1", "[::1]")
+"""Host headers :func:`serve` accepts on a loopback address, against DNS rebinding."""
+
+LIBRARY_STYLE: Final = "'sha256-3pRED1tOXas1FXFoPb9TGCjmYe9XQsmO9OV23khV2nY='"
+"""Hash of the one ``<style>`` element lightweight-charts 4.2.3 adds for its attribution logo."""
+
+PAGE_POLICY: Final = (
+    "default-src 'self'; script-src 'self'; "
+    f"style-src 'self' {LIBRARY_STYLE}; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+"""Content-Security-Policy of every page: no inline script at all, so escaped text stays text."""
+
+STATUS_TITLES: Final = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    422: "Invalid parameters",
+    500: "Server error",
+    503: "Store unavailable",
+}
+
+AsOf = Annotated[
+    dt.date | None, Query(description="Session date (YYYY-MM-DD); default: the latest stored.")
+]
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/api"
+
+
+def _page(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status, headers={"Content-Security-Policy": PAGE_POLICY})
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(pages.to_json(data), status, media_type="application/json")
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if _wants_json(request):
+        return _json({"detail": message}, status)
+    title = STATUS_TITLES.get(status, "Error")
+    return _page(pages.render("error.html.j2", status=status, title=title, message=message), status)
+
+
+def _status(exc: StockbriefError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, InputError):
+        return 400
+    return 503 if isinstance(exc, StoreError) else 500
+
+
+async def _on_stockbrief_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StockbriefError)
+    return _error(request, _status(exc), str(exc))
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return _error(request, exc.status_code, str(exc.detail))
+
+
+async def _on_invalid_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if _wants_json(request):
+        return await request_validation_exception_handler(request, exc)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', '')}"
+        for e in exc.errors()
+    )
+    return _error(request, 422, problems)
+
+
+async def _common_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+def create_app(store: Path, *, allowed_hosts: Sequence[str] | None = None) -> FastAPI:
+    """The dashboard over one store file.
+
+    Parameters
+    ----------
+    store
+        The DuckDB store; it must exist (``stockbrief ingest`` creates it). Each request opens it
+        read-only through :mod:`stockbrief.api`, so ingesting while serving is not supported.
+    allowed_hosts
+        Host headers to accept (default: any). :func:`serve` passes :data:`LOOPBACK_HOSTS` when
+        it listens on a loopback address, so that a web page cannot reach the dashboard through
+        DNS rebinding.
+
+    Raises
+    ------
+    StoreError
+        When there is no store file at ``store``.
+    """
+    path = Path(store)
+    if not path.is_file():
+        raise StoreError(f"{path}: no store here; ingest data first")
+    app = FastAPI(
+        title="stockbrief",
+        version=__version__,
+        summary="Data-backed market notes: bars, events, briefs and screens of a local store.",
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_exception_handler(StockbriefError, _on_stockbrief_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(RequestValidationError, _on_invalid_request)
+    app.middleware("http")(_common_headers)
+    if allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    _add_pages(app, path)
+    _add_api(app, path)
+    return app
+
+
+def _add_pages(app: FastAPI, store: Path) -> None:
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def market(as_of: str | None = None) -> HTMLResponse:
+        view = pages.market_page(store, pages.date_of(as_of))
+        return _page(pages.render("market.html.j2", page=view))
+
+    @app.get("/ticker", include_in_schema=False)
+    def lookup(t: str = "") -> Response:
+        return RedirectResponse(f"/ticker/{quote(pages.ticker_of(t.strip()), safe='')}", 303)
+
+    @app.get("/ticker/{ticker}", response_class=HTMLResponse, include_in_schema=False)
+    def ticker(ticker: str, as_of: str | None = None, lang: pages.Lang = "en") -> HTMLResponse:
+        symbol = pages.ticker_of(ticker)
+        view = pages.ticker_page(store, symbol, pages.date_of(as_of), lang)
+        return _page(pages.render("ticker.html.j2", page=view))
+
+    @app.get("/screen", response_class=HTMLResponse, include_in_schema=False)
+    def screen(q: str = "", as_of: str = "") -> HTMLResponse:
+        day = pages.date_of(as_of)
+        try:
+            view = pages.screen_page(store, q, day)
+        except InputError as exc:
+            view = pages.screen_page(store, q, day, error=str(exc))
+            return _page(pages.render("screen.html.j2", page=view), 400)
+        return _page(pages.render("screen.html.j2", page=view))
+
+
+def _add_api(app: FastAPI, store: Path) -> None:
+    @app.get("/api/tickers", tags=["data"])
+    def tickers() -> Response:
+        """Every stored ticker with its first and last session and its number of bars."""
+        return _json(pages.tickers_json(store))
+
+    @app.get("/api/bars/{ticker}", tags=["data"])
+    def bars(ticker: str, as_of: AsOf = None) -> Response:
+        """Daily bars up to ``as_of`` with the 50- and 200-day averages, for the chart.
+
+        Prices are adjusted for the splits known on ``as_of``; averages are null in warm-up.
+        """
+        return _json(pages.bars_json(store, pages.ticker_of(ticker), as_of))
+
+    @app.get("/api/brief/{ticker}", tags=["briefs"])
+    def brief(ticker: str, as_of: AsOf = None, lang: pages.Lang = "en") -> Response:
+        """The brief of one session as JSON: facts with sources and formulas, events, verdict
+        (with the event-study evidence) and sections."""
+        return _json(pages.brief_json(store, pages.ticker_of(ticker), as_of, lang))
+
+    @app.get("/api/events", tags=["data"])
+    def events(
+        as_of: AsOf = None,
+        since: Annotated[dt.date | None, Query(description="First date (inclusive).")] = None,
+        ticker: Annotated[list[str] | None, Query(description="Tickers (default: all).")] = None,
+    ) -> Response:
+        """Events of the stored universe from ``since`` to ``as_of``, computed afresh."""
+        symbols = None if ticker is None else [pages.ticker_of(t) for t in ticker]
+        return _json(pages.events_json(store, symbols, as_of, since))
+
+    @app.get("/api/screen", tags=["screens"])
+    def screen(
+        q: Annotated[str, Query(description="A screen expression or a preset name.")],
+        as_of: AsOf = None,
+        sort: Annotated[str | None, Query(description="Column to sort by.")] = None,
+    ) -> Response:
+        """Tickers whose session on or before ``as_of`` matches; a bad expression gives 400
+        with the parser's message, which points at the offending token."""
+        return _json(pages.screen_json(store, q, as_of, sort))
+
+    @app.get("/api/presets", tags=["screens"])
+    def presets() -> Response:
+        """The named screens: name, expression and what they find."""
+        return _json({"presets": [vars(p) for p in pages.presets()]})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is only reachable from this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(store: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the dashboard with uvicorn until interrupted.
+
+    There is no authentication: on an address other than loopback, anyone who can reach it
+    reads the whole store, so a warning goes to stderr.
+    """
+    import uvicorn
+
+    local = is_loopback(host)
+    if not local:
+        print(
+            f"warning: serving on {host}, not a loopback address: anyone who can reach port "
+            f"{port} can read the store (there is no authentication)",
+            file=sys.stderr,
+        )
+    app = create_app(store, allowed_hosts=LOOPBACK_HOSTS if local else None)
+    uvicorn.run(app, host=host, port=port)

@@ -1,0 +1,521 @@
+"""What each page and JSON endpoint shows, built from the API's results and nothing else.
+
+View-models hold plain, already formatted text; the templates only lay it out and escape it (the
+environment autoescapes everything, and nothing here is marked safe). Every function takes the
+store path and passes it through to :mod:`stockbrief.api`, which opens it read-only per call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import polars as pl
+from babel.numbers import format_currency
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from stockbrief import api
+from stockbrief.errors import InputError
+from stockbrief.peers import tone
+from stockbrief.screen import PRESETS
+
+Lang = Literal["en", "de"]
+"""Languages of a brief (``stockbrief.brief.narrative.LANGS``; a test keeps them equal)."""
+
+TICKER: Final = re.compile(r"\^?[A-Za-z0-9][A-Za-z0-9.\-=]{0,19}")
+"""A ticker as a URL may carry it: letters, digits and ``. - = ^``, at most 20 characters."""
+
+NEWS_DAYS: Final = 7
+"""Days of news, up to the session, the ticker page lists."""
+
+CHART_COLUMNS: Final = ("date", "open", "high", "low", "close", "volume", "sma_50", "sma_200")
+"""What ``/api/bars`` returns per session: the candles, the volume and the two averages."""
+
+MISSING: Final = "\N{EN DASH}"
+"""What a table shows for a value that is not there."""
+TIMES: Final = "\N{MULTIPLICATION SIGN}"
+
+_WEB_URL: Final = re.compile(r"https?://", re.IGNORECASE)
+
+
+# -- input -----------------------------------------------------------------------------------
+
+
+def ticker_of(raw: str) -> str:
+    """The upper-cased ticker of a URL, or an :class:`InputError` before anything reads it."""
+    if not TICKER.fullmatch(raw):
+        raise InputError(
+            f"invalid ticker {raw!r}: use letters, digits and . - = ^ (at most 20 characters)",
+            field="ticker",
+        )
+    return raw.upper()
+
+
+def date_of(raw: str | None, field: str = "as_of") -> dt.date | None:
+    """A ``YYYY-MM-DD`` query value; empty (an unfilled form field) means none."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InputError(f"{raw!r} is not a date; use YYYY-MM-DD", field=field) from None
+
+
+# -- formatting ------------------------------------------------------------------------------
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def money(value: Any, currency: str) -> str:
+    """``$155.74``; :data:`MISSING` when there is no value."""
+    return format_currency(value, currency, locale="en_US") if _finite(value) else MISSING
+
+
+def percent(value: Any, *, signed: bool = False) -> str:
+    """A fraction as a percentage: ``0.0625`` -> ``6%``, or ``+6.2%`` when signed."""
+    if not _finite(value):
+        return MISSING
+    return f"{value:+.1%}" if signed else f"{value:.0%}"
+
+
+def number(value: Any) -> str:
+    """A count or measure for a table: integers with separators, others to 4 significant digits."""
+    if value is None:
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return MISSING
+        return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
+    return str(value)
+
+
+def fact_value(value: Any, unit: str, currency: str) -> str:
+    """A brief fact in its unit, as the facts table shows it."""
+    if unit == "currency":
+        return money(value, currency)
+    if unit == "fraction":
+        return percent(value, signed=True)
+    if unit == "ratio":
+        return f"{value:.2f}{TIMES}" if _finite(value) else MISSING
+    if unit == "index":
+        return f"{value:.1f}" if _finite(value) else MISSING
+    if unit in ("shares", "count"):
+        return f"{value:,.0f}" if _finite(value) else MISSING
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return number(value) if not isinstance(value, str) else value
+
+
+def web_url(url: Any) -> str | None:
+    """A stored link, only when it is http(s): a ``javascript:`` URL stays text, never a link."""
+    return url if isinstance(url, str) and _WEB_URL.match(url) else None
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def plain(value: Any) -> Any:
+    """Data JSON can carry: dates as ISO text, NaN and infinities as null."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def to_json(data: Any) -> bytes:
+    """Compact UTF-8 JSON of :func:`plain` data; refuses anything else rather than guessing."""
+    return json.dumps(plain(data), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = plain(frame.to_dicts())
+    return rows
+
+
+def _events(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return [{**row, "detail": json.loads(row["detail"] or "{}")} for row in _rows(frame)]
+
+
+def tickers_json(store: Path) -> dict[str, Any]:
+    """Every stored ticker with its first and last session and its number of bars."""
+    info = api.info(store)
+    return {"tickers": _rows(info.select("ticker", "first", "last", "bars"))}
+
+
+def bars_json(store: Path, ticker: str, as_of: dt.date | None) -> dict[str, Any]:
+    """Bars up to ``as_of`` with the 50- and 200-day simple moving averages (null in warm-up).
+
+    Prices are adjusted for the splits known on ``as_of``, as the brief quotes them.
+    """
+    frame = api.indicators(ticker, as_of=as_of, store=store)
+    return {
+        "ticker": ticker,
+        "as_of": frame["date"].max(),
+        "columns": list(CHART_COLUMNS),
+        "bars": _rows(frame.select(CHART_COLUMNS)),
+    }
+
+
+def brief_json(store: Path, ticker: str, as_of: dt.date | None, lang: Lang) -> dict[str, Any]:
+    """The brief's JSON form: facts with sources and formulas, events, verdict, sections."""
+    return api.brief(ticker, as_of=as_of, lang=lang, store=store).to_json()
+
+
+def events_json(
+    store: Path, tickers: list[str] | None, as_of: dt.date | None, since: dt.date | None
+) -> dict[str, Any]:
+    """Events from ``since`` to ``as_of`` (every stored one when both are open)."""
+    frame = api.events(tickers, as_of=as_of, since=since, store=store)
+    return {"as_of": as_of, "since": since, "events": _events(frame)}
+
+
+def screen_json(store: Path, query: str, as_of: dt.date | None, sort: str | None) -> dict[str, Any]:
+    """The rows a screen expression or preset name matches on the session of ``as_of``."""
+    frame = api.screen(query, as_of=as_of, sort=sort, store=store)
+    session = frame["date"].max() if frame.height else None
+    return {"query": query, "as_of": as_of, "session": session, "rows": _rows(frame)}
+
+
+# -- market page -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TickerRow:
+    ticker: str
+    first: str
+    last: str
+    bars: str
+
+
+@dataclass(frozen=True)
+class EventRow:
+    ticker: str
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True)
+class PresetRow:
+    name: str
+    expression: str
+    description: str
+    tickers: list[str]
+
+
+@dataclass(frozen=True)
+class MarketPage:
+    as_of: dt.date | None
+    day: dt.date | None
+    """The session shown: the latest stored one on or before ``as_of``."""
+    tickers: list[TickerRow]
+    events: dict[str, list[EventRow]]
+    presets: list[PresetRow]
+
+
+def _session(store: Path, latest: dt.date, as_of: dt.date | None) -> dt.date | None:
+    if as_of is None or as_of >= latest:
+        return latest
+    # Every ticker with a bar on the session matches, and each row carries that session.
+    frame = api.screen("close > 0", as_of=as_of, store=store)
+    day = frame["date"].max() if frame.height else None
+    return day if isinstance(day, dt.date) else None
+
+
+def market_page(store: Path, as_of: dt.date | None) -> MarketPage:
+    """The universe, the session's events by ticker and which tickers each preset matches."""
+    info = api.info(store)
+    rows = [
+        TickerRow(r["ticker"], r["first"].isoformat(), r["last"].isoformat(), f"{r['bars']:,}")
+        for r in info.iter_rows(named=True)
+    ]
+    latest = info["last"].max() if info.height else None
+    day = _session(store, latest, as_of) if isinstance(latest, dt.date) else None
+    if day is None:
+        return MarketPage(as_of, None, rows, {}, [])
+    events: dict[str, list[EventRow]] = {}
+    found = api.events(as_of=day, since=day, store=store).sort("ticker", "kind")
+    for event in found.iter_rows(named=True):
+        events.setdefault(event["ticker"], []).append(
+            EventRow(event["ticker"], event["kind"], number(event["value"]))
+        )
+    presets = [
+        PresetRow(
+            name,
+            expression,
+            description,
+            api.screen(name, as_of=day, store=store)["ticker"].to_list(),
+        )
+        for name, (expression, description) in PRESETS.items()
+    ]
+    return MarketPage(as_of, day, rows, events, presets)
+
+
+# -- ticker page -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionView:
+    key: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    setup: str
+    scope: str
+    n: str
+    horizon: str
+    rose: str
+    interval: str
+    base: str
+    mean: str
+    strength: str
+
+
+@dataclass(frozen=True)
+class FirmRow:
+    firm: str
+    date: str
+    rating: str
+    target: str
+
+
+@dataclass(frozen=True)
+class ConsensusView:
+    label: str
+    target_mean: str
+    upside: str
+    close: str
+    method: str
+    firms: list[FirmRow]
+
+
+@dataclass(frozen=True)
+class NewsRow:
+    published: str
+    source: str
+    headline: str
+    url: str | None
+    about: str
+    role: str
+    tone: str
+    sentiment: str
+
+
+@dataclass(frozen=True)
+class FactRow:
+    name: str
+    value: str
+    formula: str
+    source: str
+
+
+@dataclass(frozen=True)
+class TickerPage:
+    ticker: str
+    name: str
+    as_of: dt.date
+    lang: Lang
+    headline: str
+    lean: str
+    strength: str
+    events: list[str]
+    sections: list[SectionView]
+    evidence: list[EvidenceRow]
+    evidence_method: str | None
+    consensus: ConsensusView | None
+    news: list[NewsRow]
+    news_days: int
+    facts: list[FactRow]
+
+
+def _evidence_rows(evidence: dict[str, Any] | None) -> list[EvidenceRow]:
+    rows = []
+    for row in (evidence or {}).get("setups", []):
+        rows.append(
+            EvidenceRow(
+                setup=str(row["setup"]),
+                scope=str(row["scope"]),
+                n=number(row["n"]),
+                horizon=f"{row['horizon']} sessions",
+                rose=percent(row["rose_pct"]),
+                interval=f"{percent(row['ci_low'])} to {percent(row['ci_high'])}",
+                base=percent(row["base_pct"]),
+                mean=percent(row["mean"], signed=True),
+                strength=str(row.get("strength", "")),
+            )
+        )
+    return rows
+
+
+def _consensus(store: Path, ticker: str, day: dt.date, currency: str) -> ConsensusView | None:
+    view = api.analyst_view(ticker, as_of=day, store=store)
+    if view is None:
+        return None
+    firms = [
+        FirmRow(f.firm, f.date.isoformat(), f.rating, money(f.target, currency))
+        for f in sorted(view.firms, key=lambda f: (-(f.target or 0.0), f.firm))
+    ]
+    return ConsensusView(
+        label=view.label or MISSING,
+        target_mean=money(view.target_mean, currency),
+        upside=percent(view.upside, signed=True),
+        close=money(view.close, currency),
+        method=view.method(),
+        firms=firms,
+    )
+
+
+def _news(store: Path, ticker: str, day: dt.date) -> list[NewsRow]:
+    frame = api.news(ticker, as_of=day, days=NEWS_DAYS, store=store)
+    return [
+        NewsRow(
+            published=f"{row['published_at']:%Y-%m-%d %H:%M} UTC",
+            source=row["source"] or "",
+            headline=row["headline"],
+            url=web_url(row.get("url")),
+            about=row["about"],
+            role=row["role"],
+            tone=tone(row["sentiment"]),
+            sentiment=f"{row['sentiment']:+.2f}" if _finite(row["sentiment"]) else MISSING,
+        )
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+def _facts(facts: dict[str, Any], currency: str) -> list[FactRow]:
+    rows = []
+    for name, fact in facts.items():
+        if fact["unit"] == "list":
+            continue  # Lists (targets, news, peers, KPIs) have their own panels.
+        source = fact["source"]
+        start, end = source["from"], source["to"]
+        span = f"{start} to {end}" if start != end else (start or "")
+        rows.append(
+            FactRow(
+                name=name,
+                value=fact_value(fact["value"], fact["unit"], currency),
+                formula=fact["formula"],
+                source=f"{source['table']} {', '.join(source['tickers'])} {span}".strip(),
+            )
+        )
+    return rows
+
+
+def ticker_page(store: Path, ticker: str, as_of: dt.date | None, lang: Lang) -> TickerPage:
+    """The brief of one session with its evidence, the analysts' view and the news."""
+    note = api.brief(ticker, as_of=as_of, lang=lang, store=store)
+    currency = note.sheet.currency
+    data = note.to_json()
+    evidence = note.verdict.evidence
+    return TickerPage(
+        ticker=note.ticker,
+        name=note.sheet.name,
+        as_of=note.as_of,
+        lang=lang,
+        headline=note.headline,
+        lean=note.verdict.lean,
+        strength=note.verdict.strength,
+        events=note.events.filter(pl.col("date") == note.as_of)["kind"].to_list(),
+        sections=[SectionView(s.key, s.title, s.text) for s in note.sections],
+        evidence=_evidence_rows(evidence),
+        evidence_method=str(evidence["method"]) if evidence else None,
+        consensus=_consensus(store, note.ticker, note.as_of, currency),
+        news=_news(store, note.ticker, note.as_of),
+        news_days=NEWS_DAYS,
+        facts=_facts(data["facts"], currency),
+    )
+
+
+# -- screener page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScreenRow:
+    ticker: str
+    cells: list[str]
+
+
+@dataclass(frozen=True)
+class ScreenPage:
+    query: str
+    as_of: dt.date | None
+    session: dt.date | None
+    columns: list[str]
+    rows: list[ScreenRow]
+    error: str | None
+    presets: list[PresetRow]
+
+
+def presets() -> list[PresetRow]:
+    """The named screens, without running them."""
+    return [PresetRow(n, e, d, []) for n, (e, d) in PRESETS.items()]
+
+
+def screen_page(
+    store: Path, query: str, as_of: dt.date | None, error: str | None = None
+) -> ScreenPage:
+    """The form, and the rows a screen matches when a query is given.
+
+    Raises
+    ------
+    InputError
+        The expression does not parse (``ScreenError``, whose message points at the token).
+    """
+    if error is not None or not query.strip():
+        return ScreenPage(query, as_of, None, [], [], error, presets())
+    frame = api.screen(query.strip(), as_of=as_of, store=store)
+    columns = [c for c in frame.columns if c != "ticker"]
+    rows = [
+        ScreenRow(
+            row["ticker"],
+            [
+                row[c].isoformat() if isinstance(row[c], dt.date) else number(row[c])
+                for c in columns
+            ],
+        )
+        for row in frame.iter_rows(named=True)
+    ]
+    session = frame["date"].max() if frame.height else None
+    return ScreenPage(
+        query,
+        as_of,
+        session if isinstance(session, dt.date) else None,
+        columns,
+        rows,
+        None,
+        presets(),
+    )
+
+
+# -- templates -------------------------------------------------------------------------------
+
+_ENV: Final = Environment(
+    loader=PackageLoader("stockbrief.web", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(template: str, **context: Any) -> str:
+    """A page from ``web/templates``; every value is escaped on output."""
+    return _ENV.get_template(template).render(**context)
