@@ -359,11 +359,14 @@ def update(
     outputs: dict[str, FloatArray] = {}
     by_window: dict[int, list[str]] = {}
     for name, indicator in indicators.items():
-        by_window.setdefault(indicator.window, []).append(name)
+        # Two fused passes: recursive indicators need no context, windowed ones share the
+        # longest window (more context than a kernel needs is allowed, and one pass over
+        # 252 rows a ticker beats one pass per window length).
+        by_window.setdefault(min(indicator.window, 1) * width, []).append(name)
     everyone = rows.size == len(all_tickers)  # rows are then 0..n-1, in order
     blocks = {c: history[c] if everyone else history[c][rows] for c in INPUTS}
     for window, names in by_window.items():
-        # Each indicator gets only the context its window needs, not the whole history.
+        # Context rows: none for recursive indicators, the longest window for the others.
         context = np.minimum(filled[rows], window)
         needed = sorted({c for n in names for c in indicators[n].inputs})
         offsets, columns, is_new = _resume_inputs(
