@@ -61,3 +61,20 @@ def test_incremental_refresh_matches_a_full_one(tmp_path: Path, yahoo30: Path) -
         api.refresh(db, full=True)
         assert incremental.equals(db.events())
         assert set(incremental["ticker"].unique()) == {"0700.HK", "BABA", "BIDU", "JD"}
+
+
+@pytest.mark.slow
+def test_dask_engine_stores_the_same_events_and_state(tmp_path: Path, yahoo30: Path) -> None:
+    pytest.importorskip("distributed")
+    files = [yahoo30 / f"{t}.csv" for t in ("BABA", "JD", "0700.HK", "SPY")]
+    with Store(tmp_path / "dask.duckdb") as db:
+        api.ingest("prices", files, store=db, end=dt.date(2026, 1, 9))
+        report = api.refresh_on_dask(dataset=tmp_path / "pq", partitions=3, store=db)
+        on_dask = db.events()
+        assert report.events == on_dask.height > 0
+        api.ingest("prices", files, store=db, end=dt.date(2026, 3, 25))
+        assert api.refresh(db).mode == "incremental"  # continues from the gathered state
+        continued = db.events()
+        api.refresh(db, full=True)
+        assert continued.equals(db.events())
+        assert on_dask.equals(db.events().filter(pl.col("date") <= dt.date(2026, 1, 9)))

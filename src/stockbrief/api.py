@@ -924,3 +924,31 @@ def export_parquet(
     """Write the engine's bars as Parquet partitioned by ticker hash, for Dask workers."""
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         return db.export_bars(folder, partitions, overwrite=overwrite)
+
+
+def refresh_on_dask(
+    *,
+    dataset: Path | None = None,
+    scheduler: str | None = None,
+    partitions: int = 16,
+    n_workers: int = 2,
+    store: StoreLike = None,
+) -> RefreshReport:
+    """Recompute every ticker's indicators and events on Dask workers, then store the events.
+
+    The bars are exported as Parquet partitioned by ticker hash (to ``dataset``, default a
+    folder beside the store), each partition is computed by a worker with the same kernels, and
+    the gathered events replace the stored ones in one transaction: a failed run leaves the store
+    as it was, and rerunning finishes the job.
+    """
+    from stockbrief.scale.dask import compute_dataset
+
+    with using_store(store) as db:
+        folder = dataset or db.path.with_name(db.path.name + ".parquet")
+        db.export_bars(folder, partitions, overwrite=True)
+        result = compute_dataset(folder, scheduler=scheduler, n_workers=n_workers)
+        with db.transaction():
+            db.replace_events(result.events)
+            # The gathered state lets the next `stockbrief compute` continue incrementally.
+            db.save_engine_state(result.state.to_frames(), db.fingerprint())
+    return RefreshReport("full", result.latest.height, result.rows, result.events.height)

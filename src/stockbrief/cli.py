@@ -308,8 +308,24 @@ def compute_store(
     full: Annotated[
         bool, typer.Option("--full", help="Recompute all history instead of extending it.")
     ] = False,
+    engine: Annotated[
+        str, typer.Option(help="local (one process) or dask (partitions on Dask workers).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address; default: a local cluster of 2 processes."),
+    ] = None,
+    dataset: Annotated[
+        Path | None, typer.Option(help="Folder for the Parquet partitions (dask engine).")
+    ] = None,
 ) -> None:
     """Bring indicators and stored events up to date (incrementally after the first run)."""
+    if engine == "dask":
+        report = api.refresh_on_dask(dataset=dataset, scheduler=scheduler, store=store)
+        out.print(report.summary() + " (on Dask)")
+        return
+    if engine != "local":
+        raise typer.BadParameter("use local or dask", param_hint="--engine")
     out.print(api.refresh(store, full=full).summary())
 
 
