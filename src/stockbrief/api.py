@@ -941,8 +941,17 @@ def refresh_on_dask(
     the gathered events replace the stored ones in one transaction: a failed run leaves the store
     as it was, and rerunning finishes the job.
     """
-    from stockbrief.scale.dask import compute_dataset
+    from stockbrief.scale.dask import PARTITION, compute_dataset
 
+    if dataset is not None and dataset.is_dir():
+        # The export replaces the folder's contents: never wipe a folder that is not a dataset.
+        stray = [p.name for p in dataset.iterdir() if not PARTITION.fullmatch(p.name)]
+        if stray:
+            raise InputError(
+                f"{dataset} holds {stray[0]!r}, which is not part of a bars dataset; pass an "
+                "empty folder or one written by `stockbrief export parquet`",
+                field="dataset",
+            )
     with using_store(store) as db:
         folder = dataset or db.path.with_name(db.path.name + ".parquet")
         db.export_bars(folder, partitions, overwrite=True)

@@ -138,12 +138,14 @@ def partitions(dataset: Path) -> list[tuple[int, Path]]:
     Returns
     -------
     list of (int, pathlib.Path)
-        Partition number and absolute folder, sorted by number.
+        Partition number and absolute folder, sorted by number. Folders without a Parquet
+        file hold no bars and are left out: DuckDB leaves them behind when a dataset is
+        exported again, with ``OVERWRITE``, in fewer partitions.
 
     Raises
     ------
     NotFoundError
-        The folder does not exist, holds no partition, or a partition holds no Parquet file.
+        The folder does not exist or holds no partition with a Parquet file.
     """
     hint = f"write one with `stockbrief export parquet {dataset}`"
     if not dataset.is_dir():
@@ -151,15 +153,12 @@ def partitions(dataset: Path) -> list[tuple[int, Path]]:
     found = []
     for child in dataset.iterdir():
         match = PARTITION.fullmatch(child.name)
-        if match and child.is_dir():
+        if match and child.is_dir() and any(child.glob("*.parquet")):
             found.append((int(match[1]), child.resolve()))
     if not found:
-        raise NotFoundError(f"{dataset} holds no part=K folders, so it is no dataset; {hint}")
-    for _, folder in found:
-        if not any(folder.glob("*.parquet")):
-            raise NotFoundError(
-                f"{folder} holds no Parquet file; export the dataset again with --overwrite"
-            )
+        raise NotFoundError(
+            f"{dataset} holds no part=K folder with Parquet files, so it is no dataset; {hint}"
+        )
     return sorted(found)
 
 
