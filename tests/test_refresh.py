@@ -78,3 +78,26 @@ def test_dask_engine_stores_the_same_events_and_state(tmp_path: Path, yahoo30: P
         api.refresh(db, full=True)
         assert continued.equals(db.events())
         assert on_dask.equals(db.events().filter(pl.col("date") <= dt.date(2026, 1, 9)))
+
+
+def test_a_replaced_bar_or_split_is_recomputed(tmp_path: Path, yahoo30: Path) -> None:
+    """Counts alone cannot see a bar replaced in place: the checksum does."""
+    with Store(tmp_path / "rep.duckdb") as db:
+        api.ingest("prices", [yahoo30 / "JD.csv"], store=db, end=dt.date(2026, 3, 25))
+        split = write_csv(tmp_path / "s.csv", ["JD,2024-05-01,split,2"], "ticker,date,kind,value")
+        api.ingest("actions", [split], store=db)
+        api.refresh(db)
+        bar = db.bars(["JD"]).filter(pl.col("date") == dt.date(2024, 5, 2)).row(0, named=True)
+        changed = write_csv(
+            tmp_path / "JD.csv",
+            [f"2024-05-02,{bar['open']},{bar['high'] * 1.5},{bar['low']},{bar['high'] * 1.4},1"],
+            "date,open,high,low,close,volume",
+        )
+        api.ingest("prices", [changed], store=db, replace=True)
+        assert api.refresh(db).recomputed == ("JD",)
+        write_csv(split, ["JD,2024-05-01,split,3"], "ticker,date,kind,value")
+        api.ingest("actions", [split], store=db, replace=True)
+        assert api.refresh(db).recomputed == ("JD",)
+        incremental = db.events()
+        api.refresh(db, full=True)
+        assert incremental.equals(db.events())

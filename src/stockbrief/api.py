@@ -555,7 +555,8 @@ def brief(
         securities = db.securities()
         info = securities.filter(pl.col("ticker") == symbol)
         name = (info["name"][0] if info.height and info["name"][0] else None) or symbol
-        currency = (info["currency"][0] if info.height and info["currency"][0] else None) or "USD"
+        stored_currency = info["currency"][0] if info.height else None
+        currency = stored_currency or calendar.currency_for(symbol)
         ratings = db.read("ratings", [symbol], until=day)
         summaries = db.read("consensus", [symbol], until=day)
         close = result.frame["close"][-1]
@@ -577,7 +578,7 @@ def brief(
         peer_bars.with_columns(
             (pl.col("close") / pl.col("close").shift(1).over("ticker") - 1).alias("return_1d")
         )
-        .filter(pl.col("date") == day)
+        .filter((pl.col("date") == day) & pl.col("return_1d").is_not_null())
         .select("ticker", "date", "return_1d")
     )
     wind = peers.tailwind(related, peer_returns, day) if peer_returns.height else None
@@ -738,7 +739,7 @@ def _setup_evidence(
     universe = compute.compute(_engine_bars(db, None, day)).events
     prices = _total_return_closes(db, None, day)
     rows = []
-    strength = "none"
+    strength, direction = "none", "none"
     for kind in setups:
         for scope, tickers in (("stock", [symbol]), ("universe", None)):
             found = universe.filter(pl.col("kind") == kind)
@@ -775,10 +776,15 @@ def _setup_evidence(
                 }
             )
             if tickers is None:
-                strength = row["strength"]
+                strength, direction = row["strength"], rows[-1]["direction"]
     if not rows:
         return None
-    return {"setups": rows, "strength": strength, "method": "event study, see stockbrief study"}
+    return {
+        "setups": rows,
+        "strength": strength,
+        "direction": direction,
+        "method": "event study, see stockbrief study",
+    }
 
 
 # -- screening and the daily run ---------------------------------------------------------------

@@ -30,6 +30,21 @@ SUFFIX_EXCHANGES: Final[dict[str, str]] = {
     "SW": "XSWX",
 }
 
+# The trading currency of each exchange above, for tickers without a stored securities row.
+EXCHANGE_CURRENCIES: Final[dict[str, str]] = {
+    "XNYS": "USD",
+    "XHKG": "HKD",
+    "XLON": "GBP",
+    "XTKS": "JPY",
+    "XETR": "EUR",
+    "XPAR": "EUR",
+    "XAMS": "EUR",
+    "XTSE": "CAD",
+    "XASX": "AUD",
+    "XSHG": "CNY",
+    "XSWX": "CHF",
+}
+
 _TICKER = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,19}$")
 
 
@@ -54,6 +69,11 @@ def exchange_for(ticker: str) -> str:
     """The exchange a ticker trades on, from its Yahoo-style suffix (``0700.HK`` -> ``XHKG``)."""
     _, dot, suffix = ticker.rpartition(".")
     return SUFFIX_EXCHANGES.get(suffix, DEFAULT_EXCHANGE) if dot else DEFAULT_EXCHANGE
+
+
+def currency_for(ticker: str) -> str:
+    """The currency a ticker's prices are in, from its exchange (``0700.HK`` -> ``HKD``)."""
+    return EXCHANGE_CURRENCIES[exchange_for(ticker)]
 
 
 @lru_cache(maxsize=16)

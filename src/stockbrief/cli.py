@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from stockbrief import api
 from stockbrief.brief.narrative import LANGS
@@ -28,8 +28,9 @@ app.add_typer(ingest_app, name="ingest")
 export_app = typer.Typer(help="Write stored data for other engines.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True)
+# Markup off: tickers, headlines, firm names and file names are data, never Rich markup.
+out = Console(soft_wrap=True, markup=False)
+err = Console(stderr=True, markup=False)
 
 StoreOption = Annotated[
     Path | None,
@@ -159,15 +160,16 @@ def show_consensus(
     upside = f"{view.upside:+.1%}" if view.upside is not None else "n/a"
     target = f"{view.target_mean:,.2f}" if view.target_mean is not None else "n/a"
     out.print(
-        f"{view.ticker} as of {view.as_of}: [bold]{view.label}[/] (score "
-        f"{'n/a' if view.score is None else f'{view.score:.2f}'}), mean target {target}, "
-        f"upside {upside} from {view.close:,.2f}"
-    )
-    out.print(f"source: {view.method()}", markup=False)
-    for firm in view.top_targets(5):
-        out.print(
-            f"  {firm.firm}: {firm.rating}, target {firm.target:,.2f} ({firm.date})", markup=False
+        Text.assemble(
+            f"{view.ticker} as of {view.as_of}: ",
+            (view.label or "n/a", "bold"),
+            f" (score {'n/a' if view.score is None else f'{view.score:.2f}'}), "
+            f"mean target {target}, upside {upside} from {view.close:,.2f}",
         )
+    )
+    out.print(f"source: {view.method()}")
+    for firm in view.top_targets(5):
+        out.print(f"  {firm.firm}: {firm.rating}, target {firm.target:,.2f} ({firm.date})")
 
 
 @app.command("news")
@@ -396,8 +398,8 @@ def check_note(
             claim.metric,
             claim.stated,
             claim.actual,
-            f"[{colours[claim.verdict]}]{escape(verdict)}[/]",
-            escape(claim.source),
+            Text(verdict, style=colours[claim.verdict]),
+            claim.source,
         )
     out.print(table)
     held = sum(c.holds for c in found)
@@ -469,7 +471,7 @@ def run_screen(
         for name in ("preset", "expression", "meaning"):
             table.add_column(name)
         for name, (text, meaning) in screening.PRESETS.items():
-            table.add_row(name, escape(text), meaning)
+            table.add_row(name, text, meaning)
         out.print(table)
         return
     if fmt not in ("table", "csv", "json"):
@@ -556,7 +558,8 @@ def demo(store: StoreOption = None) -> None:
     note = api.brief(ticker, as_of=day, store=path)
     folder = api.Settings().briefs
     written = [render.write(note, fmt, folder) for fmt in ("md", "html", "json")]
-    out.print(f"\n[bold]{note.headline}[/]")
+    out.print()
+    out.print(note.headline, style="bold")
     out.print(f"brief for {ticker} on {day} written to: {', '.join(str(p) for p in written)}")
 
 
@@ -565,5 +568,5 @@ def main() -> None:
     try:
         app()
     except StockbriefError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(Text.assemble(("error:", "bold red"), f" {exc}"), highlight=False, soft_wrap=True)
         sys.exit(1)

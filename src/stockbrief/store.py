@@ -70,6 +70,10 @@ MIGRATIONS: list[str] = [
         value DOUBLE NOT NULL, unit VARCHAR, yoy DOUBLE, source VARCHAR
     );
     """,
+    # 3 -> 4: a content checksum, so a replaced bar or action is seen even when counts agree.
+    """
+    ALTER TABLE engine_meta ADD COLUMN checksum UBIGINT NOT NULL DEFAULT 0;
+    """,
 ]
 """``MIGRATIONS[i]`` moves a store from schema version ``i`` to ``i + 1``; append, never edit."""
 
@@ -323,30 +327,39 @@ class Store:
         return frames, self._frame("SELECT * FROM engine_meta ORDER BY ticker")
 
     def fingerprint(self, until: pl.DataFrame | None = None) -> pl.DataFrame:
-        """Per ticker: bars and actions stored on or before its date in ``until`` (or ever).
+        """Per ticker: count and checksum of the bars and actions on or before its date in
+        ``until`` (or ever).
 
-        A changed count means history moved under the engine (a backfill, a replaced bar, a new
-        split), so that ticker is recomputed rather than updated.
+        A changed count or checksum means history moved under the engine (a backfill, a
+        replaced bar, a new or replaced split), so that ticker is recomputed rather than updated.
+        """
+        bar_hash = "hash(b.date, b.open, b.high, b.low, b.close, b.volume)"
+        actions = """
+            SELECT ticker, count(*) AS n, bit_xor(hash(date, kind, value)) AS h
+            FROM actions GROUP BY ticker
         """
         if until is None:
             return self._frame(
-                """
+                f"""
                 SELECT b.ticker, max(b.date) AS last_date, count(*) AS bars,
-                    coalesce(any_value(a.n), 0) AS actions
-                FROM bars b LEFT JOIN (SELECT ticker, count(*) AS n FROM actions GROUP BY ticker) a
-                    USING (ticker)
+                    coalesce(any_value(a.n), 0) AS actions,
+                    xor(bit_xor({bar_hash}), coalesce(any_value(a.h), 0::UBIGINT)) AS checksum
+                FROM bars b LEFT JOIN ({actions}) a USING (ticker)
                 GROUP BY b.ticker ORDER BY b.ticker
                 """
             )
         self._con.register("until_frame", until.select("ticker", "last_date"))
         try:
             return self._frame(
-                """
-                SELECT u.ticker, u.last_date,
-                    (SELECT count(*) FROM bars b
-                     WHERE b.ticker = u.ticker AND b.date <= u.last_date) AS bars,
-                    (SELECT count(*) FROM actions a WHERE a.ticker = u.ticker) AS actions
-                FROM until_frame u ORDER BY u.ticker
+                f"""
+                SELECT u.ticker, any_value(u.last_date) AS last_date, count(b.date) AS bars,
+                    coalesce(any_value(a.n), 0) AS actions,
+                    xor(coalesce(bit_xor({bar_hash}), 0::UBIGINT),
+                        coalesce(any_value(a.h), 0::UBIGINT)) AS checksum
+                FROM until_frame u
+                LEFT JOIN bars b ON b.ticker = u.ticker AND b.date <= u.last_date
+                LEFT JOIN ({actions}) a ON a.ticker = u.ticker
+                GROUP BY u.ticker ORDER BY u.ticker
                 """
             )
         finally:

@@ -164,7 +164,13 @@ def gather(
         window(50, include_day=False),
         "mean volume of the 50 sessions before the day",
     )
-    sheet.add("rel_volume", last["rel_volume"], "ratio", window(50), "volume / typical volume")
+    sheet.add(
+        "rel_volume",
+        last["rel_volume"],
+        "ratio",
+        window(51),
+        "volume / typical volume (the mean of the 50 sessions before the day)",
+    )
     closes = frame["close"].to_list()
     for n in (50, 200):
         level = last[f"sma_{n}"]

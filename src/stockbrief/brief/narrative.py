@@ -63,7 +63,29 @@ def _filters(lang: Lang, currency: str) -> dict[str, Any]:
     def ratio(value: float) -> str:
         return format_decimal(value, "0.0", locale=locale) + "\u00d7"
 
+    def fact(value: Any, unit: str) -> str:
+        """A fact's value as a reader of the facts table expects it, by its unit."""
+        if value is None:
+            return "n/a"
+        if unit == "currency":
+            return money(value)
+        if unit == "fraction":
+            return pct(value, signed=True, digits=2)
+        if unit == "ratio":
+            return ratio(value)
+        if unit == "shares":
+            return num(value)
+        if unit == "index":
+            return num(value, 1)
+        if unit == "date":
+            return day(value if isinstance(value, dt.date) else dt.date.fromisoformat(value))
+        if unit == "flag":
+            yes, no = ("yes", "no") if lang == "en" else ("ja", "nein")
+            return yes if value else no
+        return str(value)
+
     return {
+        "fact": fact,
         "money": money,
         "pct": pct,
         "num": num,

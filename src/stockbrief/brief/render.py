@@ -31,7 +31,11 @@ CHART_EVENTS: Final = (
 
 def markdown(brief: Brief) -> str:
     """The note in Markdown: headline, date line, sections."""
-    lines = [f"# {brief.headline}", "", f"*{brief.sheet.name} ({brief.ticker}), {brief.as_of}*", ""]
+    day = environment(brief.lang, brief.sheet.currency).filters["day"](brief.as_of)
+    who = (
+        brief.ticker if brief.sheet.name == brief.ticker else f"{brief.sheet.name} ({brief.ticker})"
+    )
+    lines = [f"# {brief.headline}", "", f"*{who}, {day}*", ""]
     for section in brief.sections:
         lines += [f"## {section.title}", "", section.text, ""]
     return "\n".join(lines)

@@ -1,8 +1,10 @@
 """The conclusion: which way the evidence leans, how strongly, why, and the level to watch.
 
 Each factor (trend, momentum, volume, analysts, news) leans +1, 0 or -1 for a stated reason.
-The lean is the sign of their sum. Strength comes only from the event study: without one the
-verdict says its lean is untested, so it never claims more than the evidence supports.
+The lean is the sign of their sum (positive at +2 or more, negative at -2 or less, else mixed).
+Strength comes only from the event study, and the study backs the lean only when it points the
+same way: without one the verdict says its lean is untested, so it never claims more than the
+evidence supports.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from stockbrief.brief.wording import WORDING
 NOTICE: Final = "not-investment-advice"
 
 Lean = Literal["positive", "negative", "mixed"]
+Backing = Literal["untested", "none", "supports", "contradicts", "leans_positive", "leans_negative"]
+"""What the event study says of the lean: untested, within chance, for it, against it, or (for
+a mixed picture) which way history alone leans."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class Verdict:
     level: Level | None
     evidence: dict[str, Any] | None = None
     strength: str = "untested"
+    backing: Backing = "untested"
     notice: str = NOTICE
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -65,6 +71,17 @@ def _level(sheet: FactSheet) -> Level | None:
         return None
     name, value = min(candidates, key=lambda c: abs(c[1] / close - 1))
     return Level(name, value, "support" if value <= close else "resistance")
+
+
+def _backing(lean: Lean, evidence: dict[str, Any] | None) -> Backing:
+    if evidence is None:
+        return "untested"
+    direction = evidence.get("direction", "none")
+    if evidence.get("strength", "none") == "none" or direction not in ("positive", "negative"):
+        return "none"
+    if lean == "mixed":
+        return "leans_positive" if direction == "positive" else "leans_negative"
+    return "supports" if direction == lean else "contradicts"
 
 
 def judge(sheet: FactSheet, evidence: dict[str, Any] | None = None) -> Verdict:
@@ -96,4 +113,5 @@ def judge(sheet: FactSheet, evidence: dict[str, Any] | None = None) -> Verdict:
     score = sum(r.lean for r in reasons)
     lean: Lean = "positive" if score >= 2 else "negative" if score <= -2 else "mixed"
     strength = "untested" if evidence is None else str(evidence.get("strength", "untested"))
-    return Verdict(lean, score, reasons, _level(sheet), evidence, strength)
+    backing = _backing(lean, evidence)
+    return Verdict(lean, score, reasons, _level(sheet), evidence, strength, backing)
