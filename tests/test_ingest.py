@@ -48,6 +48,7 @@ CASES = [
     pytest.param(bad_case(3, "close", "50"), 3, "close", "close is outside", id="close-below-low"),
     pytest.param(bad_case(4, "volume", "-1"), 4, "volume", "must not be negative", id="neg-vol"),
     pytest.param(bad_case(4, "volume", "10.5"), 4, "volume", "whole number", id="frac-vol"),
+    pytest.param(bad_case(3, "volume", "9" * 20), 3, "volume", "must be below", id="huge-vol"),
     pytest.param(bad_case(5, "date", SESSIONS[1]), 5, "date", "duplicate", id="duplicate"),
     pytest.param(bad_case(2, "date", "2024-01-06"), 2, "date", "not a trading session", id="sat"),
     pytest.param(
@@ -199,3 +200,27 @@ def test_actions_are_validated(tmp_path: Path, store: Store) -> None:
     )
     with pytest.raises(InputError, match="must be positive"):
         api.ingest("actions", [bad_value], store=store)
+
+
+def test_two_columns_for_one_field_are_refused(tmp_path: Path, store: Store) -> None:
+    rows = [f"{r},{r.split(',')[4]}" for r in good_rows()]
+    bad = write_csv(tmp_path / "TWIN.csv", rows, "Date,Open,High,Low,Close,Volume,close")
+    with pytest.raises(InputError, match="'Close' and 'close' both name the field 'close'"):
+        api.ingest("prices", [bad], store=store)
+    assert store.tickers() == ["KEEP"]
+
+
+def test_file_names_are_names_not_patterns(tmp_path: Path, store: Store) -> None:
+    odd = write_csv(tmp_path / "[ODD].csv", good_rows())
+    api.ingest("prices", [odd], store=store, ticker="ODD")
+    assert store.tickers() == ["KEEP", "ODD"]
+    with pytest.raises(InputError, match="is a folder"):
+        api.ingest("prices", [tmp_path], store=store)
+
+
+def test_a_refused_first_ingest_creates_no_store(tmp_path: Path) -> None:
+    target = tmp_path / "new" / "s.duckdb"
+    bad = write_csv(tmp_path / "BAD.csv", bad_case(2, "high", "98"))
+    with pytest.raises(InputError):
+        api.ingest("prices", [bad], store=target)
+    assert not target.parent.exists()

@@ -204,18 +204,13 @@ def ingest(
         raise InputError(
             f"unknown kind {kind!r}; expected one of {', '.join(INGEST_KINDS)}", field="kind"
         )
+    exchange_of = exchange_lookup(_stored_exchanges(store), exchange)
+    parsed = [_parse_file(kind, Path(f), ticker, exchange_of, start, end) for f in files]
+    main: Table = "bars" if kind == "prices" else kind
+    frame = _check_unique_across([p.frame for p in parsed], TABLES[main][1])
+    tables = _prepare(kind, frame)
+    result = UpsertResult(0, 0, 0)
     with using_store(store) as db:
-        known = {
-            r["ticker"]: r["exchange"]
-            for r in db.securities().iter_rows(named=True)
-            if r["exchange"]
-        }
-        exchange_of = exchange_lookup(known, exchange)
-        parsed = [_parse_file(kind, Path(f), ticker, exchange_of, start, end) for f in files]
-        main: Table = "bars" if kind == "prices" else kind
-        frame = _check_unique_across([p.frame for p in parsed], TABLES[main][1])
-        tables = _prepare(kind, frame)
-        result = UpsertResult(0, 0, 0)
         try:
             with db.transaction():
                 for table, rows in tables.items():
@@ -228,6 +223,18 @@ def ingest(
     return IngestReport(
         kind, len(files), frame.height, tickers, result, sum(p.filtered for p in parsed)
     )
+
+
+def _stored_exchanges(store: StoreLike) -> dict[str, str]:
+    """Each stored security's exchange; nothing (and no file created) for a new store."""
+    if not isinstance(store, Store) and not store_path(store).exists():
+        return {}
+    with using_store(store) as db:
+        return {
+            r["ticker"]: r["exchange"]
+            for r in db.securities().iter_rows(named=True)
+            if r["exchange"]
+        }
 
 
 def _located(exc: ConflictError, frame: pl.DataFrame) -> ConflictError:

@@ -22,6 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 ingest_app = typer.Typer(help="Load data files into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")

@@ -43,14 +43,16 @@ def read_table(path: Path) -> pl.DataFrame:
     CSV is read without type inference so that a bad cell is reported where it is rather than
     turning a whole column into strings or nulls.
     """
+    if path.is_dir():
+        raise InputError("is a folder; name the files in it (e.g. folder/*.csv)", file=path)
     if not path.is_file():
         raise NotFoundError(f"{path}: no such file")
     fmt = file_format(path)
     try:
         if fmt == "csv":
-            frame = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=False)
+            frame = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=False, glob=False)
         elif fmt == "parquet":
-            frame = pl.read_parquet(path)
+            frame = pl.read_parquet(path, glob=False)
         elif fmt == "jsonl":
             frame = pl.read_ndjson(path, infer_schema_length=None)
         else:

@@ -35,6 +35,9 @@ _PARTIAL_HINT: Final = (
 
 ExchangeOf = Callable[[str], str]
 
+MAX_VOLUME: Final = 1e18
+"""Volumes are stored as 64-bit integers; no session trades anywhere near this many shares."""
+
 
 @dataclass(frozen=True)
 class Check:
@@ -45,12 +48,26 @@ class Check:
     reason: str
 
 
-def canonical_columns(frame: pl.DataFrame) -> pl.DataFrame:
-    """Match column names case-insensitively: ``Adj Close`` -> ``adj_close``."""
-    renamed = {}
+def canonical_columns(frame: pl.DataFrame, file: str = "") -> pl.DataFrame:
+    """Match column names case-insensitively: ``Adj Close`` -> ``adj_close``.
+
+    Raises
+    ------
+    InputError
+        When two columns name the same field (``Close`` and ``close``).
+    """
+    renamed: dict[str, str] = {}
     for name in frame.columns:
         key = "_".join(name.strip().lower().split())
-        renamed[name] = _ALIASES.get(key, key)
+        canonical = _ALIASES.get(key, key)
+        twin = next((old for old, new in renamed.items() if new == canonical), None)
+        if twin is not None:
+            raise InputError(
+                f"columns {twin!r} and {name!r} both name the field {canonical!r}; keep one",
+                file=file or None,
+                field=canonical,
+            )
+        renamed[name] = canonical
     return frame.rename(renamed)
 
 
@@ -255,7 +272,7 @@ def parse_bars(
     start, end
         Inclusive date filter applied before the value checks; removed rows are counted.
     """
-    frame = canonical_columns(raw)
+    frame = canonical_columns(raw, file)
     check_columns(
         frame, file, ["date", "open", "high", "low", "close", "volume"], ["ticker", "adj_close"]
     )
@@ -272,6 +289,7 @@ def parse_bars(
         Check("close", (c > h + slack) | (c < lo - slack), "close is outside [low, high]"),
         Check("volume", v < 0, "volume must not be negative"),
         Check("volume", v != v.round(0), "volume must be a whole number of shares"),
+        Check("volume", v >= MAX_VOLUME, f"volume must be below {MAX_VOLUME:.0e} shares"),
         duplicate_check(frame, model.BARS_KEY),
         *session_checks(frame, exchange_of),
     ]
@@ -306,7 +324,7 @@ def parse_actions(
 
     ``value`` is a number, or for splits a ratio written ``2:1`` or ``2-for-1`` (new for old).
     """
-    frame = canonical_columns(raw)
+    frame = canonical_columns(raw, file)
     check_columns(frame, file, ["date", "kind", "value"], ["ticker"])
     frame = parse_dates(frame, file)
     kind = (
@@ -442,7 +460,7 @@ def parse_table(
     ``keep`` names extra raw columns to pass through (validated by the caller), such as the
     ticker list of a news item.
     """
-    frame = canonical_columns(raw)
+    frame = canonical_columns(raw, file)
     frame = frame.rename({a: s for a, s in spec.aliases.items() if a in frame.columns})
     optional = [c for c in spec.schema if c not in spec.required] + list(keep)
     check_columns(frame, file, list(spec.required), optional)
