@@ -54,7 +54,7 @@ def test_cross_above_confirmed_breakout() -> None:
     assert kinds(found) == [(1, "cross_above_sma_200"), (CONFIRM, "breakout_confirmed_sma_200")]
     cross = found.row(0, named=True)
     assert cross["value"] == pytest.approx(0.01)
-    assert json.loads(cross["detail"]) == {"level": 100.0, "close": 101.0}
+    assert json.loads(cross["detail"]) == {"level": 100.0, "close": 101.0, "window": 200}
 
 
 def test_failed_breakout_names_the_sessions_it_held() -> None:
@@ -149,3 +149,11 @@ def test_every_kind_has_a_meaning_and_every_threshold_is_used() -> None:
         "large_move_sigma",
         "gap_min",
     }
+
+
+def test_each_event_records_the_parameters_it_was_detected_with() -> None:
+    surge = THRESHOLDS["volume_surge_rel_volume"].value
+    found = detect(frame(rel_volume=[1.0, surge], volume=[1.0, 2.0], typical_volume_50=[1.0, 1.0]))
+    detail = json.loads(found.filter(pl.col("kind") == "volume_surge")["detail"][0])
+    assert detail == {"volume": 2.0, "typical_volume": 1.0, "min_rel_volume": surge, "window": 50}
+    assert all(kind.params for kind in ev.EVENT_KINDS.values())

@@ -1,9 +1,8 @@
 """stockbrief: data-backed market notes for a universe of stocks.
 
 The public API is re-exported here from :mod:`stockbrief.api`; everything else is internal.
-
->>> import datetime, stockbrief
->>> note = stockbrief.brief("BABA", as_of=datetime.date(2026, 1, 2))  # doctest: +SKIP
+``brief``, ``events``, ``indicators`` and ``screen`` share their names with subpackages, which
+would shadow them here, so they are called as ``stockbrief.api.brief(...)`` and so on.
 """
 
 from __future__ import annotations
@@ -14,13 +13,10 @@ from stockbrief.api import (
     RunReport,
     Settings,
     analyst_view,
-    brief,
     check,
     daily_run,
-    events,
     export_parquet,
     fetch,
-    indicators,
     info,
     ingest,
     kpis,
@@ -31,7 +27,6 @@ from stockbrief.api import (
     read_watchlist,
     refresh,
     refresh_on_dask,
-    screen,
     store_path,
     study,
     using_store,
@@ -61,13 +56,10 @@ __all__ = [
     "StoreError",
     "__version__",
     "analyst_view",
-    "brief",
     "check",
     "daily_run",
-    "events",
     "export_parquet",
     "fetch",
-    "indicators",
     "info",
     "ingest",
     "kpis",
@@ -78,7 +70,6 @@ __all__ = [
     "read_watchlist",
     "refresh",
     "refresh_on_dask",
-    "screen",
     "store_path",
     "study",
     "using_store",

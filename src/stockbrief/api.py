@@ -711,6 +711,10 @@ def study(
         raise InputError(f"unknown event {event!r}{hint}", field="event")
     symbols = None if tickers is None else [calendar.normalize_ticker(t) for t in tickers]
     with using_store(store, read_only=not isinstance(store, Store)) as db:
+        stored = db.tickers()
+        for symbol in symbols or ():
+            if symbol not in stored:
+                raise NotFoundError(_unknown_ticker(symbol, stored))
         result = compute.compute(_engine_bars(db, symbols, until))
         prices = _total_return_closes(db, symbols, until)
         bench = None
@@ -723,8 +727,12 @@ def study(
 
         rule = screen.parse(where, result.frame.columns, MEANINGS)
         matching = result.frame.filter(rule.where).select("ticker", "date")
-        found = found.join(matching, on=["ticker", "date"], how="semi")
-        label = f"{event} and {where}"
+        kept = found.join(matching, on=["ticker", "date"], how="semi")
+        label = (
+            f"{event} and {where} ({kept.height:,} of {found.height:,} occurrences meet the "
+            "condition)"
+        )
+        found = kept
     return evidence.study(
         prices,
         found.select("ticker", "date"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import polars as pl
@@ -111,13 +111,15 @@ def _prev(column: str) -> pl.Expr:
 
 @dataclass(frozen=True)
 class EventKind:
-    """One kind of event: when it fires, its value, and the numbers kept beside it."""
+    """One kind of event: when it fires, its value, the numbers kept beside it, and the
+    parameters it was detected with (written into every event's ``detail``)."""
 
     name: str
     meaning: str
     fires: pl.Expr
     value: pl.Expr
     detail: Mapping[str, pl.Expr]
+    params: Mapping[str, float] = field(default_factory=dict)
 
 
 def _above(level: str, n: int = 0) -> pl.Expr:
@@ -155,6 +157,8 @@ def _crossing_kinds(level: str) -> list[EventKind]:
         (prev_streak == k) & _cross_above(level, k) for k in range(1, CONFIRM)
     )
     level_detail = {"level": pl.col(level), "close": pl.col("close")}
+    window = {"window": float(days)}
+    confirm = {**window, "confirm_sessions": float(CONFIRM)}
     return [
         EventKind(
             f"cross_above_{level}",
@@ -162,6 +166,7 @@ def _crossing_kinds(level: str) -> list[EventKind]:
             _cross_above(level),
             margin,
             level_detail,
+            window,
         ),
         EventKind(
             f"cross_below_{level}",
@@ -169,6 +174,7 @@ def _crossing_kinds(level: str) -> list[EventKind]:
             crossed_below,
             margin,
             level_detail,
+            window,
         ),
         EventKind(
             f"breakout_confirmed_{level}",
@@ -176,6 +182,7 @@ def _crossing_kinds(level: str) -> list[EventKind]:
             confirmed,
             margin,
             level_detail,
+            confirm,
         ),
         EventKind(
             f"breakout_failed_{level}",
@@ -184,6 +191,7 @@ def _crossing_kinds(level: str) -> list[EventKind]:
             failed,
             margin,
             {**level_detail, "sessions_held": prev_streak},
+            confirm,
         ),
     ]
 
@@ -204,6 +212,7 @@ def _kinds() -> dict[str, EventKind]:
             (spread > 0) & (_prev("sma_50") <= _prev("sma_200")),
             spread,
             {"sma_50": pl.col("sma_50"), "sma_200": pl.col("sma_200")},
+            {"fast": 50.0, "slow": 200.0},
         ),
         EventKind(
             "death_cross",
@@ -211,6 +220,7 @@ def _kinds() -> dict[str, EventKind]:
             (spread < 0) & (_prev("sma_50") >= _prev("sma_200")),
             spread,
             {"sma_50": pl.col("sma_50"), "sma_200": pl.col("sma_200")},
+            {"fast": 50.0, "slow": 200.0},
         ),
         EventKind(
             "volume_surge",
@@ -218,6 +228,7 @@ def _kinds() -> dict[str, EventKind]:
             pl.col("rel_volume") >= surge,
             pl.col("rel_volume"),
             {"volume": pl.col("volume"), "typical_volume": pl.col("typical_volume_50")},
+            {"min_rel_volume": surge, "window": 50.0},
         ),
         EventKind(
             "large_move_up",
@@ -225,6 +236,7 @@ def _kinds() -> dict[str, EventKind]:
             move >= sigma,
             pl.col("return_1d"),
             {"sigma": move, "volatility": prior_vol},
+            {"min_sigma": sigma, "window": 60.0},
         ),
         EventKind(
             "large_move_down",
@@ -232,6 +244,7 @@ def _kinds() -> dict[str, EventKind]:
             move <= -sigma,
             pl.col("return_1d"),
             {"sigma": move, "volatility": prior_vol},
+            {"min_sigma": sigma, "window": 60.0},
         ),
         EventKind(
             "gap_up",
@@ -239,6 +252,7 @@ def _kinds() -> dict[str, EventKind]:
             (pl.col("open") > _prev("high")) & (gap_size >= gap),
             gap_size,
             {"open": pl.col("open"), "previous_high": _prev("high")},
+            {"min_gap": gap},
         ),
         EventKind(
             "gap_down",
@@ -246,6 +260,7 @@ def _kinds() -> dict[str, EventKind]:
             (pl.col("open") < _prev("low")) & (gap_size <= -gap),
             gap_size,
             {"open": pl.col("open"), "previous_low": _prev("low")},
+            {"min_gap": gap},
         ),
         EventKind(
             "new_52w_high",
@@ -253,6 +268,7 @@ def _kinds() -> dict[str, EventKind]:
             pl.col("high") > _prev("high_52w"),
             pl.col("high"),
             {"previous_high_52w": _prev("high_52w")},
+            {"window": 252.0},
         ),
         EventKind(
             "new_52w_low",
@@ -260,6 +276,7 @@ def _kinds() -> dict[str, EventKind]:
             pl.col("low") < _prev("low_52w"),
             pl.col("low"),
             {"previous_low_52w": _prev("low_52w")},
+            {"window": 252.0},
         ),
     ]
     return {k.name: k for k in kinds}
@@ -333,7 +350,12 @@ def _detect_chunk(
         *(k.fires.fill_null(False).alias(f"fires:{n}") for n, k in chosen.items()),
         *(k.value.cast(pl.Float64).alias(f"value:{n}") for n, k in chosen.items()),
         *(
-            pl.struct([expr.alias(key) for key, expr in k.detail.items()]).alias(f"detail:{n}")
+            pl.struct(
+                [
+                    *(expr.alias(key) for key, expr in k.detail.items()),
+                    *(pl.lit(value, pl.Float64).alias(key) for key, value in k.params.items()),
+                ]
+            ).alias(f"detail:{n}")
             for n, k in chosen.items()
         ),
     )
