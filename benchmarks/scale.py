@@ -7,7 +7,8 @@ reading the same Parquet dataset to having the events (read, sort, compute). Con
 :func:`stockbrief.scale.dask.compute_dataset` on a ``LocalCluster`` of 2 worker processes of one
 thread each, timed two ways: a running cluster (``scheduler=`` address; the first run still loads
 the numba kernels, about 0.3 s) and end to end (start the cluster, run, close it), which is what
-``stockbrief compute --engine dask`` costs.
+``stockbrief compute --engine dask`` costs beyond exporting the bars from the store (a streamed
+DuckDB ``COPY``) and writing the events back.
 
 Universes (synthetic geometric random walks on NYSE sessions, ``benchmarks/universe.py``):
 

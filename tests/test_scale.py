@@ -227,15 +227,6 @@ class KillOnStart(WorkerPlugin):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def refresh_with_dask(db: Store, dataset: Path, **kwargs: Any) -> DaskResult:
-    """What the API does with a Dask result: write it all to the store, or nothing."""
-    result = compute_dataset(dataset, **kwargs)
-    with db.transaction():
-        db.replace_events(result.events)
-        db.save_engine_state(result.state.to_frames(), db.fingerprint())
-    return result
-
-
 # -- identical results -----------------------------------------------------------------------
 
 
@@ -287,8 +278,7 @@ def test_a_refresh_after_a_dask_compute_goes_on_incrementally(tmp_path: Path) ->
     files = sorted(shared_path("yahoo-30").glob("*.csv"))
     with Store(tmp_path / "s.duckdb") as db:
         api.ingest("prices", files, store=db, end=dt.date(2026, 3, 18))
-        db.export_bars(tmp_path / "bars", 4)
-        refresh_with_dask(db, tmp_path / "bars", timeout=TIMEOUT)
+        api.refresh_on_dask(dataset=tmp_path / "bars", partitions=4, store=db)
         api.ingest("prices", files, store=db, end=dt.date(2026, 3, 25))
         report = api.refresh(db)
         assert (report.mode, report.recomputed, report.tickers) == ("incremental", (), 30)
@@ -314,30 +304,40 @@ def test_a_killed_worker_is_replaced_and_the_run_completes(
 
 
 @pytest.mark.slow
-def test_a_partition_that_kills_every_worker_leaves_the_store_unchanged(
-    synthetic_dataset: Path, synthetic_local: Computed, tmp_path: Path
-) -> None:
-    db = Store(tmp_path / "s.duckdb")
-    try:
-        with (
-            running_cluster(**{"distributed.scheduler.allowed-failures": 1}) as (cluster, client),
-        ):
-            client.register_plugin(KillOnStart(2), name="kill-always")
-            # A task queued on the same worker dies with it, so part=2 may not be named alone.
+def test_a_partition_that_kills_every_worker_leaves_the_store_unchanged(tmp_path: Path) -> None:
+    """The shipped path (export, compute on Dask, write) fails whole and reruns to completion."""
+    from conftest import shared_path
+
+    files = sorted(shared_path("yahoo-30").glob("*.csv"))
+    with Store(tmp_path / "s.duckdb") as db:
+        api.ingest("prices", files, store=db, end=dt.date(2026, 3, 18))
+        api.refresh(db)
+        api.ingest("prices", files, store=db, end=dt.date(2026, 3, 25))
+        events, (state, meta) = db.events(), db.load_engine_state(api.STATE_FRAMES)
+        assert events.height > 0
+        with running_cluster(**{"distributed.scheduler.allowed-failures": 1}) as (cluster, client):
+            client.register_plugin(KillOnStart(1), name="kill-always")
+            # A task queued on the same worker dies with it, so part=1 may not be named alone.
             with pytest.raises(
                 StockbriefError, match=r"workers running partition .*part=\d+ died"
             ) as caught:
-                refresh_with_dask(
-                    db, synthetic_dataset, scheduler=cluster.scheduler_address, timeout=TIMEOUT
+                api.refresh_on_dask(
+                    dataset=tmp_path / "bars",
+                    partitions=4,
+                    scheduler=cluster.scheduler_address,
+                    store=db,
                 )
         assert "\n" not in str(caught.value)
-        assert db.events().is_empty()
-        assert db.load_engine_state(api.STATE_FRAMES)[0] == {}
-        # Once the cause is gone, running again finishes the job.
-        refresh_with_dask(db, synthetic_dataset, timeout=TIMEOUT)
-        assert db.events().height == synthetic_local.events.height
-    finally:
-        db.close()
+        assert db.events().equals(events)
+        after, after_meta = db.load_engine_state(api.STATE_FRAMES)
+        assert after_meta.equals(meta)
+        assert all(after[name].equals(frame) for name, frame in state.items())
+        # Once the cause is gone, running again finishes the job, as a local full run would.
+        api.refresh_on_dask(dataset=tmp_path / "bars", partitions=4, store=db)
+        on_dask = db.events()
+        api.refresh(db, full=True)
+        assert on_dask.equals(db.events())
+        assert on_dask.filter(pl.col("date") > dt.date(2026, 3, 18)).height > 0
 
 
 @pytest.mark.slow

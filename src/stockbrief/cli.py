@@ -319,12 +319,21 @@ def compute_store(
         typer.Option(help="Dask scheduler address; default: a local cluster of 2 processes."),
     ] = None,
     dataset: Annotated[
-        Path | None, typer.Option(help="Folder for the Parquet partitions (dask engine).")
+        Path | None,
+        typer.Option(
+            help="Folder the bars are exported to for the workers (dask engine); on a "
+            "multi-machine cluster, one every host mounts at the same path."
+        ),
     ] = None,
+    partitions: Annotated[
+        int, typer.Option(min=1, help="Ticker-hash partitions of the export (dask engine).")
+    ] = 16,
 ) -> None:
     """Bring indicators and stored events up to date (incrementally after the first run)."""
     if engine == "dask":
-        report = api.refresh_on_dask(dataset=dataset, scheduler=scheduler, store=store)
+        report = api.refresh_on_dask(
+            dataset=dataset, scheduler=scheduler, partitions=partitions, store=store
+        )
         out.print(report.summary() + " (on Dask)")
         return
     if engine != "local":

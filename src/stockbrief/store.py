@@ -377,19 +377,17 @@ class Store:
             raise StoreError("partitions must be at least 1")
         if folder.exists() and any(folder.iterdir()) and not overwrite:
             raise StoreError(f"{folder} is not empty; choose an empty folder or pass --overwrite")
-        source = self.bars(adjusted=True, dividends=False) if adjusted else self.bars()
+        # The bars stream from the database to the files: DuckDB never hands them to Python, so
+        # a universe larger than memory exports as well as a small one.
+        query, params = self._bars_query(None, None, None, adjusted, False, None)
         folder.mkdir(parents=True, exist_ok=True)
-        self._con.register("export_frame", source)
-        try:
-            self._con.execute(
-                f"COPY (SELECT *, CAST(hash(ticker) % {int(partitions)} AS INTEGER) AS part"
-                " FROM export_frame ORDER BY ticker, date)"
-                f" TO ? (FORMAT parquet, PARTITION_BY (part){', OVERWRITE' if overwrite else ''})",
-                [str(folder)],
-            )
-        finally:
-            self._con.unregister("export_frame")
-        return source.height
+        written = self._con.execute(
+            f"COPY (SELECT *, CAST(hash(ticker) % {int(partitions)} AS INTEGER) AS part"
+            f" FROM ({query}) ORDER BY ticker, date)"
+            f" TO ? (FORMAT parquet, PARTITION_BY (part){', OVERWRITE' if overwrite else ''})",
+            [*params, str(folder)],
+        ).fetchone()
+        return int(written[0]) if written else 0
 
     def _append(self, table: str, frame: pl.DataFrame) -> None:
         if frame.is_empty():
@@ -423,14 +421,24 @@ class Store:
         is multiplied by the split ratios only. ``dividends=False`` adjusts for splits alone, as
         price levels are quoted on charts. Unadjusted bars are exactly as stored.
         """
+        return self._frame(*self._bars_query(tickers, start, end, adjusted, dividends, as_of))
+
+    def _bars_query(
+        self,
+        tickers: Sequence[str] | None,
+        start: dt.date | None,
+        end: dt.date | None,
+        adjusted: bool,
+        dividends: bool,
+        as_of: dt.date | None,
+    ) -> tuple[str, list[Any]]:
+        """The SQL of :meth:`bars` and its parameters, for reading or for a streamed export."""
         horizon = as_of or end
         bar_filter, params = _filters(
             "b", tickers, start, min(filter(None, [end, as_of]), default=None)
         )
         if not adjusted:
-            return self._frame(
-                f"SELECT b.* FROM bars b WHERE {bar_filter} ORDER BY b.ticker, b.date", params
-            )
+            return f"SELECT b.* FROM bars b WHERE {bar_filter} ORDER BY b.ticker, b.date", params
         act_filter, act_params = _filters("a", tickers, None, horizon)
         if not dividends:
             act_filter += " AND a.kind = 'split'"
@@ -460,7 +468,7 @@ class Store:
             WHERE {bar_filter}
             ORDER BY b.ticker, b.date
         """
-        return self._frame(query, act_params + params)
+        return query, act_params + params
 
     def bars_after(self, last_dates: pl.DataFrame) -> pl.DataFrame:
         """Bars as traded dated after each ticker's ``last_date`` (tickers of the frame only)."""
