@@ -37,6 +37,31 @@ def test_screen_expression_and_preset(store: Store) -> None:
         api.screen("close > sma200", store=store)
 
 
+def test_screen_and_study_see_consensus_changes(tmp_path: Path) -> None:
+    from helpers import write_csv
+
+    rows = ["BABA,A,2025-12-01,Buy,180", "BABA,B,2025-12-01,Buy,190", "BABA,A,2026-01-05,Buy,230"]
+    ratings = write_csv(tmp_path / "r.csv", rows, "ticker,firm,date,rating,target")
+    copy = Store(tmp_path / "copy.duckdb")
+    try:
+        api.ingest("prices", shared_prices(["BABA", "JD"]), store=copy)
+        api.ingest("ratings", [ratings], store=copy)
+        day = dt.date(2026, 1, 5)
+        found = api.screen("event(target_raised)", as_of=day, store=copy)
+        assert found["ticker"].to_list() == ["BABA"]
+        assert api.screen("event(target_raised)", as_of=DAY, store=copy).is_empty()
+        study = api.study("target_raised", horizons=(5,), until=dt.date(2026, 3, 25), store=copy)
+        assert study.row(5)["n"] == 1
+    finally:
+        copy.close()
+
+
+def shared_prices(tickers: list[str]) -> list[Path]:
+    from conftest import shared_path
+
+    return [shared_path("yahoo-30") / f"{t}.csv" for t in tickers]
+
+
 def digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 

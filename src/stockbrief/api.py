@@ -410,11 +410,16 @@ def events(
                 raise NotFoundError(_unknown_ticker(unknown[0], db.tickers()))
         bars = _engine_bars(db, symbols, as_of)
         ratings = db.read("ratings", symbols, until=as_of)
-    found = compute.compute(bars).events
-    if not ratings.is_empty():
-        analyst = consensus.changes(consensus.history(ratings, ratings["ticker"].unique()))
-        found = pl.concat([found, analyst]).sort("ticker", "date", "kind")
+    found = _with_analyst_events(compute.compute(bars).events, ratings)
     return found if since is None else found.filter(pl.col("date") >= since)
+
+
+def _with_analyst_events(found: pl.DataFrame, ratings: pl.DataFrame) -> pl.DataFrame:
+    """Events from bars plus the consensus changes the stored ratings imply."""
+    if ratings.is_empty():
+        return found
+    analyst = consensus.changes(consensus.history(ratings, ratings["ticker"].unique()))
+    return pl.concat([found, analyst]).sort("ticker", "date", "kind")
 
 
 def _close_on(db: Store, ticker: str, as_of: dt.date | None) -> tuple[dt.date, float]:
@@ -589,10 +594,7 @@ def brief(
         .select("ticker", "date", "return_1d")
     )
     wind = peers.tailwind(related, peer_returns, day) if peer_returns.height else None
-    events = result.events
-    if not ratings.is_empty():
-        analyst = consensus.changes(consensus.history(ratings, [symbol]))
-        events = pl.concat([events, analyst]).sort("date", "kind")
+    events = _with_analyst_events(result.events, ratings)
     sheet = facts.gather(
         symbol,
         name,
@@ -703,10 +705,10 @@ def study(
     where
         A screen expression the occurrence must also satisfy, e.g. ``rel_volume >= 2``.
     """
-    if event not in EVENT_KINDS:
+    if event not in MEANINGS:
         import difflib
 
-        close = difflib.get_close_matches(event, list(EVENT_KINDS), n=3)
+        close = difflib.get_close_matches(event, list(MEANINGS), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise InputError(f"unknown event {event!r}{hint}", field="event")
     symbols = None if tickers is None else [calendar.normalize_ticker(t) for t in tickers]
@@ -720,7 +722,10 @@ def study(
         bench = None
         if benchmark and benchmark in db.tickers():
             bench = _total_return_closes(db, [benchmark], until).select("date", "close")
-    found = result.events.filter(pl.col("kind") == event)
+        found = result.events
+        if event not in EVENT_KINDS:  # a consensus change, from the ratings
+            found = _with_analyst_events(found, db.read("ratings", symbols, until=until))
+    found = found.filter(pl.col("kind") == event)
     label = event
     if where:
         from stockbrief import screen
@@ -823,10 +828,9 @@ def screen(
     text = screening.PRESETS[expression][0] if expression in screening.PRESETS else expression
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         result = compute.compute(_engine_bars(db, None, as_of))
+        found = _with_analyst_events(result.events, db.read("ratings", until=as_of))
     rule = screening.parse(text, result.frame.columns, MEANINGS)
-    return screening.run(
-        rule, result.frame, result.events, as_of=as_of, sort=sort, descending=descending
-    )
+    return screening.run(rule, result.frame, found, as_of=as_of, sort=sort, descending=descending)
 
 
 NOTABLE: Final = (
@@ -903,11 +907,8 @@ def daily_run(
         last: dt.date = frame.frame["date"].to_list()[-1] if frame.frame.height else dt.date.min
         last = max(frame.frame["date"].to_list(), default=last)
         day = min(as_of, last) if as_of else last
-        found = frame.events.filter(pl.col("date") == day)
         ratings = db.read("ratings", tickers, until=day)
-        if not ratings.is_empty():
-            analyst = consensus.changes(consensus.history(ratings, ratings["ticker"].unique()))
-            found = pl.concat([found, analyst.filter(pl.col("date") == day)])
+        found = _with_analyst_events(frame.events, ratings).filter(pl.col("date") == day)
         notable: dict[str, list[str]] = {}
         for row in (
             found.filter(pl.col("kind").is_in(NOTABLE)).sort("ticker", "kind").iter_rows(named=True)
