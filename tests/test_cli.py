@@ -74,3 +74,37 @@ def test_bad_date_option_is_a_usage_error(tmp_path: Path) -> None:
     result = run("prices", "ABC", "--to", "yesterday", cwd=tmp_path)
     assert result.returncode == 2
     assert "not a date" in result.stderr
+
+
+def test_screen_says_which_tickers_a_holiday_left_out(tmp_path: Path) -> None:
+    from conftest import shared_path
+
+    store = str(tmp_path / "h.duckdb")
+    files = [str(shared_path("yahoo-30") / f"{t}.csv") for t in ("SPY", "BABA", "0700.HK")]
+    assert run("ingest", "prices", *files, "--to", "2026-03-25", "--store", store, cwd=tmp_path)
+    # 19 January 2026 is Martin Luther King Day: New York is closed, Hong Kong trades.
+    found = run("screen", "close > 0", "--as-of", "2026-01-19", "--store", store, cwd=tmp_path)
+    assert found.returncode == 0, found.stderr
+    assert "1 match: close > 0" in found.stdout
+    assert "1 of 3 tickers traded that day; the other 2 have no bar on it" in found.stdout
+
+
+def test_untrusted_text_is_printed_as_written(tmp_path: Path) -> None:
+    store = str(tmp_path / "n.duckdb")
+    news = tmp_path / "n.jsonl"
+    news.write_text(
+        '{"published_at": "2024-01-03T12:00:00Z", "headline": "ABC [bold]cuts[/bold] [pdf]",'
+        ' "tickers": "ABC"}\n'
+    )
+    run(
+        "ingest",
+        "prices",
+        str(write_csv(tmp_path / "ABC.csv", good_rows())),
+        "--store",
+        store,
+        cwd=tmp_path,
+    )
+    assert run("ingest", "news", str(news), "--store", store, cwd=tmp_path).returncode == 0
+    shown = run("news", "ABC", "--as-of", "2024-01-08", "--store", store, cwd=tmp_path)
+    assert "[bold]cuts[/bold]" in shown.stdout
+    assert "[pdf]" in shown.stdout

@@ -833,6 +833,18 @@ def screen(
     return screening.run(rule, result.frame, found, as_of=as_of, sort=sort, descending=descending)
 
 
+def screen_coverage(
+    as_of: dt.date | None = None, *, store: StoreLike = None
+) -> tuple[dt.date | None, int, int]:
+    """The session a screen reads, how many tickers traded on it, and how many are stored.
+
+    On a day one exchange is closed (a US holiday in a universe with Hong Kong listings), its
+    tickers have no bar on the session and are not screened; this says how many.
+    """
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        return db.session_coverage(as_of)
+
+
 NOTABLE: Final = (
     *(k for k in SETUP_PRIORITY if not k.startswith("gap_")),
     "consensus_upgrade",

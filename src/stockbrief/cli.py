@@ -493,12 +493,19 @@ def run_screen(
     if fmt == "json":
         sys.stdout.write(frame.write_json() + "\n")
         return
-    table = Table(title=f"{frame.height} matches: {expression}")
+    matches = f"{frame.height} match{'' if frame.height == 1 else 'es'}"
+    table = Table(title=f"{matches}: {expression}")
     for name in frame.columns:
         table.add_column(name, justify="left" if name in ("ticker", "date") else "right")
     for row in frame.iter_rows():
         table.add_row(*(f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row))
     out.print(table)
+    session, traded, stored = api.screen_coverage(_date(as_of, "--as-of"), store=store)
+    if session is not None and traded < stored:
+        out.print(
+            f"screened {session}: {traded} of {stored} tickers traded that day; the other "
+            f"{stored - traded} have no bar on it and were not screened"
+        )
 
 
 @app.command("run")

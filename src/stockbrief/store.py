@@ -531,6 +531,22 @@ class Store:
             GROUP BY b.ticker ORDER BY b.ticker
             """)
 
+    def session_coverage(self, as_of: dt.date | None = None) -> tuple[dt.date | None, int, int]:
+        """The latest session on or before ``as_of``, the tickers with a bar on it, and the
+        tickers with any bar by then (a screen sees only the former)."""
+        row = self._con.execute(
+            """
+            WITH upto AS (SELECT ticker, date FROM bars WHERE ? IS NULL OR date <= ?)
+            SELECT (SELECT max(date) FROM upto),
+                (SELECT count(DISTINCT ticker) FROM upto
+                 WHERE date = (SELECT max(date) FROM upto)),
+                (SELECT count(DISTINCT ticker) FROM upto)
+            """,
+            [as_of, as_of],
+        ).fetchone()
+        assert row is not None
+        return row[0], int(row[1]), int(row[2])
+
     def tickers(self) -> list[str]:
         """Every ticker with at least one bar."""
         return [r[0] for r in self._rows("SELECT DISTINCT ticker FROM bars ORDER BY ticker")]
