@@ -61,6 +61,8 @@ def test_seed_note_claims(store_path: Path, seed: str) -> None:
     assert by_metric["Jefferies target"] == "holds"
     assert by_metric["Nomura target"] == "holds"
     assert by_metric["company metric (YoY)"] == "holds"
+    # "The breach of the $155 price level" names a level, not the close.
+    assert [(c.stated, c.verdict) for c in found if c.metric == "close"] == [("$155.74", "holds")]
     sma = next(c for c in found if c.metric == "SMA 200")
     assert (sma.stated, sma.actual) == ("$155.45", "$137.00")
     assert sma.source.startswith("bars BABA 2025-03-19..2026-01-02")

@@ -403,7 +403,10 @@ def check_note(
         table.add_column(name, overflow="fold")
     colours = {"holds": "green", "off": "yellow", "contradicted": "red", "unverifiable": "dim"}
     for claim in found:
-        verdict = claim.verdict + (f": {claim.note}" if claim.note and not claim.holds else "")
+        verdict = claim.verdict
+        if claim.note and not claim.holds:
+            # "off by $9.30" already names its verdict.
+            verdict = claim.note if claim.note.startswith(verdict) else f"{verdict}: {claim.note}"
         table.add_row(
             claim.metric,
             claim.stated,
