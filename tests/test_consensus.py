@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
 
-from stockbrief import consensus, model
+from stockbrief import api, consensus, model
 from stockbrief.consensus import SCHEMES, bucket_of, from_ratings
 from stockbrief.errors import InputError
 
@@ -147,3 +148,10 @@ def test_changes_become_events() -> None:
     ]
     upgrade = json.loads(found.row(0, named=True)["detail"])
     assert (upgrade["prev_label"], upgrade["label"]) == ("Hold", "Moderate Buy")
+
+
+def test_a_provider_label_must_be_a_known_rating(tmp_path: Path) -> None:
+    summary = tmp_path / "c.csv"
+    summary.write_text("ticker,date,label,target_mean\nNVDA,2026-01-02,Stronk Buy,200\n")
+    with pytest.raises(InputError, match=r"row 1, field 'label': unknown rating 'Stronk Buy'"):
+        api.ingest("consensus", [summary], store=tmp_path / "s.duckdb")

@@ -68,6 +68,10 @@ def using_store(store: StoreLike = None, *, read_only: bool = False) -> Iterator
         opened.close()
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class IngestReport:
     """The outcome of one ingest command."""
@@ -84,8 +88,8 @@ class IngestReport:
         """One line for a person."""
         r = self.result
         text = (
-            f"{self.kind}: {self.rows:,} rows for {self.tickers:,} tickers from {self.files} "
-            f"file(s): {r.inserted:,} new, {r.unchanged:,} already stored"
+            f"{self.kind}: {_count(self.rows, 'row')} for {_count(self.tickers, 'ticker')} from "
+            f"{_count(self.files, 'file')}: {r.inserted:,} new, {r.unchanged:,} already stored"
         )
         if r.replaced:
             text += f", {r.replaced:,} replaced"
@@ -146,6 +150,7 @@ def _prepare(kind: IngestKind, frame: pl.DataFrame) -> dict[Table, pl.DataFrame]
                 row=first[ROW],
                 field="label",
             )
+        consensus.check_words(frame, "label")
         return {"consensus": frame.with_columns(pl.col("source").fill_null("file"))}
     if kind == "news":
         news, links = split_news(Parsed(frame))

@@ -156,7 +156,8 @@ def show_consensus(
     """The analysts' consensus on a date: label, targets, upside and the firms behind it."""
     view = api.analyst_view(ticker, as_of=_date(as_of, "--as-of"), store=store)
     if view is None:
-        out.print(f"no analyst ratings or consensus stored for {ticker.upper()}")
+        when = f" on or before {as_of}" if as_of else ""
+        out.print(f"no analyst ratings or consensus summary for {ticker.upper()}{when}")
         return
     upside = f"{view.upside:+.1%}" if view.upside is not None else "n/a"
     target = f"{view.target_mean:,.2f}" if view.target_mean is not None else "n/a"

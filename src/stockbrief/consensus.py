@@ -268,7 +268,8 @@ class Consensus:
         """How the numbers were made, in one sentence."""
         if self.source == "ratings":
             return (
-                f"{self.scheme} scheme: latest rating of each of {self.n_firms} firms from "
+                f"{self.scheme} scheme: latest rating of "
+                f"{'the one firm' if self.n_firms == 1 else f'each of {self.n_firms} firms'} from "
                 f"{self.window_start} to {self.as_of}, scored Sell 1 to Strong Buy 4; target = "
                 "mean of each firm's latest target"
             )
