@@ -328,9 +328,9 @@ def extract(text: str, known: Known, firms: Sequence[str] = ()) -> list[Claim]:
                 )
                 break
             # "rose 6% to $155.74" states the close; "the breach of the $155 level" does not.
-            amounts = [a for a, at in _money(sentence) if re.search(r"\b(to|at) $", low[:at])]
-            if amounts:
-                claims.append(_amount("close", sentence, amounts[-1], known, "close"))
+            closes = [a for a, at in _money(sentence) if re.search(r"\b(to|at) $", low[:at])]
+            if closes:
+                claims.append(_amount("close", sentence, closes[-1], known, "close"))
         elif re.search(r"\b(clos\w+|finish\w*) at\b", low) and _money(sentence):
             claims.append(_amount("close", sentence, _money(sentence)[0][0], known, "close"))
     return claims

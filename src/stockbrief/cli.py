@@ -404,7 +404,7 @@ def check_note(
         table.add_column(name, overflow="fold")
     colours = {"holds": "green", "off": "yellow", "contradicted": "red", "unverifiable": "dim"}
     for claim in found:
-        verdict = claim.verdict
+        verdict: str = claim.verdict
         if claim.note and not claim.holds:
             # "off by $9.30" already names its verdict.
             verdict = claim.note if claim.note.startswith(verdict) else f"{verdict}: {claim.note}"
