@@ -21,6 +21,10 @@ from stockbrief import model, peers
         ("Morgan Stanley downgrades Bilibili to Equal-Weight", "negative"),
         ("Alibaba's Qwen app tops 10 million downloads in first week", "positive"),
         ("Alibaba to report quarterly results on Thursday", "neutral"),
+        ("Regulators fine Alibaba $2.8 billion", "negative"),
+        ("Tencent cuts prices, shares fall", "negative"),
+        ("Alibaba stock falls 5%", "negative"),
+        ("A fine quarter for Alibaba as cloud grows", "positive"),
     ],
 )
 def test_sentiment_of_real_headlines(headline: str, tone: str) -> None:

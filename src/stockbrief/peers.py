@@ -61,6 +61,22 @@ FINANCE_TERMS: Final[dict[str, float]] = {
     "layoffs": -1.2,
     "bankruptcy": -3.0,
     "record": 1.0,
+    "rise": 1.0,
+    "rises": 1.0,
+    "gains": 1.0,
+    "climbs": 1.0,
+    "fall": -1.0,
+    "falls": -1.0,
+    "drop": -1.2,
+    "drops": -1.2,
+    "slides": -1.2,
+    "fined": -1.8,
+    "fines": -1.5,
+    "penalty": -1.5,
+    "recall": -1.5,
+    "warns": -1.5,
+    "halts": -1.2,
+    "guidance": 0.0,
 }
 """Finance words and their VADER valence (-4..4), added to or overriding the lexicon."""
 
@@ -68,7 +84,11 @@ POSITIVE: Final = 0.05
 """Compound score at or above which a headline reads as positive (VADER's convention)."""
 NEGATIVE: Final = -0.05
 
-_PHRASES: Final = ((re.compile(r"\bspin[- ]offs?\b", re.I), "spinoff"),)
+_PHRASES: Final = (
+    (re.compile(r"\bspin[- ]offs?\b", re.I), "spinoff"),
+    # "fine" is praise ("a fine quarter") unless an amount follows ("fine Alibaba $2.8 billion").
+    (re.compile(r"\bfines?\b(?=(?:\s+\S+){0,3}?\s+[$€£¥]\s?\d)", re.I), "fined"),
+)
 
 
 @lru_cache(maxsize=1)
