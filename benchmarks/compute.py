@@ -3,6 +3,10 @@
 Run: ``python -m benchmarks.compute``. On a synthetic 5,000 tickers x 2,520 sessions universe:
 full recompute of the default indicator set (target: at least 2x the TA-Lib loop), the daily
 incremental update of every ticker (target: under 100 ms), and peak memory.
+
+Both sides deliver the 22 output columns for the whole universe; writing them is memory-bound
+(allocating and filling 22 float64 columns of 12.6M rows alone takes about 0.23 s here), which a
+loop that throws each result away never pays, so that figure is shown too, as a lower bound.
 """
 
 from __future__ import annotations
@@ -22,29 +26,40 @@ from stockbrief.indicators import INDICATORS, run_many
 N_TICKERS, N_DAYS = 5_000, 2_520
 
 
-def talib_loop(columns: dict[str, np.ndarray], offsets: np.ndarray) -> int:
-    """The baseline: the same indicator set, one TA-Lib call per indicator per ticker."""
-    calls = 0
+def talib_loop(columns: dict[str, np.ndarray], offsets: np.ndarray, *, keep: bool = True) -> int:
+    """The baseline: the same indicator set, one TA-Lib call per indicator per ticker.
+
+    With ``keep`` the per-ticker results are assembled into universe-wide columns, as the
+    kernels deliver them (what the engine needs); without, each result is thrown away as soon
+    as it is made, so it never leaves the cache (a lower bound on the loop's cost).
+    """
+    parts: list[list[np.ndarray]] = []
     for i in range(offsets.size - 1):
         lo, hi = offsets[i], offsets[i + 1]
         h, lw, c, v = (columns[k][lo:hi] for k in ("high", "low", "close", "volume"))
-        for period in (20, 50, 200):
-            talib.SMA(c, period)
-        for period in (12, 26, 50, 200):
-            talib.EMA(c, period)
-        talib.RSI(c, 14)
-        talib.ATR(h, lw, c, 14)
-        talib.MACD(c, 12, 26, 9)
-        talib.BBANDS(c, 20, 2.0, 2.0, 0)
-        talib.ROCP(c, 12)
-        talib.MAX(h, 252)
-        talib.MIN(lw, 252)
+        made = [
+            *(talib.SMA(c, period) for period in (20, 50, 200)),
+            *(talib.EMA(c, period) for period in (12, 26, 50, 200)),
+            talib.RSI(c, 14),
+            talib.ATR(h, lw, c, 14),
+            *talib.MACD(c, 12, 26, 9),
+            *talib.BBANDS(c, 20, 2.0, 2.0, 0),
+            talib.ROCP(c, 12),
+            talib.MAX(h, 252),
+            talib.MIN(lw, 252),
+        ]
         returns = talib.ROCP(c, 1)
-        talib.STDDEV(returns, 60, 1.0)
         typical = talib.SMA(v, 50)
-        np.divide(v[1:], typical[:-1])
-        calls += 18
-    return calls
+        relative = np.full_like(v, np.nan)
+        np.divide(v[1:], typical[:-1], out=relative[1:])
+        made += [returns, talib.STDDEV(returns, 60, 1.0), typical, relative]
+        if keep:
+            parts = parts or [[] for _ in made]
+            for part, values in zip(parts, made, strict=True):
+                part.append(values)
+    for part in parts:
+        np.concatenate(part)
+    return 18 * (offsets.size - 1)
 
 
 def kernels(columns: dict[str, np.ndarray], offsets: np.ndarray) -> int:
@@ -71,9 +86,12 @@ def main() -> None:
 
     kernels(columns, offsets)  # compile outside the timing
     numba_s = best_of(3, lambda: kernels(columns, offsets))
-    talib_s = best_of(1, lambda: talib_loop(columns, offsets))
-    print(f"TA-Lib loop (baseline)           {talib_s:8.3f} s")
+    talib_s = best_of(2, lambda: talib_loop(columns, offsets))
+    bare_s = best_of(2, lambda: talib_loop(columns, offsets, keep=False))
+    print(f"TA-Lib loop (baseline)           {talib_s:8.3f} s   outputs as universe columns")
+    print(f"TA-Lib loop, outputs discarded   {bare_s:8.3f} s   lower bound: outputs stay in cache")
     print(f"numba kernels, whole universe    {numba_s:8.3f} s   {talib_s / numba_s:5.2f}x baseline")
+    print(f"                                              {bare_s / numba_s:5.2f}x the lower bound")
 
     last_day = bars["date"].max()
     history, today = bars.filter(pl.col("date") < last_day), bars.filter(pl.col("date") == last_day)
