@@ -364,7 +364,10 @@ def write_brief(
     if lang not in LANGS:
         raise typer.BadParameter("use en or de", param_hint="--lang")
     kind = fmt
-    note = api.brief(ticker, as_of=_date(as_of, "--as-of"), lang=lang, store=store)
+    asked = _date(as_of, "--as-of")
+    note = api.brief(ticker, as_of=asked, lang=lang, store=store)
+    if asked is not None and note.as_of != asked:
+        err.print(f"note: {note.ticker} has no session on {asked}; the brief is as of {note.as_of}")
     if out_path is None and kind in ("md", "json"):
         sys.stdout.write(str(render.render(note, kind)))
         return

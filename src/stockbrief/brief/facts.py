@@ -281,7 +281,7 @@ def gather(
                     for f in top
                 ],
                 "list",
-                Source("ratings", (ticker,), view.window_start, view.as_of),
+                Source("ratings", (ticker,), min(f.date for f in top), view.as_of),
                 "highest latest targets by firm",
             )
     if news is not None and news.height:

@@ -63,14 +63,15 @@ def _filters(lang: Lang, currency: str) -> dict[str, Any]:
     def ratio(value: float) -> str:
         return format_decimal(value, "0.0", locale=locale) + "\u00d7"
 
-    def fact(value: Any, unit: str) -> str:
+    def fact(value: Any, unit: str, name: str = "") -> str:
         """A fact's value as a reader of the facts table expects it, by its unit."""
         if value is None:
             return "n/a"
         if unit == "currency":
             return money(value)
         if unit == "fraction":
-            return pct(value, signed=True, digits=2)
+            # Changes and margins carry a sign; a volatility is a size.
+            return pct(value, signed=not name.startswith("volatility"), digits=2)
         if unit == "ratio":
             return ratio(value)
         if unit == "shares":
@@ -84,8 +85,15 @@ def _filters(lang: Lang, currency: str) -> dict[str, Any]:
             return yes if value else no
         return str(value)
 
+    def plain(value: Any) -> str:
+        """A list item's field: whole numbers without a fraction, others to four places."""
+        if isinstance(value, float):
+            return f"{value:.0f}" if value.is_integer() else f"{value:.4f}"
+        return str(value)
+
     return {
         "fact": fact,
+        "plain": plain,
         "money": money,
         "pct": pct,
         "num": num,
