@@ -13,7 +13,7 @@ import pytest
 
 from helpers import write_csv
 from stockbrief import api, events
-from stockbrief.brief import narrative, render, wording
+from stockbrief.brief import facts, narrative, render, verdict, wording
 from stockbrief.store import Store
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "alibaba-2026-01"
@@ -269,3 +269,43 @@ def test_a_brief_for_every_real_ticker_in_both_languages(tmp_path: Path, yahoo30
 def test_every_studied_setup_has_a_german_name(kind: str) -> None:
     template = Path(narrative.__file__).parent / "templates" / "de" / "brief.j2"
     assert f'"{kind}":' in template.read_text()
+
+
+def sheet_with(**values: float) -> facts.FactSheet:
+    sheet = facts.FactSheet("T", DAY, "USD", "T")
+    source = facts.Source("bars", ("T",), DAY, DAY)
+    for name, value in values.items():
+        sheet.add(name, value, "fraction", source, name)
+    return sheet
+
+
+@pytest.mark.parametrize(
+    ("direction", "strength", "backing"),
+    [
+        ("positive", "moderate", "supports"),
+        ("negative", "strong", "contradicts"),
+        ("none", "none", "none"),
+    ],
+)
+def test_history_backs_a_lean_only_when_it_points_the_same_way(
+    direction: str, strength: str, backing: str
+) -> None:
+    rising = sheet_with(pct_vs_sma_200=0.05, pct_vs_sma_50=0.02)
+    evidence = {"setups": [], "strength": strength, "direction": direction}
+    judged = verdict.judge(rising, evidence)
+    assert (judged.lean, judged.backing) == ("positive", backing)
+    assert verdict.judge(rising).backing == "untested"
+    mixed = verdict.judge(sheet_with(pct_vs_sma_200=0.05, pct_vs_sma_50=-0.02), evidence)
+    assert mixed.lean == "mixed"
+    assert mixed.backing == {"supports": "leans_positive", "contradicts": "leans_negative"}.get(
+        backing, backing
+    )
+
+
+def test_the_conclusion_names_reasons_for_and_against(store: Store) -> None:
+    text = api.brief("BABA", as_of=DAY, store=store).sections[-1].text
+    assert text.startswith(
+        "On balance the picture leans positive: above the 200-day average, momentum above the RSI"
+        " midline, volume confirming the move, analysts' targets above the price and a sector"
+        " tailwind; against it, below the 50-day average."
+    )

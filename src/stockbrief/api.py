@@ -567,30 +567,42 @@ def brief(
         raise InputError(f"unknown language {lang!r}; use one of {', '.join(LANGS)}", field="lang")
     symbol = calendar.normalize_ticker(ticker)
     with using_store(store, read_only=not isinstance(store, Store)) as db:
-        result = compute.compute(_required_bars(db, symbol, as_of))
-        day: dt.date = result.frame["date"][-1]
-        securities = db.securities()
-        info = securities.filter(pl.col("ticker") == symbol)
-        name = (info["name"][0] if info.height and info["name"][0] else None) or symbol
-        stored_currency = info["currency"][0] if info.height else None
-        currency = stored_currency or calendar.currency_for(symbol)
-        ratings = db.read("ratings", [symbol], until=day)
-        summaries = db.read("consensus", [symbol], until=day)
-        close = result.frame["close"][-1]
-        view = consensus.consensus(ratings, summaries, symbol, day, close=close)
-        related = peers.related_news(
-            db.read("news", until=day),
-            db.read("news_tickers"),
-            securities,
-            symbol,
-            start=day - dt.timedelta(days=NEWS_DAYS - 1),
-            end=day,
-        )
-        group = peers.peers_of(securities, symbol)
-        peer_bars = _engine_bars(db, group, day) if group else db.bars([])
-        company = db.read("kpis", [symbol], until=day)
-        today = result.events.filter(pl.col("date") == day)["kind"].to_list()
-        proof = _setup_evidence(db, symbol, day, today)
+        return _brief(db, symbol, as_of, lang)
+
+
+def _brief(
+    db: Store,
+    symbol: str,
+    as_of: dt.date | None,
+    lang: Lang,
+    universe: _Universe | None = None,
+) -> Brief:
+    """:func:`brief` on an open store; ``universe`` reuses the events of the whole universe
+    that the evidence section studies, when many briefs of one session are written."""
+    result = compute.compute(_required_bars(db, symbol, as_of))
+    day: dt.date = result.frame["date"][-1]
+    securities = db.securities()
+    info = securities.filter(pl.col("ticker") == symbol)
+    name = (info["name"][0] if info.height and info["name"][0] else None) or symbol
+    stored_currency = info["currency"][0] if info.height else None
+    currency = stored_currency or calendar.currency_for(symbol)
+    ratings = db.read("ratings", [symbol], until=day)
+    summaries = db.read("consensus", [symbol], until=day)
+    close = result.frame["close"][-1]
+    view = consensus.consensus(ratings, summaries, symbol, day, close=close)
+    related = peers.related_news(
+        db.read("news", until=day),
+        db.read("news_tickers"),
+        securities,
+        symbol,
+        start=day - dt.timedelta(days=NEWS_DAYS - 1),
+        end=day,
+    )
+    group = peers.peers_of(securities, symbol)
+    peer_bars = _engine_bars(db, group, day) if group else db.bars([])
+    company = db.read("kpis", [symbol], until=day)
+    today = result.events.filter(pl.col("date") == day)["kind"].to_list()
+    proof = _setup_evidence(db, symbol, day, today, universe)
     peer_returns = (
         peer_bars.with_columns(
             (pl.col("close") / pl.col("close").shift(1).over("ticker") - 1).alias("return_1d")
@@ -754,15 +766,34 @@ def study(
     )
 
 
+@dataclass(frozen=True)
+class _Universe:
+    """Every stored ticker's events and total-return closes up to one session: what the
+    evidence of a brief studies, computed once for all the briefs of a daily run."""
+
+    day: dt.date
+    events: pl.DataFrame
+    prices: pl.DataFrame
+
+    @classmethod
+    def of(cls, db: Store, day: dt.date) -> _Universe:
+        events = compute.compute(_engine_bars(db, None, day)).events
+        return cls(day, events, _total_return_closes(db, None, day))
+
+
 def _setup_evidence(
-    db: Store, symbol: str, day: dt.date, today: Sequence[str]
+    db: Store,
+    symbol: str,
+    day: dt.date,
+    today: Sequence[str],
+    known: _Universe | None = None,
 ) -> dict[str, Any] | None:
     """Event studies of the day's leading setup, for this stock and for the stored universe."""
     setups = [k for k in SETUP_PRIORITY if k in today][:1]
     if not setups:
         return None
-    universe = compute.compute(_engine_bars(db, None, day)).events
-    prices = _total_return_closes(db, None, day)
+    whole = known if known is not None and known.day == day else _Universe.of(db, day)
+    universe, prices = whole.events, whole.prices
     rows = []
     strength, direction = "none", "none"
     for kind in setups:
@@ -934,10 +965,11 @@ def daily_run(
         folder = out / day.isoformat()
         files: list[Path] = []
         entries = []
+        whole = _Universe.of(db, day) if notable else None
         for ticker in sorted(notable):
             if progress:
                 progress(ticker)
-            note = brief(ticker, as_of=day, store=db)
+            note = _brief(db, ticker, day, "en", whole)
             written = [render.write(note, fmt, folder) for fmt in ("md", "html", "json")]
             files += written
             entries.append(

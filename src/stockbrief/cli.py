@@ -272,7 +272,9 @@ def show_indicators(
         if name in ("ticker", "date"):
             continue
         if value is None:
-            text = "n/a (warm-up)"
+            # Past the longest warm-up (252 sessions) a null means the value is undefined for
+            # this input, such as relative volume of an index that reports no volume.
+            text = "n/a (warm-up)" if frame.height <= 252 else "n/a (undefined for this data)"
         elif name in ("volume", "typical_volume_50"):
             text = f"{value:,.0f}"
         elif name in ("return_1d", "roc_12", "volatility_60"):
