@@ -309,3 +309,16 @@ def test_the_conclusion_names_reasons_for_and_against(store: Store) -> None:
         " midline, volume confirming the move, analysts' targets above the price and a sector"
         " tailwind; against it, below the 50-day average."
     )
+
+
+def test_pdf_is_the_html_page_printed(store: Store) -> None:
+    weasyprint = pytest.importorskip("weasyprint")
+    note = api.brief("BABA", as_of=DAY, store=store)
+    pdf = render.pdf(note)
+    assert pdf.startswith(b"%PDF-")
+    assert len(pdf) > 50_000  # the chart is embedded
+    printed = weasyprint.HTML(string=render.html(note)).render()
+    # The note, its chart and the facts appendix on a few A4 pages.
+    assert 2 <= len(printed.pages) <= 5
+    first = printed.pages[0]
+    assert (round(first.width / 96 * 25.4), round(first.height / 96 * 25.4)) == (210, 297)
