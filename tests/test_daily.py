@@ -95,3 +95,44 @@ def test_watchlist_errors(tmp_path: Path, store: Store) -> None:
     unknown.write_text("BABX\n")
     with pytest.raises(NotFoundError, match="did you mean BABA"):
         api.daily_run(unknown, tmp_path / "o", store=store)
+
+
+def test_a_screen_of_the_latest_session_reads_the_saved_engine_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stockbrief import compute
+
+    db = Store(tmp_path / "fast.duckdb")
+    try:
+        files = shared_prices(["BABA", "JD", "PDD", "BIDU", "SPY", "0700.HK"])
+        api.ingest("prices", files, store=db, end=dt.date(2026, 3, 25))
+        screens = [
+            "crossed_above(sma_50) and rel_volume >= 2",
+            "event(gap_up) or event(volume_surge)",
+            "breakouts",
+            "close > prev(close) and rsi_14 < 60",
+        ]
+        computed = {s: api.screen(s, store=db) for s in screens}  # no saved state yet
+        assert computed[screens[0]]["ticker"].to_list() == ["JD"]
+        studied = api.study("gap_up", horizons=(5, 20), store=db)
+        api.refresh(db)
+
+        def recompute(*args: object, **kwargs: object) -> None:
+            raise AssertionError("the screen recomputed the universe")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(compute, "compute", recompute)
+            for text in screens:
+                assert api.screen(text, store=db).equals(computed[text]), text
+            again = api.study("gap_up", horizons=(5, 20), store=db)
+            assert again.to_json() == studied.to_json()
+        # An earlier session is computed afresh, and so is a bar the state has not seen.
+        assert api.screen("close > 0", as_of=DAY, store=db)["date"].unique().to_list() == [DAY]
+        api.ingest("prices", shared_prices(["BABA"]), store=db)  # adds 2026-03-26
+        with monkeypatch.context() as patch:
+            patch.setattr(compute, "compute", recompute)
+            for as_of in (DAY, None):
+                with pytest.raises(AssertionError, match="recomputed"):
+                    api.screen("close > 0", as_of=as_of, store=db)
+    finally:
+        db.close()

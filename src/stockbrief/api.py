@@ -22,6 +22,7 @@ from stockbrief.brief.document import Brief
 from stockbrief.brief.narrative import LANGS, Lang
 from stockbrief.errors import ConflictError, InputError, NotFoundError
 from stockbrief.events import EVENT_KINDS, MEANINGS
+from stockbrief.events import LOOKBACK as EVENT_LOOKBACK
 from stockbrief.sources.base import Parsed
 from stockbrief.sources.files import ActionFile, PriceFile, read_table
 from stockbrief.sources.sample import SampleSource
@@ -734,12 +735,17 @@ def study(
         for symbol in symbols or ():
             if symbol not in stored:
                 raise NotFoundError(_unknown_ticker(symbol, stored))
-        result = compute.compute(_engine_bars(db, symbols, until))
+        frame = None
+        if where is None and _saved_recent(db, until) is not None:
+            # `stockbrief compute` left the stored events current: no need to recompute them.
+            found = db.events(symbols)
+        else:
+            result = compute.compute(_engine_bars(db, symbols, until))
+            frame, found = result.frame, result.events
         prices = _total_return_closes(db, symbols, until)
         bench = None
         if benchmark and benchmark in db.tickers():
             bench = _total_return_closes(db, [benchmark], until).select("date", "close")
-        found = result.events
         if event not in EVENT_KINDS:  # a consensus change, from the ratings
             found = _with_analyst_events(found, db.read("ratings", symbols, until=until))
     found = found.filter(pl.col("kind") == event)
@@ -747,8 +753,9 @@ def study(
     if where:
         from stockbrief import screen
 
-        rule = screen.parse(where, result.frame.columns, MEANINGS)
-        matching = result.frame.filter(rule.where).select("ticker", "date")
+        assert frame is not None  # a condition always reads the computed frame
+        rule = screen.parse(where, frame.columns, MEANINGS)
+        matching = frame.filter(rule.where).select("ticker", "date")
         kept = found.join(matching, on=["ticker", "date"], how="semi")
         label = (
             f"{event} and {where} ({kept.height:,} of {found.height:,} occurrences meet the "
@@ -863,10 +870,42 @@ def screen(
 
     text = screening.PRESETS[expression][0] if expression in screening.PRESETS else expression
     with using_store(store, read_only=not isinstance(store, Store)) as db:
-        result = compute.compute(_engine_bars(db, None, as_of))
-        found = _with_analyst_events(result.events, db.read("ratings", until=as_of))
-    rule = screening.parse(text, result.frame.columns, MEANINGS)
-    return screening.run(rule, result.frame, found, as_of=as_of, sort=sort, descending=descending)
+        current = _current_universe(db, as_of)
+        if current is not None:
+            frame, found = current
+            rule = screening.parse(text, frame.columns, MEANINGS)
+            if rule.lookback is None or rule.lookback >= EVENT_LOOKBACK:
+                current = None  # the saved rows are too few for this screen
+        if current is None:
+            result = compute.compute(_engine_bars(db, None, as_of))
+            frame, found = result.frame, result.events
+        found = _with_analyst_events(found, db.read("ratings", until=as_of))
+    rule = screening.parse(text, frame.columns, MEANINGS)
+    return screening.run(rule, frame, found, as_of=as_of, sort=sort, descending=descending)
+
+
+def _current_universe(db: Store, as_of: dt.date | None) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The last rows of every ticker, indicators included, and their stored events, when the
+    engine state `stockbrief compute` saved is current and ``as_of`` is not before it.
+
+    A screen of the latest session then reads them instead of recomputing every history; the
+    rows are those a full computation gives (incremental and full runs agree bitwise).
+    """
+    recent = _saved_recent(db, as_of)
+    if recent is None:
+        return None
+    first: dt.date = recent["date"].min()  # type: ignore[assignment]
+    return recent, db.events(start=first)
+
+
+def _saved_recent(db: Store, as_of: dt.date | None) -> pl.DataFrame | None:
+    """The saved last rows of every ticker, if the state is current and reaches ``as_of``."""
+    frames, meta = db.load_engine_state(("recent",))
+    if not frames or frames["recent"].is_empty() or not meta.equals(db.fingerprint()):
+        return None
+    recent = frames["recent"].sort("ticker", "date")
+    last: dt.date = recent["date"].max()  # type: ignore[assignment]
+    return None if as_of is not None and as_of < last else recent
 
 
 def screen_coverage(
