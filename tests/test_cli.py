@@ -15,6 +15,12 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def ingest_abc(folder: Path, store: str) -> subprocess.CompletedProcess[str]:
+    """Store five good bars of ABC."""
+    rows = str(write_csv(folder / "ABC.csv", good_rows()))
+    return run("ingest", "prices", rows, "--store", store, cwd=folder)
+
+
 def test_ingest_prices_info_and_bad_input(tmp_path: Path) -> None:
     store = str(tmp_path / "cli.duckdb")
     ok = run(
@@ -57,14 +63,7 @@ def test_unknown_ticker_and_missing_store(tmp_path: Path) -> None:
     assert missing.returncode == 1
     assert "no store here" in missing.stderr
     store = str(tmp_path / "s.duckdb")
-    run(
-        "ingest",
-        "prices",
-        str(write_csv(tmp_path / "ABC.csv", good_rows())),
-        "--store",
-        store,
-        cwd=tmp_path,
-    )
+    ingest_abc(tmp_path, store)
     unknown = run("prices", "ABD", "--store", store, cwd=tmp_path)
     assert unknown.returncode == 1
     assert "did you mean ABC?" in unknown.stderr
@@ -96,14 +95,7 @@ def test_untrusted_text_is_printed_as_written(tmp_path: Path) -> None:
         '{"published_at": "2024-01-03T12:00:00Z", "headline": "ABC [bold]cuts[/bold] [pdf]",'
         ' "tickers": "ABC"}\n'
     )
-    run(
-        "ingest",
-        "prices",
-        str(write_csv(tmp_path / "ABC.csv", good_rows())),
-        "--store",
-        store,
-        cwd=tmp_path,
-    )
+    ingest_abc(tmp_path, store)
     assert run("ingest", "news", str(news), "--store", store, cwd=tmp_path).returncode == 0
     shown = run("news", "ABC", "--as-of", "2024-01-08", "--store", store, cwd=tmp_path)
     assert "[bold]cuts[/bold]" in shown.stdout

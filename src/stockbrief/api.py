@@ -874,13 +874,12 @@ def screen(
         if current is not None:
             frame, found = current
             rule = screening.parse(text, frame.columns, MEANINGS)
-            if rule.lookback is None or rule.lookback >= EVENT_LOOKBACK:
-                current = None  # the saved rows are too few for this screen
-        if current is None:
+        if current is None or rule.lookback is None or rule.lookback >= EVENT_LOOKBACK:
+            # No saved state, or too few saved rows for this screen: compute the universe.
             result = compute.compute(_engine_bars(db, None, as_of))
             frame, found = result.frame, result.events
+            rule = screening.parse(text, frame.columns, MEANINGS)
         found = _with_analyst_events(found, db.read("ratings", until=as_of))
-    rule = screening.parse(text, frame.columns, MEANINGS)
     return screening.run(rule, frame, found, as_of=as_of, sort=sort, descending=descending)
 
 
