@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+
+import polars as pl
 
 HEADER = "date,open,high,low,close,volume"
 
@@ -22,3 +25,18 @@ def good_rows() -> list[str]:
         f"{d},{100 + i},{102 + i},{99 + i},{101 + i},{1000 * (i + 1)}"
         for i, d in enumerate(SESSIONS)
     ]
+
+
+def load_yahoo(folder: Path, end: dt.date = dt.date(2026, 3, 25)) -> pl.DataFrame:
+    """Every real file of a folder as one bars frame, up to ``end`` (the last row of each file
+    is an unfinished session)."""
+    frames = [
+        pl.read_csv(f, try_parse_dates=True)
+        .rename(str.lower)
+        .with_columns(pl.lit(f.stem).alias("ticker"))
+        for f in sorted(folder.glob("*.csv"))
+    ]
+    bars = pl.concat(frames).filter(pl.col("date") <= end)
+    return bars.select("ticker", "date", "open", "high", "low", "close", "volume").sort(
+        "ticker", "date"
+    )

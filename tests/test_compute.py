@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -12,21 +11,9 @@ import talib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import load_yahoo
 from stockbrief.compute import EngineState, compute, update
 from stockbrief.errors import InputError
-
-
-def load_yahoo(folder: Path, end: dt.date = dt.date(2026, 3, 25)) -> pl.DataFrame:
-    frames = [
-        pl.read_csv(f, try_parse_dates=True)
-        .rename(str.lower)
-        .with_columns(pl.lit(f.stem).alias("ticker"))
-        for f in sorted(folder.glob("*.csv"))
-    ]
-    bars = pl.concat(frames).filter(pl.col("date") <= end)
-    return bars.select("ticker", "date", "open", "high", "low", "close", "volume").sort(
-        "ticker", "date"
-    )
 
 
 @pytest.fixture(scope="module")

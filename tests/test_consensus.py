@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from stockbrief import api, consensus, model
+from stockbrief import api, consensus, events, model
 from stockbrief.consensus import SCHEMES, bucket_of, from_ratings
 from stockbrief.errors import InputError
 
@@ -146,7 +146,9 @@ def test_changes_become_events() -> None:
         (dt.date(2025, 7, 1), "target_raised"),
         (dt.date(2025, 8, 1), "target_lowered"),
     ]
-    upgrade = json.loads(found.row(0, named=True)["detail"])
+    first = found.row(0, named=True)
+    assert (first["prev_label"], first["label"]) == ("Hold", "Moderate Buy")
+    upgrade = json.loads(events.with_detail(found).row(0, named=True)["detail"])
     assert (upgrade["prev_label"], upgrade["label"]) == ("Hold", "Moderate Buy")
 
 

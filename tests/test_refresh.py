@@ -7,7 +7,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from conftest import shared_path
 from helpers import write_csv
 from stockbrief import api
 from stockbrief.store import Store
@@ -101,3 +104,75 @@ def test_a_replaced_bar_or_split_is_recomputed(tmp_path: Path, yahoo30: Path) ->
         incremental = db.events()
         api.refresh(db, full=True)
         assert incremental.equals(db.events())
+
+
+def test_a_split_stored_before_the_bars_around_it(tmp_path: Path, yahoo30: Path) -> None:
+    """Bars ingested after a split that was stored ahead of them are adjusted on the
+    incremental path as on the full one: no false +100% move, no false cross."""
+    with Store(tmp_path / "ahead.duckdb") as db:
+        api.ingest("prices", [yahoo30 / "JD.csv"], store=db, end=dt.date(2025, 12, 31))
+        split = write_csv(tmp_path / "s.csv", ["JD,2026-02-02,split,2"], "ticker,date,kind,value")
+        api.ingest("actions", [split], store=db)
+        api.refresh(db)
+        api.ingest("prices", [yahoo30 / "JD.csv"], store=db, end=dt.date(2026, 1, 30))
+        assert api.refresh(db).recomputed == ()
+        incremental = db.events()
+        api.refresh(db, full=True)
+        assert incremental.equals(db.events())
+        jumps = incremental.filter(pl.col("kind").is_in(["large_move_up", "large_move_down"]))
+        assert jumps.filter(pl.col("value").abs() > 0.5).is_empty()
+
+
+@settings(max_examples=8, deadline=None)
+@given(order=st.permutations(["bars-1", "bars-2", "bars-3", "split", "dividend"]))
+def test_any_interleaving_of_bars_and_actions_ends_as_a_full_compute(
+    tmp_path_factory: pytest.TempPathFactory, order: list[str]
+) -> None:
+    folder = tmp_path_factory.mktemp("order")
+    yahoo = shared_path("yahoo-30")
+    ends = {
+        "bars-1": dt.date(2025, 10, 31),
+        "bars-2": dt.date(2025, 12, 31),
+        "bars-3": dt.date(2026, 3, 25),
+    }
+    actions = {
+        "split": "JD,2025-12-01,split,3",
+        "dividend": "JD,2026-01-15,dividend,0.5",
+    }
+    with Store(folder / "o.duckdb") as db:
+        api.ingest("prices", [yahoo / "BIDU.csv"], store=db, end=dt.date(2026, 3, 25))
+        for step in order:
+            if step in ends:
+                api.ingest("prices", [yahoo / "JD.csv"], store=db, end=ends[step])
+            else:
+                rows = write_csv(folder / f"{step}.csv", [actions[step]], "ticker,date,kind,value")
+                api.ingest("actions", [rows], store=db)
+            api.refresh(db)
+        incremental = db.events()
+        state = db.load_engine_state(api.STATE_FRAMES)[0]
+        api.refresh(db, full=True)
+        assert incremental.equals(db.events())
+        full_state = db.load_engine_state(api.STATE_FRAMES)[0]
+        for name, frame in state.items():
+            assert frame.sort("ticker").equals(full_state[name].sort("ticker")), name
+
+
+def test_nothing_new_is_a_no_op(store: Store) -> None:
+    assert api.refresh(store).mode == "full"
+    before = store.events()
+    report = api.refresh(store)
+    assert (report.mode, report.rows, report.tickers) == ("incremental", 0, 0)
+    assert store.events().equals(before)
+
+
+def test_a_full_compute_in_batches_equals_one_pass(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.refresh(store, full=True)
+    whole = store.events()
+    state = store.load_engine_state(api.STATE_FRAMES)[0]
+    monkeypatch.setattr(api, "ENGINE_BATCH", 2)
+    api.refresh(store, full=True)
+    assert store.events().equals(whole)
+    for name, frame in store.load_engine_state(api.STATE_FRAMES)[0].items():
+        assert frame.equals(state[name]), name

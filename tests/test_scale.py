@@ -28,6 +28,7 @@ import stockbrief.scale.dask as scale
 from stockbrief import api
 from stockbrief.compute import Computed, EngineState, compute
 from stockbrief.errors import InputError, NotFoundError, StockbriefError
+from stockbrief.events import EVENTS_SCHEMA
 from stockbrief.scale.dask import DaskResult, compute_dataset
 from stockbrief.store import Store
 
@@ -87,6 +88,7 @@ def assert_same_state(got: EngineState, want: EngineState) -> None:
 
 def assert_same(result: DaskResult, local: Computed) -> None:
     """Everything the Dask engine returns equals the local engine's, bit for bit."""
+    assert result.events.schema == pl.Schema(EVENTS_SCHEMA)
     assert result.events.equals(local.events)
     assert result.latest.equals(scale.latest_rows(local.frame))
     assert result.rows == local.frame.height
@@ -414,6 +416,9 @@ def test_the_partition_task_runs_without_a_cluster(
     events = pl.concat([r.events for r in results]).sort("ticker", "date", "kind")
     assert events.equals(synthetic_local.events)
     assert sum(r.latest.height for r in results) == 200
+    # The typed events survive their trip as Parquet bytes, null columns and Int32 ids included.
+    assert all(r.events.schema == pl.Schema(EVENTS_SCHEMA) for r in results)
+    assert "detail" not in events.columns
 
 
 @pytest.mark.slow

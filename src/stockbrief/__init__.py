@@ -3,35 +3,17 @@
 The public API is re-exported here from :mod:`stockbrief.api`; everything else is internal.
 ``brief``, ``events``, ``indicators`` and ``screen`` share their names with subpackages, which
 would shadow them here, so they are called as ``stockbrief.api.brief(...)`` and so on.
+
+The re-exports load on first use: :mod:`stockbrief.api` brings Polars and DuckDB with it,
+and ``import stockbrief`` (which every submodule import, the command line's included, runs
+first) should cost nothing until a name is asked for.
 """
 
 from __future__ import annotations
 
-from stockbrief.api import (
-    IngestReport,
-    RefreshReport,
-    RunReport,
-    Settings,
-    analyst_view,
-    check,
-    daily_run,
-    export_parquet,
-    fetch,
-    info,
-    ingest,
-    kpis,
-    load_sample,
-    news,
-    notable_day,
-    prices,
-    read_watchlist,
-    refresh,
-    refresh_on_dask,
-    screen_coverage,
-    store_path,
-    study,
-    using_store,
-)
+import importlib
+from typing import TYPE_CHECKING
+
 from stockbrief.errors import (
     ConflictError,
     InputError,
@@ -40,9 +22,38 @@ from stockbrief.errors import (
     StockbriefError,
     StoreError,
 )
-from stockbrief.store import Store
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from stockbrief.api import (
+        IngestReport,
+        RefreshReport,
+        RunReport,
+        Settings,
+        analyst_view,
+        check,
+        daily_run,
+        export_parquet,
+        fetch,
+        info,
+        ingest,
+        kpis,
+        load_sample,
+        news,
+        notable_day,
+        prices,
+        read_watchlist,
+        refresh,
+        refresh_on_dask,
+        screen_coverage,
+        store_path,
+        study,
+        universe_evidence,
+        using_store,
+    )
+    from stockbrief.store import Store
+
+    __version__: str
+
 __all__ = [
     "ConflictError",
     "IngestReport",
@@ -74,5 +85,37 @@ __all__ = [
     "screen_coverage",
     "store_path",
     "study",
+    "universe_evidence",
     "using_store",
 ]
+
+_HOMES = {"Store": "stockbrief.store"}
+"""Modules other than :mod:`stockbrief.api` that a lazily exported name comes from."""
+
+
+def _version() -> str:
+    """The installed distribution's version, from its metadata: one number, kept in pyproject."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("stockbrief")
+    except PackageNotFoundError:
+        # Imported from a source tree that was never installed.
+        return "0+unknown"
+
+
+def __getattr__(name: str) -> object:
+    """Import the module behind a public name on first use, then keep the name here."""
+    if name == "__version__":
+        value: object = _version()
+    elif name in __all__:
+        value = getattr(importlib.import_module(_HOMES.get(name, "stockbrief.api")), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The loaded names and the public ones still to load, so completion sees the whole door."""
+    return sorted({*globals(), *__all__})

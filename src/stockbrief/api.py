@@ -7,22 +7,18 @@ Every function takes ``store`` as a :class:`Store`, a path, or ``None`` for the 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 import polars as pl
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from stockbrief import calendar, claims, compute, consensus, evidence, peers
-from stockbrief.brief import facts, narrative, verdict
-from stockbrief.brief.document import Brief
-from stockbrief.brief.narrative import LANGS, Lang
+from stockbrief import calendar
 from stockbrief.errors import ConflictError, InputError, NotFoundError
-from stockbrief.events import EVENT_KINDS, MEANINGS
-from stockbrief.events import LOOKBACK as EVENT_LOOKBACK
+from stockbrief.lazy import lazy_module
 from stockbrief.sources.base import Parsed
 from stockbrief.sources.files import ActionFile, PriceFile, read_table
 from stockbrief.sources.sample import SampleSource
@@ -37,18 +33,40 @@ from stockbrief.sources.validate import (
 )
 from stockbrief.store import TABLES, Store, Table, UpsertResult
 
+if TYPE_CHECKING:
+    from stockbrief import claims, compute, consensus, evidence, peers
+    from stockbrief import events as ev
+    from stockbrief.brief import document, facts, narrative, verdict
+    from stockbrief.brief.document import Brief
+    from stockbrief.brief.narrative import Lang
+else:
+    # Bound on first use: `info` and an up-to-date `compute` never load numba or Jinja.
+    claims = lazy_module("stockbrief.claims")
+    compute = lazy_module("stockbrief.compute")
+    consensus = lazy_module("stockbrief.consensus")
+    evidence = lazy_module("stockbrief.evidence")
+    peers = lazy_module("stockbrief.peers")
+    ev = lazy_module("stockbrief.events")
+    document = lazy_module("stockbrief.brief.document")
+    facts = lazy_module("stockbrief.brief.facts")
+    narrative = lazy_module("stockbrief.brief.narrative")
+    verdict = lazy_module("stockbrief.brief.verdict")
+
 IngestKind = Literal["prices", "actions", "ratings", "consensus", "news", "securities", "kpis"]
 INGEST_KINDS: tuple[str, ...] = get_args(IngestKind)
 StoreLike = Store | str | Path | None
 
 
-class Settings(BaseSettings):
-    """Configuration from the environment (``STOCKBRIEF_`` prefix)."""
+def _env_path(name: str, default: str) -> Path:
+    return Path(os.environ.get(f"STOCKBRIEF_{name}") or default)
 
-    model_config = SettingsConfigDict(env_prefix="STOCKBRIEF_")
 
-    store: Path = Path("stockbrief.duckdb")
-    briefs: Path = Path("briefs")
+@dataclass(frozen=True)
+class Settings:
+    """Configuration from the environment: ``STOCKBRIEF_STORE`` and ``STOCKBRIEF_BRIEFS``."""
+
+    store: Path = field(default_factory=lambda: _env_path("STORE", "stockbrief.duckdb"))
+    briefs: Path = field(default_factory=lambda: _env_path("BRIEFS", "briefs"))
 
 
 def store_path(path: str | Path | None = None) -> Path:
@@ -407,17 +425,32 @@ def events(
     since: dt.date | None = None,
     store: StoreLike = None,
 ) -> pl.DataFrame:
-    """Events of the given tickers (all when None) from ``since`` to ``as_of``, computed afresh."""
+    """Events of the given tickers (all when None) from ``since`` to ``as_of``, with the
+    numbers behind each in ``detail``.
+
+    The universe's events are read from the store when ``stockbrief compute`` is current and no
+    split stored after ``as_of`` changes their price levels; otherwise, and for named tickers,
+    they are computed from the bars known on ``as_of``, a batch of tickers at a time.
+    """
     symbols = None if tickers is None else [calendar.normalize_ticker(t) for t in tickers]
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         if symbols is not None:
-            unknown = [s for s in symbols if s not in db.tickers()]
+            unknown = [s for s in symbols if not db.has_ticker(s)]
             if unknown:
                 raise NotFoundError(_unknown_ticker(unknown[0], db.tickers()))
-        bars = _engine_bars(db, symbols, as_of)
+        if symbols is None and _events_current(db) and not db.has_splits_after(as_of):
+            found = db.events(start=since, end=as_of)
+        else:
+            parts = [
+                compute.compute(_engine_bars(db, batch, as_of)).events
+                for batch in _batches(symbols or db.tickers())
+            ]
+            found = pl.concat(parts) if parts else compute.empty_events()
         ratings = db.read("ratings", symbols, until=as_of)
-    found = _with_analyst_events(compute.compute(bars).events, ratings)
-    return found if since is None else found.filter(pl.col("date") >= since)
+        found = _with_analyst_events(found, ratings)
+        if since is not None:
+            found = found.filter(pl.col("date") >= since)
+        return ev.with_detail(found, db.event_params())
 
 
 def _with_analyst_events(found: pl.DataFrame, ratings: pl.DataFrame) -> pl.DataFrame:
@@ -502,39 +535,58 @@ class RefreshReport:
 
 STATE_FRAMES = ("history", "kernels", "recent")
 
+ENGINE_BATCH: Final = 500
+"""Tickers a universe job computes at once: memory follows the batch, not the universe."""
 
-def refresh(store: StoreLike = None, *, full: bool = False) -> RefreshReport:
+
+def _batches(tickers: Sequence[str], size: int = ENGINE_BATCH) -> Iterator[list[str]]:
+    for start in range(0, len(tickers), size):
+        yield list(tickers[start : start + size])
+
+
+def refresh(
+    store: StoreLike = None,
+    *,
+    full: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> RefreshReport:
     """Bring indicators and stored events up to date with the stored bars.
 
-    The first run, or ``full=True``, computes everything; later runs extend the saved engine
-    state by the sessions stored since, and recompute from scratch only the tickers whose
-    history changed underneath (backfilled or replaced bars, new splits).
+    The first run, or ``full=True``, computes everything, streaming the universe through the
+    engine in batches of :data:`ENGINE_BATCH` tickers; later runs extend the saved engine state
+    by the sessions stored since, and recompute from scratch only the tickers whose history
+    changed underneath (backfilled or replaced bars, new splits). What changed is read from the
+    per-ticker counts and checksums every write keeps, never from a scan of the bars.
+    ``progress`` is called with (tickers done, tickers in all) after each batch of a full run.
     """
     with using_store(store) as db:
-        frames, meta = db.load_engine_state(STATE_FRAMES)
-        if full or not frames:
-            result = compute.compute(_engine_bars(db, None, None))
-            with db.transaction():
-                db.replace_events(result.events)
-                db.save_engine_state(result.state.to_frames(), db.fingerprint())
-            return RefreshReport(
-                "full", len(result.state.tickers), result.frame.height, result.events.height
-            )
-        now = db.fingerprint(meta.select("ticker", "last_date"))
-        changed = meta.join(now, on=list(meta.columns), how="anti")["ticker"].to_list()
-        stored = set(db.tickers())
-        known = [t for t in meta["ticker"].to_list() if t not in changed and t in stored]
-        fresh = sorted(stored - set(known))
-        state = compute.EngineState.from_frames(frames).subset(known)
+        meta = db.engine_meta()
+        if full or meta.is_empty() or not db.has_engine_state(STATE_FRAMES):
+            return _full_refresh(db, progress)
+        now = db.new_sessions(meta.select("ticker", "last_date"))
+        changed = meta.join(now.drop("new_bars"), on=list(meta.columns), how="anti")
+        stored = db.tickers()
+        gone = set(changed["ticker"].to_list()) | (set(meta["ticker"].to_list()) - set(stored))
+        known = [t for t in meta["ticker"].to_list() if t not in gone]
+        fresh = sorted(set(stored) - set(known))
+        waiting = now.filter(pl.col("ticker").is_in(known))["new_bars"].sum()
+        if not fresh and not waiting and len(known) == meta.height:
+            return RefreshReport("incremental", 0, 0, 0)
+        frames, _ = db.load_engine_state(STATE_FRAMES)
+        state = compute.EngineState.from_frames(frames)
+        if len(known) < len(state.tickers):
+            state = state.subset(known)
         new_bars = pl.concat(
             [
-                db.bars_after(meta.filter(pl.col("ticker").is_in(known))),
+                db.bars_after(meta.filter(pl.col("ticker").is_in(known)), adjusted=True),
                 _engine_bars(db, fresh, None) if fresh else db.bars([]),
             ]
         )
         result = compute.update(state, new_bars)
         with db.transaction():
-            db.replace_events(result.events.filter(pl.col("ticker").is_in(fresh)), fresh)
+            db.replace_events(
+                result.events.filter(pl.col("ticker").is_in(fresh)), fresh, params=ev.params_frame()
+            )
             db.add_events(result.events.filter(~pl.col("ticker").is_in(fresh)))
             db.save_engine_state(result.state.to_frames(), db.fingerprint())
     return RefreshReport(
@@ -542,8 +594,31 @@ def refresh(store: StoreLike = None, *, full: bool = False) -> RefreshReport:
         new_bars["ticker"].n_unique(),
         result.frame.height,
         result.events.height,
-        tuple(t for t in changed if t in stored),
+        tuple(t for t in changed["ticker"].to_list() if t in stored),
     )
+
+
+def _full_refresh(db: Store, progress: Callable[[int, int], None] | None) -> RefreshReport:
+    """Recompute every ticker, a batch at a time, and replace events and state in one
+    transaction (a run that fails leaves the store as it was)."""
+    tickers = db.tickers()
+    states: list[compute.EngineState] = []
+    rows = found = 0
+    with db.transaction():
+        db.replace_events(compute.empty_events(), params=ev.params_frame())
+        for batch in _batches(tickers):
+            result = compute.compute(_engine_bars(db, batch, None))
+            db.add_events(result.events)
+            states.append(result.state)
+            rows += result.frame.height
+            found += result.events.height
+            if progress:
+                progress(min(len(tickers), len(states) * ENGINE_BATCH), len(tickers))
+        db.save_engine_state(compute.EngineState.concat(states).to_frames(), db.fingerprint())
+        latest = db.fingerprint()["last_date"].max()
+        if isinstance(latest, dt.date):
+            _store_universe_evidence(db, latest)
+    return RefreshReport("full", len(tickers), rows, found)
 
 
 # -- briefs ----------------------------------------------------------------------------------
@@ -564,8 +639,10 @@ def brief(
     Nothing dated after ``as_of`` is read: bars, splits, ratings, news and KPIs are all cut at
     that date, so the brief is the same whether or not later data are stored.
     """
-    if lang not in LANGS:
-        raise InputError(f"unknown language {lang!r}; use one of {', '.join(LANGS)}", field="lang")
+    if lang not in narrative.LANGS:
+        raise InputError(
+            f"unknown language {lang!r}; use one of {', '.join(narrative.LANGS)}", field="lang"
+        )
     symbol = calendar.normalize_ticker(ticker)
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         return _brief(db, symbol, as_of, lang)
@@ -576,10 +653,10 @@ def _brief(
     symbol: str,
     as_of: dt.date | None,
     lang: Lang,
-    universe: _Universe | None = None,
+    universe: pl.DataFrame | None = None,
 ) -> Brief:
-    """:func:`brief` on an open store; ``universe`` reuses the events of the whole universe
-    that the evidence section studies, when many briefs of one session are written."""
+    """:func:`brief` on an open store; ``universe`` holds the universe's evidence of the day
+    (:func:`universe_evidence`), when many briefs of one session are written."""
     result = compute.compute(_required_bars(db, symbol, as_of))
     day: dt.date = result.frame["date"][-1]
     securities = db.securities()
@@ -603,7 +680,7 @@ def _brief(
     peer_bars = _engine_bars(db, group, day) if group else db.bars([])
     company = db.read("kpis", [symbol], until=day)
     today = result.events.filter(pl.col("date") == day)["kind"].to_list()
-    proof = _setup_evidence(db, symbol, day, today, universe)
+    proof = _setup_evidence(db, symbol, day, today, result.events, universe)
     peer_returns = (
         peer_bars.with_columns(
             (pl.col("close") / pl.col("close").shift(1).over("ticker") - 1).alias("return_1d")
@@ -612,7 +689,7 @@ def _brief(
         .select("ticker", "date", "return_1d")
     )
     wind = peers.tailwind(related, peer_returns, day) if peer_returns.height else None
-    events = _with_analyst_events(result.events, ratings)
+    events = ev.with_detail(_with_analyst_events(result.events, ratings), db.event_params())
     sheet = facts.gather(
         symbol,
         name,
@@ -627,7 +704,9 @@ def _brief(
     )
     judgement = verdict.judge(sheet, proof)
     headline, sections = narrative.compose(sheet, events, judgement, lang)
-    return Brief(symbol, day, lang, headline, sheet, events, judgement, sections, result.frame)
+    return document.Brief(
+        symbol, day, lang, headline, sheet, events, judgement, sections, result.frame
+    )
 
 
 def _known_facts(note: Brief) -> dict[str, tuple[Any, str]]:
@@ -723,10 +802,10 @@ def study(
     where
         A screen expression the occurrence must also satisfy, e.g. ``rel_volume >= 2``.
     """
-    if event not in MEANINGS:
+    if event not in ev.MEANINGS:
         import difflib
 
-        close = difflib.get_close_matches(event, list(MEANINGS), n=3)
+        close = difflib.get_close_matches(event, list(ev.MEANINGS), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise InputError(f"unknown event {event!r}{hint}", field="event")
     symbols = None if tickers is None else [calendar.normalize_ticker(t) for t in tickers]
@@ -746,7 +825,7 @@ def study(
         bench = None
         if benchmark and benchmark in db.tickers():
             bench = _total_return_closes(db, [benchmark], until).select("date", "close")
-        if event not in EVENT_KINDS:  # a consensus change, from the ratings
+        if event not in ev.EVENT_KINDS:  # a consensus change, from the ratings
             found = _with_analyst_events(found, db.read("ratings", symbols, until=until))
     found = found.filter(pl.col("kind") == event)
     label = event
@@ -754,7 +833,7 @@ def study(
         from stockbrief import screen
 
         assert frame is not None  # a condition always reads the computed frame
-        rule = screen.parse(where, frame.columns, MEANINGS)
+        rule = screen.parse(where, frame.columns, ev.MEANINGS)
         matching = frame.filter(rule.where).select("ticker", "date")
         kept = found.join(matching, on=["ticker", "date"], how="semi")
         label = (
@@ -773,79 +852,155 @@ def study(
     )
 
 
-@dataclass(frozen=True)
-class _Universe:
-    """Every stored ticker's events and total-return closes up to one session: what the
-    evidence of a brief studies, computed once for all the briefs of a daily run."""
+def _evidence_row(result: evidence.StudyResult, kind: str, scope: str) -> dict[str, Any] | None:
+    """The brief's line of an event study at :data:`STUDY_HORIZON`, or None with no cases."""
+    row = result.row(STUDY_HORIZON)
+    if not row["n"]:
+        return None
+    return {
+        "setup": ev.MEANINGS[kind],
+        "kind": kind,
+        "scope": scope,
+        "n": row["n"],
+        "horizon": STUDY_HORIZON,
+        "rose_pct": row["hit_rate"],
+        "ci_low": row["hit_ci_low"],
+        "ci_high": row["hit_ci_high"],
+        "base_pct": row["base_hit_rate"],
+        "mean": row["mean"],
+        "direction": result.lean(STUDY_HORIZON)[0],
+        "strength": row["strength"],
+    }
 
-    day: dt.date
-    events: pl.DataFrame
-    prices: pl.DataFrame
 
-    @classmethod
-    def of(cls, db: Store, day: dt.date) -> _Universe:
-        events = compute.compute(_engine_bars(db, None, day)).events
-        return cls(day, events, _total_return_closes(db, None, day))
+def _study_one(prices: pl.DataFrame, found: pl.DataFrame, kind: str, day: dt.date) -> Any:
+    return evidence.study(
+        prices,
+        found.select("ticker", "date"),
+        horizons=(STUDY_HORIZON,),
+        until=day,
+        resamples=1000,
+        label=kind,
+    )
+
+
+def universe_evidence(db: Store, day: dt.date) -> pl.DataFrame:
+    """The universe's event study of every setup a brief may lead with, as of ``day``.
+
+    It reads the events ``stockbrief compute`` stored (current through ``day``) and the
+    total-return closes of the tickers they involve: the events are never recomputed. One row
+    per setup kind with occurrences (the columns of :data:`stockbrief.store.EVIDENCE_COLUMNS`).
+    """
+    found = db.events(end=day, kinds=SETUP_PRIORITY)
+    involved = sorted(set(found["ticker"].to_list()))
+    prices = _total_return_closes(db, involved, day) if involved else db.bars([])
+    rows = []
+    for kind in SETUP_PRIORITY:
+        occurrences = found.filter(pl.col("kind") == kind)
+        if occurrences.is_empty():
+            continue
+        mine = prices.join(occurrences.select("ticker").unique(), on="ticker", how="semi")
+        row = _evidence_row(_study_one(mine, occurrences, kind, day), kind, "universe")
+        if row is not None:
+            rows.append(row)
+    return pl.DataFrame(rows, schema=EVIDENCE_SCHEMA)
+
+
+EVIDENCE_SCHEMA: Final = {
+    "setup": pl.String(),
+    "kind": pl.String(),
+    "scope": pl.String(),
+    "n": pl.Int64(),
+    "horizon": pl.Int64(),
+    "rose_pct": pl.Float64(),
+    "ci_low": pl.Float64(),
+    "ci_high": pl.Float64(),
+    "base_pct": pl.Float64(),
+    "mean": pl.Float64(),
+    "direction": pl.String(),
+    "strength": pl.String(),
+}
+
+
+def _store_universe_evidence(db: Store, day: dt.date) -> pl.DataFrame:
+    """Compute and keep the universe's evidence valid for ``day`` (a writer's job)."""
+    rows = universe_evidence(db, day)
+    db.save_universe_evidence(day, rows.drop("setup"))
+    return rows
+
+
+def _universe_line(db: Store, kind: str, day: dt.date) -> dict[str, Any] | None:
+    """The universe's study of ``kind`` for a brief on ``day``: from the newest kept study
+    valid on or before ``day`` (saying its date when earlier), else computed from the stored
+    events if they reach ``day``, else from events computed afresh."""
+    kept = db.universe_evidence(day)
+    if kept is not None:
+        valid_for, rows = kept
+        match = rows.filter(pl.col("kind") == kind)
+        if match.is_empty():
+            return None
+        line = {"setup": ev.MEANINGS[kind], **match.row(0, named=True)}
+        if valid_for != day:
+            line["as_of"] = valid_for
+        return line
+    if _events_current(db):
+        found = db.events(end=day, kinds=[kind])
+    else:
+        found = compute.compute(_engine_bars(db, None, day)).events
+        found = found.filter(pl.col("kind") == kind)
+    if found.is_empty():
+        return None
+    tickers = sorted(set(found["ticker"].to_list()))
+    prices = _total_return_closes(db, tickers, day)
+    return _evidence_row(_study_one(prices, found, kind, day), kind, "universe")
+
+
+def _events_current(db: Store) -> bool:
+    """Whether the stored events cover every stored bar (``stockbrief compute`` is current)."""
+    meta = db.engine_meta()
+    return not meta.is_empty() and meta.equals(db.fingerprint())
 
 
 def _setup_evidence(
     db: Store,
     symbol: str,
     day: dt.date,
-    today: Sequence[str],
-    known: _Universe | None = None,
+    events_today: Sequence[str],
+    found: pl.DataFrame,
+    universe: pl.DataFrame | None = None,
 ) -> dict[str, Any] | None:
-    """Event studies of the day's leading setup, for this stock and for the stored universe."""
-    setups = [k for k in SETUP_PRIORITY if k in today][:1]
+    """Event studies of the day's leading setup, for this stock and for the stored universe.
+
+    ``found`` holds the stock's events (computed for the brief); the universe's side comes from
+    kept studies or stored events (``universe``: rows of :func:`universe_evidence` for
+    ``day``, when many briefs of one session are written), so a brief never recomputes the
+    universe when ``stockbrief compute`` has run.
+    """
+    setups = [k for k in SETUP_PRIORITY if k in events_today][:1]
     if not setups:
         return None
-    whole = known if known is not None and known.day == day else _Universe.of(db, day)
-    universe, prices = whole.events, whole.prices
+    kind = setups[0]
     rows = []
-    strength, direction = "none", "none"
-    for kind in setups:
-        for scope, tickers in (("stock", [symbol]), ("universe", None)):
-            found = universe.filter(pl.col("kind") == kind)
-            if tickers is not None:
-                found = found.filter(pl.col("ticker").is_in(tickers))
-            if found.is_empty():
-                continue
-            mine = prices if tickers is None else prices.filter(pl.col("ticker").is_in(tickers))
-            result = evidence.study(
-                mine,
-                found.select("ticker", "date"),
-                horizons=(STUDY_HORIZON,),
-                until=day,
-                resamples=1000,
-                label=kind,
-            )
-            row = result.row(STUDY_HORIZON)
-            if not row["n"]:
-                continue
-            rows.append(
-                {
-                    "setup": MEANINGS[kind],
-                    "kind": kind,
-                    "scope": scope,
-                    "n": row["n"],
-                    "horizon": STUDY_HORIZON,
-                    "rose_pct": row["hit_rate"],
-                    "ci_low": row["hit_ci_low"],
-                    "ci_high": row["hit_ci_high"],
-                    "base_pct": row["base_hit_rate"],
-                    "mean": row["mean"],
-                    "direction": result.lean(STUDY_HORIZON)[0],
-                    "strength": row["strength"],
-                }
-            )
-            if tickers is None:
-                strength, direction = row["strength"], rows[-1]["direction"]
+    mine = found.filter(pl.col("kind") == kind)
+    if not mine.is_empty():
+        stock = _study_one(_total_return_closes(db, [symbol], day), mine, kind, day)
+        row = _evidence_row(stock, kind, "stock")
+        if row is not None:
+            rows.append(row)
+    if universe is not None:
+        match = universe.filter(pl.col("kind") == kind)
+        whole = match.row(0, named=True) if match.height else None
+    else:
+        whole = _universe_line(db, kind, day)
+    if whole is not None:
+        rows.append(whole)
     if not rows:
         return None
+    last = rows[-1] if rows[-1]["scope"] == "universe" else None
     return {
         "setups": rows,
-        "strength": strength,
-        "direction": direction,
+        "strength": last["strength"] if last else "none",
+        "direction": last["direction"] if last else "none",
         "method": "event study, see stockbrief study",
     }
 
@@ -873,12 +1028,12 @@ def screen(
         current = _current_universe(db, as_of)
         if current is not None:
             frame, found = current
-            rule = screening.parse(text, frame.columns, MEANINGS)
-        if current is None or rule.lookback is None or rule.lookback >= EVENT_LOOKBACK:
+            rule = screening.parse(text, frame.columns, ev.MEANINGS)
+        if current is None or rule.lookback is None or rule.lookback >= ev.LOOKBACK:
             # No saved state, or too few saved rows for this screen: compute the universe.
             result = compute.compute(_engine_bars(db, None, as_of))
             frame, found = result.frame, result.events
-            rule = screening.parse(text, frame.columns, MEANINGS)
+            rule = screening.parse(text, frame.columns, ev.MEANINGS)
         found = _with_analyst_events(found, db.read("ratings", until=as_of))
     return screening.run(rule, frame, found, as_of=as_of, sort=sort, descending=descending)
 
@@ -1003,7 +1158,7 @@ def daily_run(
         folder = out / day.isoformat()
         files: list[Path] = []
         entries = []
-        whole = _Universe.of(db, day) if notable else None
+        whole = _store_universe_evidence(db, day) if notable else None
         for ticker in sorted(notable):
             if progress:
                 progress(ticker)
@@ -1066,7 +1221,7 @@ def refresh_on_dask(
         db.export_bars(folder, partitions, overwrite=True)
         result = compute_dataset(folder, scheduler=scheduler, n_workers=n_workers)
         with db.transaction():
-            db.replace_events(result.events)
+            db.replace_events(result.events, params=ev.params_frame())
             # The gathered state lets the next `stockbrief compute` continue incrementally.
             db.save_engine_state(result.state.to_frames(), db.fingerprint())
     return RefreshReport("full", result.latest.height, result.rows, result.events.height)

@@ -1,20 +1,32 @@
-"""The ``stockbrief`` command: a thin face over :mod:`stockbrief.api`."""
+"""The ``stockbrief`` command: a thin face over :mod:`stockbrief.api`.
+
+:mod:`stockbrief.api` pulls in numba, Polars, DuckDB and the rest, and Rich takes a while to load
+too, so every command imports what it uses inside its body: ``--help`` and ``--version`` answer
+at once.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Final, ParamSpec
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from stockbrief import api
-from stockbrief.brief.narrative import LANGS
 from stockbrief.errors import StockbriefError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from stockbrief import api
+
+P = ParamSpec("P")
+
+COMPILING = "compiling the compute kernels (first run only, up to a minute)..."
+"""Said on stderr when a kernel compiles: its on-disk cache is empty or stale."""
 
 app = typer.Typer(
     name="stockbrief",
@@ -29,9 +41,64 @@ app.add_typer(ingest_app, name="ingest")
 export_app = typer.Typer(help="Write stored data for other engines.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
-# Markup off: tickers, headlines, firm names and file names are data, never Rich markup.
-out = Console(soft_wrap=True, markup=False)
-err = Console(stderr=True, markup=False)
+
+@functools.cache
+def out() -> Console:
+    """Standard output, created on first use so that ``--help`` never loads Rich.
+
+    Markup is off: tickers, headlines, firm names and file names are data, never Rich markup.
+    """
+    from rich.console import Console
+
+    return Console(soft_wrap=True, markup=False)
+
+
+@functools.cache
+def err() -> Console:
+    """Standard error, for notes, progress and the one-line errors; markup off as in :func:`out`."""
+    from rich.console import Console
+
+    return Console(stderr=True, markup=False)
+
+
+def _print_version(value: bool) -> None:
+    """Answer ``--version`` from the installed metadata, before any command is parsed."""
+    if value:
+        from stockbrief import __version__
+
+        typer.echo(f"stockbrief {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Options of ``stockbrief`` itself, before any command; the help text is the app's."""
+
+
+def _may_compile(command: Callable[P, None]) -> Callable[P, None]:
+    """Say so on stderr, once, if the command compiles stockbrief's numba kernels.
+
+    Loading them from numba's on-disk cache takes a fraction of a second; compiling them (the
+    first run, or the first after an upgrade) takes up to a minute, which would otherwise pass in
+    silence.
+    """
+
+    @functools.wraps(command)
+    def announcing(*args: P.args, **kwargs: P.kwargs) -> None:
+        from stockbrief.indicators import on_compile
+
+        with on_compile(lambda: err().print(COMPILING, highlight=False)):
+            command(*args, **kwargs)
+
+    return announcing
+
 
 StoreOption = Annotated[
     Path | None,
@@ -69,6 +136,9 @@ def _date(value: str | None, option: str) -> dt.date | None:
 
 FromOption = Annotated[str | None, typer.Option("--from", help="First date, YYYY-MM-DD.")]
 ToOption = Annotated[str | None, typer.Option("--to", help="Last date, YYYY-MM-DD.")]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Date to compute as of, YYYY-MM-DD [default: last]")
+]
 
 
 @ingest_app.command("prices")
@@ -85,6 +155,8 @@ def ingest_prices(
     ] = None,
 ) -> None:
     """Daily OHLCV bars, one file per ticker or a long file with a ticker column."""
+    from stockbrief import api
+
     report = api.ingest(
         "prices",
         files,
@@ -95,7 +167,7 @@ def ingest_prices(
         start=_date(start, "--from"),
         end=_date(end, "--to"),
     )
-    out.print(report.summary())
+    out().print(report.summary())
 
 
 @ingest_app.command("actions")
@@ -107,10 +179,12 @@ def ingest_actions(
     replace: ReplaceOption = False,
 ) -> None:
     """Splits and dividends: columns [ticker,] date, kind (split|dividend), value."""
+    from stockbrief import api
+
     report = api.ingest(
         "actions", files, store=store, ticker=ticker, exchange=exchange, replace=replace
     )
-    out.print(report.summary())
+    out().print(report.summary())
 
 
 def _ingest_command(kind: api.IngestKind, doc: str) -> None:
@@ -120,7 +194,9 @@ def _ingest_command(kind: api.IngestKind, doc: str) -> None:
         ticker: TickerOption = None,
         replace: ReplaceOption = False,
     ) -> None:
-        out.print(api.ingest(kind, files, store=store, ticker=ticker, replace=replace).summary())
+        from stockbrief import api
+
+        out().print(api.ingest(kind, files, store=store, ticker=ticker, replace=replace).summary())
 
     command.__doc__ = doc
     ingest_app.command(kind)(command)
@@ -154,14 +230,18 @@ def show_consensus(
     as_of: AsOfOption = None,
 ) -> None:
     """The analysts' consensus on a date: label, targets, upside and the firms behind it."""
+    from rich.text import Text
+
+    from stockbrief import api
+
     view = api.analyst_view(ticker, as_of=_date(as_of, "--as-of"), store=store)
     if view is None:
         when = f" on or before {as_of}" if as_of else ""
-        out.print(f"no analyst ratings or consensus summary for {ticker.upper()}{when}")
+        out().print(f"no analyst ratings or consensus summary for {ticker.upper()}{when}")
         return
     upside = f"{view.upside:+.1%}" if view.upside is not None else "n/a"
     target = f"{view.target_mean:,.2f}" if view.target_mean is not None else "n/a"
-    out.print(
+    out().print(
         Text.assemble(
             f"{view.ticker} as of {view.as_of}: ",
             (view.label or "n/a", "bold"),
@@ -169,9 +249,9 @@ def show_consensus(
             f"mean target {target}, upside {upside} from {view.close:,.2f}",
         )
     )
-    out.print(f"source: {view.method()}")
+    out().print(f"source: {view.method()}")
     for firm in view.top_targets(5):
-        out.print(f"  {firm.firm}: {firm.rating}, target {firm.target:,.2f} ({firm.date})")
+        out().print(f"  {firm.firm}: {firm.rating}, target {firm.target:,.2f} ({firm.date})")
 
 
 @app.command("news")
@@ -182,12 +262,15 @@ def show_news(
     days: Annotated[int, typer.Option(help="Days of news up to the date.")] = 7,
 ) -> None:
     """News about a ticker and its peers, with sentiment."""
+    from rich.table import Table
+
+    from stockbrief import api
+    from stockbrief.peers import tone
+
     frame = api.news(ticker, as_of=_date(as_of, "--as-of"), days=days, store=store)
     table = Table(title=f"news for {ticker.upper()} and peers")
     for name in ("published", "about", "role", "tone", "headline"):
         table.add_column(name)
-    from stockbrief.peers import tone
-
     for row in frame.iter_rows(named=True):
         table.add_row(
             str(row["published_at"])[:16],
@@ -196,7 +279,7 @@ def show_news(
             f"{tone(row['sentiment'])} ({row['sentiment']:+.2f})",
             row["headline"],
         )
-    out.print(table)
+    out().print(table)
 
 
 @app.command()
@@ -211,12 +294,16 @@ def prices(
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
     """Print the daily bars of one ticker."""
+    from stockbrief import api
+
     frame = api.prices(
         ticker, start=_date(start, "--from"), end=_date(end, "--to"), adjusted=adjusted, store=store
     )
     if csv:
         sys.stdout.write(frame.write_csv())
         return
+    from rich.table import Table
+
     table = Table(
         title=f"{frame['ticker'][0] if frame.height else ticker.upper()}"
         f" ({'adjusted' if adjusted else 'as traded'})"
@@ -229,40 +316,75 @@ def prices(
             *(f"{row[c]:,.4f}" for c in ("open", "high", "low", "close")),
             f"{row['volume']:,}",
         )
-    out.print(table)
+    out().print(table)
+
+
+INFO_LIST_MAX: Final = 40
+"""Tickers up to which `info` lists each one; beyond, a summary (``--all`` lists them all)."""
 
 
 @app.command()
-def info(store: StoreOption = None) -> None:
+def info(
+    store: StoreOption = None,
+    every: Annotated[
+        bool, typer.Option("--all", help=f"List every ticker, also beyond {INFO_LIST_MAX}.")
+    ] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", help="table, csv or json.", show_default=True)
+    ] = "table",
+) -> None:
     """List tickers with their date ranges and row counts."""
+    from stockbrief import api
+
     frame = api.info(store=store)
-    table = Table(title=str(api.store_path(store)))
-    for name in ("ticker", "first", "last", "bars", "actions"):
-        table.add_column(name, justify="right" if name in ("bars", "actions") else "left")
-    for row in frame.iter_rows(named=True):
-        table.add_row(
-            row["ticker"],
-            str(row["first"]),
-            str(row["last"]),
-            f"{row['bars']:,}",
-            f"{row['actions']:,}",
-        )
-    out.print(table)
-    out.print(f"{frame.height} tickers, {int(frame['bars'].sum()):,} bars")
+    if fmt in ("csv", "json"):
+        sys.stdout.write(frame.write_csv() if fmt == "csv" else frame.write_json())
+        return
+    if fmt != "table":
+        raise typer.BadParameter("use table, csv or json", param_hint="--format")
+    if frame.height <= INFO_LIST_MAX or every:
+        from rich.table import Table
 
-
-AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="Date to compute as of, YYYY-MM-DD [default: last]")
-]
+        table = Table(title=str(api.store_path(store)))
+        for name in ("ticker", "first", "last", "bars", "actions"):
+            table.add_column(name, justify="right" if name in ("bars", "actions") else "left")
+        for row in frame.iter_rows(named=True):
+            table.add_row(
+                row["ticker"],
+                str(row["first"]),
+                str(row["last"]),
+                f"{row['bars']:,}",
+                f"{row['actions']:,}",
+            )
+        out().print(table)
+    else:
+        first, latest = str(frame["first"].min()), frame["last"].max()
+        behind = frame.filter(frame["last"] < latest)
+        out().print(f"{api.store_path(store)}: bars from {first} to {latest!s}")
+        if behind.height:
+            names = ", ".join(behind.sort("last")["ticker"].head(5).to_list())
+            out().print(
+                f"{behind.height:,} tickers end before {latest!s} (earliest: {names}); "
+                "--all lists every ticker"
+            )
+    out().print(
+        f"{frame.height} tickers, {int(frame['bars'].sum()):,} bars, "
+        f"{int(frame['actions'].sum()):,} actions"
+    )
 
 
 @app.command("indicators")
+@_may_compile
 def show_indicators(
     ticker: Annotated[str, typer.Argument(help="Ticker, e.g. BABA.")],
     store: StoreOption = None,
     as_of: AsOfOption = None,
 ) -> None:
     """Every indicator of one ticker on one date (prices adjusted for splits known then)."""
+    from rich.table import Table
+
+    from stockbrief import api
+
     frame = api.indicators(ticker, as_of=_date(as_of, "--as-of"), store=store)
     last = frame.row(frame.height - 1, named=True)
     table = Table(title=f"{last['ticker']} as of {last['date']}")
@@ -282,10 +404,11 @@ def show_indicators(
         else:
             text = f"{value:,.4f}"
         table.add_row(name, text)
-    out.print(table)
+    out().print(table)
 
 
 @app.command("events")
+@_may_compile
 def show_events(
     tickers: Annotated[
         list[str] | None, typer.Argument(help="Tickers [default: all].", show_default=False)
@@ -295,6 +418,10 @@ def show_events(
     since: Annotated[str | None, typer.Option("--since", help="First date, YYYY-MM-DD.")] = None,
 ) -> None:
     """Events (crosses, breakouts, surges, gaps, new highs) up to a date."""
+    from rich.table import Table
+
+    from stockbrief import api
+
     frame = api.events(
         tickers or None, as_of=_date(as_of, "--as-of"), since=_date(since, "--since"), store=store
     )
@@ -305,10 +432,11 @@ def show_events(
         table.add_row(
             row["ticker"], str(row["date"]), row["kind"], f"{row['value']:,.4f}", row["detail"]
         )
-    out.print(table)
+    out().print(table)
 
 
 @app.command("compute")
+@_may_compile
 def compute_store(
     store: StoreOption = None,
     full: Annotated[
@@ -333,18 +461,30 @@ def compute_store(
     ] = 16,
 ) -> None:
     """Bring indicators and stored events up to date (incrementally after the first run)."""
+    from stockbrief import api
+
     if engine == "dask":
         report = api.refresh_on_dask(
             dataset=dataset, scheduler=scheduler, partitions=partitions, store=store
         )
-        out.print(report.summary() + " (on Dask)")
+        out().print(report.summary() + " (on Dask)")
         return
     if engine != "local":
         raise typer.BadParameter("use local or dask", param_hint="--engine")
-    out.print(api.refresh(store, full=full).summary())
+    out().print(api.refresh(store, full=full, progress=_batch_progress).summary())
+
+
+def _batch_progress(done: int, total: int) -> None:
+    """One overwritten line per batch of a universe job, on a terminal only."""
+    if not sys.stderr.isatty():
+        return
+    sys.stderr.write(f"\rcomputed {done:,} of {total:,} tickers")
+    sys.stderr.write("\n" if done >= total else "")
+    sys.stderr.flush()
 
 
 @app.command("brief")
+@_may_compile
 def write_brief(
     ticker: Annotated[str, typer.Argument(help="Ticker, e.g. BABA.")],
     store: StoreOption = None,
@@ -359,7 +499,9 @@ def write_brief(
     ] = None,
 ) -> None:
     """Write the market note of one ticker on one date."""
+    from stockbrief import api
     from stockbrief.brief import render
+    from stockbrief.brief.narrative import LANGS
 
     if fmt not in render.FORMATS:
         raise typer.BadParameter(f"use one of {', '.join(render.FORMATS)}", param_hint="--format")
@@ -369,12 +511,14 @@ def write_brief(
     asked = _date(as_of, "--as-of")
     note = api.brief(ticker, as_of=asked, lang=lang, store=store)
     if asked is not None and note.as_of != asked:
-        err.print(f"note: {note.ticker} has no session on {asked}; the brief is as of {note.as_of}")
+        err().print(
+            f"note: {note.ticker} has no session on {asked}; the brief is as of {note.as_of}"
+        )
     if out_path is None and kind in ("md", "json"):
         sys.stdout.write(str(render.render(note, kind)))
         return
     target = render.write(note, kind, out_path or Path("briefs"))
-    out.print(f"wrote {target}")
+    out().print(f"wrote {target}")
 
 
 @app.command("fetch")
@@ -385,13 +529,16 @@ def fetch(
     replace: ReplaceOption = False,
 ) -> None:
     """Download prices, splits, dividends, analyst ratings and consensus from Yahoo Finance."""
+    from stockbrief import api
+
     start = _date(since, "--since")
     assert start is not None
     for report in api.fetch(tickers, since=start, store=store, replace=replace):
-        out.print(report.summary())
+        out().print(report.summary())
 
 
 @app.command("check")
+@_may_compile
 def check_note(
     note: Annotated[Path, typer.Argument(help="A market note (text file) to check.")],
     ticker: Annotated[str, typer.Option("--ticker", help="The ticker the note is about.")],
@@ -401,6 +548,11 @@ def check_note(
     """Check the numeric claims of someone else's note; exit 1 unless every claim holds."""
     if not note.is_file():
         raise typer.BadParameter(f"{note}: no such file", param_hint="NOTE")
+    from rich.table import Table
+    from rich.text import Text
+
+    from stockbrief import api
+
     found = api.check(
         note.read_text(encoding="utf-8"), ticker, as_of=_date(as_of, "--as-of"), store=store
     )
@@ -420,14 +572,15 @@ def check_note(
             Text(verdict, style=colours[claim.verdict]),
             claim.source,
         )
-    out.print(table)
+    out().print(table)
     held = sum(c.holds for c in found)
-    out.print(f"{held} of {len(found)} claims hold")
+    out().print(f"{held} of {len(found)} claims hold")
     if held < len(found):
         raise typer.Exit(1)
 
 
 @app.command("study")
+@_may_compile
 def run_study(
     event: Annotated[str, typer.Argument(help="Event kind, e.g. cross_above_sma_200.")],
     ticker: Annotated[
@@ -455,6 +608,8 @@ def run_study(
         ) from None
     if ticker and universe:
         raise typer.BadParameter("use --ticker or --universe, not both", param_hint="--universe")
+    from stockbrief import api
+
     result = api.study(
         event,
         tickers=ticker or None,
@@ -468,10 +623,11 @@ def run_study(
 
         sys.stdout.write(json.dumps(result.to_json(), indent=2, default=str) + "\n")
         return
-    out.print(result.summary(), markup=False, highlight=False)
+    out().print(result.summary(), markup=False, highlight=False)
 
 
 @app.command("screen")
+@_may_compile
 def run_screen(
     expression: Annotated[
         str | None, typer.Argument(help="A condition, e.g. 'close > sma_200', or a preset name.")
@@ -483,6 +639,9 @@ def run_screen(
     presets: Annotated[bool, typer.Option("--list", help="List the presets and exit.")] = False,
 ) -> None:
     """Today's setups across the universe: a condition over indicators and events, or a preset."""
+    from rich.table import Table
+
+    from stockbrief import api
     from stockbrief import screen as screening
 
     if presets or expression is None:
@@ -491,7 +650,7 @@ def run_screen(
             table.add_column(name)
         for name, (text, meaning) in screening.PRESETS.items():
             table.add_row(name, text, meaning)
-        out.print(table)
+        out().print(table)
         return
     if fmt not in ("table", "csv", "json"):
         raise typer.BadParameter("use table, csv or json", param_hint="--format")
@@ -508,16 +667,17 @@ def run_screen(
         table.add_column(name, justify="left" if name in ("ticker", "date") else "right")
     for row in frame.iter_rows():
         table.add_row(*(f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row))
-    out.print(table)
+    out().print(table)
     session, traded, stored = api.screen_coverage(_date(as_of, "--as-of"), store=store)
     if session is not None and traded < stored:
-        out.print(
+        out().print(
             f"screened {session}: {traded} of {stored} tickers traded that day; the other "
             f"{stored - traded} have no bar on it and were not screened"
         )
 
 
 @app.command("run")
+@_may_compile
 def daily_run(
     watchlist: Annotated[Path, typer.Option("--watchlist", help="Tickers, one per line.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the briefs and index.")],
@@ -527,7 +687,9 @@ def daily_run(
     """The daily run: update events, brief every watched ticker with a notable event, index."""
     from rich.progress import Progress
 
-    with Progress(console=err, transient=True) as bar:
+    from stockbrief import api
+
+    with Progress(console=err(), transient=True) as bar:
         task = bar.add_task("writing briefs", total=None)
 
         def step(ticker: str) -> None:
@@ -536,7 +698,7 @@ def daily_run(
         report = api.daily_run(
             watchlist, out_dir, as_of=_date(as_of, "--as-of"), store=store, progress=step
         )
-    out.print(report.summary())
+    out().print(report.summary())
 
 
 @export_app.command("parquet")
@@ -549,11 +711,14 @@ def export_parquet(
     ] = False,
 ) -> None:
     """Bars as Parquet partitioned by ticker hash (folder/part=K/), for Dask workers."""
+    from stockbrief import api
+
     rows = api.export_parquet(folder, partitions=partitions, overwrite=overwrite, store=store)
-    out.print(f"wrote {rows:,} bars in {partitions} partitions to {folder}")
+    out().print(f"wrote {rows:,} bars in {partitions} partitions to {folder}")
 
 
 @app.command("serve")
+@_may_compile
 def serve(
     store: StoreOption = None,
     host: Annotated[
@@ -562,6 +727,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the local web dashboard (extra [web])."""
+    from stockbrief import api
+
     try:
         from stockbrief.web import serve as run_server
     except ImportError:
@@ -572,21 +739,23 @@ def serve(
 
 
 @app.command()
+@_may_compile
 def demo(store: StoreOption = None) -> None:
     """Load the embedded sample (AAPL, FB, GOOG, IBM, MSFT 2000-2013) and write a brief."""
+    from stockbrief import api
     from stockbrief.brief import render
 
     path = api.store_path(store)
     for report in api.load_sample(path):
-        out.print(report.summary())
+        out().print(report.summary())
     info(path)
     ticker, day = api.notable_day(path)
     note = api.brief(ticker, as_of=day, store=path)
     folder = api.Settings().briefs
     written = [render.write(note, fmt, folder) for fmt in ("md", "html", "json")]
-    out.print()
-    out.print(note.headline, style="bold")
-    out.print(f"brief for {ticker} on {day} written to: {', '.join(str(p) for p in written)}")
+    out().print()
+    out().print(note.headline, style="bold")
+    out().print(f"brief for {ticker} on {day} written to: {', '.join(str(p) for p in written)}")
 
 
 def main() -> None:
@@ -594,5 +763,9 @@ def main() -> None:
     try:
         app()
     except StockbriefError as exc:
-        err.print(Text.assemble(("error:", "bold red"), f" {exc}"), highlight=False, soft_wrap=True)
+        from rich.text import Text
+
+        err().print(
+            Text.assemble(("error:", "bold red"), f" {exc}"), highlight=False, soft_wrap=True
+        )
         sys.exit(1)

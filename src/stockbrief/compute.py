@@ -22,6 +22,18 @@ from stockbrief.indicators import INDICATORS, Indicator, run_many
 
 INPUTS: Final = ("open", "high", "low", "close", "volume")
 BARS_COLUMNS: Final = ("ticker", "date", *INPUTS)
+BARS_SCHEMA: Final = {
+    "ticker": pl.String(),
+    "date": pl.Date(),
+    **{c: pl.Float64() for c in INPUTS[:-1]},
+    "volume": pl.Int64(),
+}
+
+
+def empty_events() -> pl.DataFrame:
+    """An events frame with no rows, in the detectors' schema."""
+    return pl.DataFrame(schema=ev.EVENTS_SCHEMA)
+
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -37,6 +49,34 @@ def history_rows(indicators: Mapping[str, Indicator] = INDICATORS) -> int:
     return max((ind.window for ind in indicators.values()), default=0)
 
 
+def history_widths(indicators: Mapping[str, Indicator] = INDICATORS) -> dict[str, int]:
+    """Trailing rows kept per input: the longest window among the indicators that read it.
+
+    An input no windowed indicator reads keeps none, so the saved state holds what resuming
+    needs and no more (the daily update writes it back every day). The widths are made equal
+    across the inputs of any one indicator, which reads them all with one context.
+    """
+    windowed = [ind for ind in indicators.values() if ind.window > 0]
+    widths = {c: 0 for ind in windowed for c in ind.inputs}
+    for ind in windowed:
+        for c in ind.inputs:
+            widths[c] = max(widths[c], ind.window)
+    changed = True
+    while changed:
+        changed = False
+        for ind in windowed:
+            k = max(widths[c] for c in ind.inputs)
+            for c in ind.inputs:
+                if widths[c] < k:
+                    widths[c], changed = k, True
+    return {c: widths[c] for c in INPUTS if c in widths}
+
+
+def _context(indicator: Indicator, widths: Mapping[str, int]) -> int:
+    """History rows an indicator resumes from: none if recursive, else its inputs' width."""
+    return max(widths[c] for c in indicator.inputs) if indicator.window > 0 else 0
+
+
 @dataclass
 class EngineState:
     """Everything needed to extend a computation by later sessions.
@@ -46,10 +86,11 @@ class EngineState:
     tickers
         Sorted tickers the state covers.
     history
-        Per input column, a ``(n_tickers, H)`` array of the last ``H`` input rows (front-padded
-        with NaN for short histories), ``H = history_rows()``.
+        Per input column some windowed indicator reads, a ``(n_tickers, H)`` array of its last
+        ``H`` rows (front-padded with NaN for short histories), ``H = history_widths()[input]``.
     filled
-        Number of real rows in ``history`` per ticker.
+        Number of real rows per ticker, up to ``history_rows()`` (an input's array holds the
+        last ``min(filled, H)`` of them).
     kernels
         Per indicator, its ``(n_tickers, n_state)`` kernel state after the last row.
     recent
@@ -75,24 +116,37 @@ class EngineState:
             self.recent.filter(pl.col("ticker").is_in(list(keep))),
         )
 
+    @classmethod
+    def concat(cls, states: Sequence[EngineState]) -> EngineState:
+        """One state from states of disjoint, ascending ticker batches."""
+        if not states:
+            return compute(pl.DataFrame(schema=BARS_SCHEMA)).state
+        return cls(
+            [t for s in states for t in s.tickers],
+            {c: np.concatenate([s.history[c] for s in states]) for c in states[0].history},
+            np.concatenate([s.filled for s in states]),
+            {n: np.concatenate([s.kernels[n] for s in states]) for n in states[0].kernels},
+            pl.concat([s.recent for s in states]),
+        )
+
     @property
     def last_dates(self) -> pl.DataFrame:
         """Last computed session per ticker."""
         return self.recent.group_by("ticker").agg(pl.col("date").max()).sort("ticker")
 
     def to_frames(self) -> dict[str, pl.DataFrame]:
-        """The state as plain frames (list columns), for a store to keep."""
+        """The state as frames of fixed-size array columns, for a store to keep.
+
+        Each ``(n_tickers, k)`` array becomes one ``Array(Float64, k)`` column without passing
+        through Python objects, so saving and loading cost about a copy of the numbers.
+        """
         index = pl.Series("ticker", self.tickers, dtype=pl.String)
         history = pl.DataFrame(
             [index, pl.Series("filled", self.filled, dtype=pl.Int64)]
-            + [pl.Series(c, self.history[c].tolist(), dtype=pl.List(pl.Float64)) for c in INPUTS]
+            + [_array_column(c, array) for c, array in self.history.items()]
         )
         kernels = pl.DataFrame(
-            [index]
-            + [
-                pl.Series(name, array.tolist(), dtype=pl.List(pl.Float64))
-                for name, array in self.kernels.items()
-            ]
+            [index] + [_array_column(name, array) for name, array in self.kernels.items()]
         )
         return {"history": history, "kernels": kernels, "recent": self.recent}
 
@@ -100,18 +154,10 @@ class EngineState:
     def from_frames(cls, frames: Mapping[str, pl.DataFrame]) -> EngineState:
         """Rebuild a state saved with :meth:`to_frames`."""
         history, kernels = frames["history"].sort("ticker"), frames["kernels"].sort("ticker")
-        width = history_rows()
-        arrays = {
-            c: np.array(history[c].to_list(), dtype=np.float64).reshape(history.height, width)
-            for c in INPUTS
+        arrays: dict[str, FloatArray] = {
+            c: _matrix(history[c]) for c in INPUTS if c in history.columns
         }
-        states = {
-            name: np.array(kernels[name].to_list(), dtype=np.float64).reshape(
-                kernels.height, INDICATORS[name].n_state
-            )
-            for name in kernels.columns
-            if name != "ticker"
-        }
+        states = {name: _matrix(kernels[name]) for name in kernels.columns if name != "ticker"}
         return cls(
             history["ticker"].to_list(),
             arrays,
@@ -119,6 +165,21 @@ class EngineState:
             states,
             frames["recent"],
         )
+
+
+def _array_column(name: str, array: FloatArray) -> pl.Series:
+    return pl.Series(name, array, dtype=pl.Array(pl.Float64, array.shape[1]))
+
+
+def _matrix(column: pl.Series) -> FloatArray:
+    """A saved array column as a writable ``(rows, width)`` float64 array (NaN kept)."""
+    dtype = column.dtype
+    assert isinstance(dtype, pl.Array)
+    width = dtype.size
+    if column.is_empty():
+        return np.empty((0, width))
+    values = column.to_numpy()
+    return np.array(values, dtype=np.float64).reshape(column.len(), width)
 
 
 @dataclass(frozen=True)
@@ -177,11 +238,11 @@ def _tail_frame(frame: pl.DataFrame, offsets: IntArray, width: int) -> pl.DataFr
 
 
 def _history(
-    columns: Mapping[str, FloatArray], offsets: IntArray, width: int
+    columns: Mapping[str, FloatArray], offsets: IntArray, widths: Mapping[str, int]
 ) -> dict[str, FloatArray]:
-    positions, valid = _tail_positions(offsets, width)
     history = {}
-    for c in INPUTS:
+    for c, width in widths.items():
+        positions, valid = _tail_positions(offsets, width)
         values = (
             columns[c][np.clip(positions, 0, None)] if positions.size else np.empty(positions.shape)
         )
@@ -211,12 +272,27 @@ def compute(bars: pl.DataFrame, indicators: Mapping[str, Indicator] = INDICATORS
     width = history_rows(indicators)
     state = EngineState(
         tickers,
-        _history(columns, offsets, width),
+        _history(columns, offsets, history_widths(indicators)),
         np.minimum(np.diff(offsets), width),
         kernels,
         _tail_frame(frame, offsets, ev.LOOKBACK),
     )
-    return Computed(frame, ev.detect(frame), state)
+    return Computed(frame, _events(bars, tickers, offsets, columns, outputs, frame), state)
+
+
+def _events(
+    bars: pl.DataFrame,
+    tickers: list[str],
+    offsets: IntArray,
+    columns: Mapping[str, FloatArray],
+    outputs: Mapping[str, FloatArray],
+    frame: pl.DataFrame,
+) -> pl.DataFrame:
+    """The detectors over the kernels' own arrays when they hold every column read."""
+    arrays = {**columns, **outputs}
+    if any(c not in arrays for c in ev.INPUTS):
+        return ev.detect(frame)
+    return ev.detect_arrays(pl.Series("ticker", tickers), offsets, bars["date"], arrays)
 
 
 def _segments(lengths: IntArray) -> tuple[IntArray, IntArray]:
@@ -227,7 +303,7 @@ def _segments(lengths: IntArray) -> tuple[IntArray, IntArray]:
 
 
 def _grown(
-    state: EngineState, tickers: list[str], indicators: Mapping[str, Indicator], width: int
+    state: EngineState, tickers: list[str], indicators: Mapping[str, Indicator]
 ) -> tuple[dict[str, FloatArray], IntArray, dict[str, FloatArray]]:
     """Copies of the state's arrays over ``tickers`` (new tickers start empty)."""
     if tickers == state.tickers:
@@ -239,10 +315,10 @@ def _grown(
         )
     where = np.searchsorted(np.array(tickers), np.array(state.tickers)).astype(np.int64)
     n = len(tickers)
-    history = {c: np.full((n, width), np.nan) for c in INPUTS}
+    history = {c: np.full((n, w), np.nan) for c, w in history_widths(indicators).items()}
     filled = np.zeros(n, dtype=np.int64)
     kernels = {name: ind.initial_state(n) for name, ind in indicators.items()}
-    for c in INPUTS:
+    for c in history:
         history[c][where] = state.history[c]
     filled[where] = state.filled
     for name in indicators:
@@ -263,7 +339,6 @@ def _resume_inputs(
     ``blocks`` holds the history rows of the updated tickers, in the order of ``new_offsets``.
     """
     m = context.size
-    width = next(iter(blocks.values())).shape[1]
     if m and np.all(context == context[0]) and np.all(n_new == n_new[0]):
         # The daily case: every ticker has the same context and new rows; plain slicing.
         c, k = int(context[0]), int(n_new[0])
@@ -271,7 +346,8 @@ def _resume_inputs(
         is_new = np.tile(np.arange(c + k) >= c, m)
         columns = {
             name: np.concatenate(
-                [blocks[name][:, width - c :], new_columns[name].reshape(m, k)], axis=1
+                [blocks[name][:, blocks[name].shape[1] - c :], new_columns[name].reshape(m, k)],
+                axis=1,
             ).ravel()
             for name in inputs
         }
@@ -281,12 +357,12 @@ def _resume_inputs(
     is_new = local >= context[segment]
     old = ~is_new
     hist_row = segment[old]
-    hist_col = (width - context[segment] + local)[old]
+    hist_col = (local - context[segment])[old]
     new_pos = (new_offsets[segment] + local - context[segment])[is_new]
     columns = {}
     for name in inputs:
         values = np.empty(int(offsets[-1]))
-        values[old] = blocks[name][hist_row, hist_col]
+        values[old] = blocks[name][hist_row, blocks[name].shape[1] + hist_col]
         values[is_new] = new_columns[name][new_pos]
         columns[name] = values
     return offsets, columns, is_new
@@ -352,21 +428,21 @@ def update(
     all_tickers = sorted(set(state.tickers) | set(new_tickers))
     position = {t: i for i, t in enumerate(all_tickers)}
     rows = np.array([position[t] for t in new_tickers], dtype=np.int64)
-    history, filled, kernels = _grown(state, all_tickers, indicators, width)
+    history, filled, kernels = _grown(state, all_tickers, indicators)
+    widths = history_widths(indicators)
 
     n_new = np.diff(new_offsets)
     new_columns = _arrays(new_bars)
     outputs: dict[str, FloatArray] = {}
     by_window: dict[int, list[str]] = {}
     for name, indicator in indicators.items():
-        # Two fused passes: recursive indicators need no context, windowed ones share the
-        # longest window (more context than a kernel needs is allowed, and one pass over
-        # 252 rows a ticker beats one pass per window length).
-        by_window.setdefault(min(indicator.window, 1) * width, []).append(name)
+        # Fused passes: recursive indicators need no context; windowed ones reading the same
+        # inputs share their inputs' width (more context than a kernel needs is allowed, and
+        # one pass over the kept rows beats one pass per window length).
+        by_window.setdefault(_context(indicator, widths), []).append(name)
     everyone = rows.size == len(all_tickers)  # rows are then 0..n-1, in order
-    blocks = {c: history[c] if everyone else history[c][rows] for c in INPUTS}
+    blocks = {c: history[c] if everyone else history[c][rows] for c in history}
     for window, names in by_window.items():
-        # Context rows: none for recursive indicators, the longest window for the others.
         context = np.minimum(filled[rows], window)
         needed = sorted({c for n in names for c in indicators[n].inputs})
         offsets, columns, is_new = _resume_inputs(
@@ -383,7 +459,7 @@ def update(
             kernels[name][rows] = states[name]
         outputs.update({k: v[is_new] for k, v in out.items()})
     frame = _with_outputs(new_bars, {c: outputs[c] for c in output_columns(indicators)})
-    for c in INPUTS:
+    for c in blocks:
         slid = _slide(blocks[c], new_columns[c], new_offsets, n_new)
         if everyone:
             history[c] = slid

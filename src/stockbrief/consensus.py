@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final, Literal
@@ -442,9 +444,37 @@ def history(
     )
 
 
+def _params_id(kind: str, params: Mapping[str, float | str]) -> int:
+    """The id ``stockbrief.events.params_id`` gives these parameters (CRC-32 of the canonical
+    JSON ``[kind, params]``, folded to a positive ``Int32``); consensus sits below events, so
+    the few lines are repeated here, and a test holds the two to the same ids."""
+    numbers = {k: v if isinstance(v, str) else float(v) for k, v in params.items()}
+    canonical = json.dumps([kind, numbers], sort_keys=True, separators=(",", ":"))
+    return zlib.crc32(canonical.encode()) & 0x7FFF_FFFF
+
+
 def changes(consensus_history: pl.DataFrame, scheme: SchemeName = "marketbeat") -> pl.DataFrame:
-    """Consensus changes as events: ``ticker, date, kind, value, detail``."""
-    rank = {label: i for i, (_, _, label) in enumerate(SCHEMES[scheme].labels)}
+    """Consensus changes as events, in the columns of ``stockbrief.events.EVENTS_SCHEMA``.
+
+    Parameters
+    ----------
+    consensus_history
+        ``ticker, date, label, score, target_mean`` per rating date, as :func:`history` gives.
+    scheme
+        The scheme that named the labels; its name and window are the events' parameters.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``ticker, date, kind, value, level, observed, sessions, label, prev_label, params_id``
+        sorted by ticker, date and kind. A label change (``consensus_upgrade``/``_downgrade``)
+        has ``value = observed =`` the mean score, ``level`` the score before, and both labels;
+        a target change (``target_raised``/``_lowered``) has ``value`` the relative move,
+        ``observed`` the consensus target and ``level`` the target before.
+    """
+    rules = SCHEMES[scheme]
+    rank = {label: i for i, (_, _, label) in enumerate(rules.labels)}
+    params: dict[str, float | str] = {"scheme": scheme, "window_days": float(rules.window_days)}
     frame = consensus_history.sort("ticker", "date").with_columns(
         pl.col("label").replace_strict(rank, default=None).alias("rank"),
         pl.col("label").shift(1).over("ticker").alias("prev_label"),
@@ -453,21 +483,18 @@ def changes(consensus_history: pl.DataFrame, scheme: SchemeName = "marketbeat") 
         .shift(1)
         .over("ticker")
         .alias("prev_rank"),
+        pl.col("score").shift(1).over("ticker").alias("prev_score"),
         pl.col("target_mean").shift(1).over("ticker").alias("prev_target"),
     )
-    label_detail = pl.struct("label", "prev_label", "score").struct.json_encode()
-    target_detail = pl.struct("target_mean", "prev_target").struct.json_encode()
     move = pl.col("target_mean") / pl.col("prev_target") - 1
-    parts: Sequence[tuple[str, pl.Expr, pl.Expr, pl.Expr]] = (
-        ("consensus_upgrade", pl.col("rank") > pl.col("prev_rank"), pl.col("score"), label_detail),
-        (
-            "consensus_downgrade",
-            pl.col("rank") < pl.col("prev_rank"),
-            pl.col("score"),
-            label_detail,
-        ),
-        ("target_raised", move > 0, move, target_detail),
-        ("target_lowered", move < 0, move, target_detail),
+    no_label = pl.lit(None, pl.String)
+    label_change = (pl.col("score"), pl.col("prev_score"), pl.col("score"), True)
+    target_change = (move, pl.col("prev_target"), pl.col("target_mean"), False)
+    parts: Sequence[tuple[str, pl.Expr, tuple[pl.Expr, pl.Expr, pl.Expr, bool]]] = (
+        ("consensus_upgrade", pl.col("rank") > pl.col("prev_rank"), label_change),
+        ("consensus_downgrade", pl.col("rank") < pl.col("prev_rank"), label_change),
+        ("target_raised", move > 0, target_change),
+        ("target_lowered", move < 0, target_change),
     )
     return pl.concat(
         [
@@ -476,8 +503,13 @@ def changes(consensus_history: pl.DataFrame, scheme: SchemeName = "marketbeat") 
                 "date",
                 pl.lit(kind).alias("kind"),
                 value.cast(pl.Float64).alias("value"),
-                detail.alias("detail"),
+                level.cast(pl.Float64).alias("level"),
+                observed.cast(pl.Float64).alias("observed"),
+                pl.lit(None, pl.Int32).alias("sessions"),
+                (pl.col("label") if labels else no_label).cast(pl.String).alias("label"),
+                (pl.col("prev_label") if labels else no_label).cast(pl.String).alias("prev_label"),
+                pl.lit(_params_id(kind, params), pl.Int32).alias("params_id"),
             )
-            for kind, cond, value, detail in parts
+            for kind, cond, (value, level, observed, labels) in parts
         ]
     ).sort("ticker", "date", "kind")

@@ -41,13 +41,15 @@ array([4., 2.])
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
 
 import numba
 import numpy as np
 import numpy.typing as npt
+from numba.core import event as numba_event
 
 __all__ = [
     "INDICATORS",
@@ -60,6 +62,7 @@ __all__ = [
     "highest",
     "lowest",
     "macd",
+    "on_compile",
     "relative_volume",
     "roc",
     "rsi",
@@ -96,6 +99,39 @@ def _step(func: _F) -> _F:
 
 def _kernel(func: _F) -> _F:
     return cast(_F, numba.njit(parallel=True, cache=True, error_model="numpy")(func))
+
+
+@contextmanager
+def on_compile(notify: Callable[[], None]) -> Iterator[None]:
+    """Call ``notify`` once, within the block, when one of stockbrief's kernels starts compiling.
+
+    Kernels (these and the event detectors) are cached on disk (``cache=True``): in
+    ``__pycache__`` beside their module, in ``$NUMBA_CACHE_DIR`` when that is set, or in the
+    user's cache directory (``~/.cache/numba``) when the package folder is read-only. Loading a
+    cached kernel takes a fraction of a second; compiling takes up to a minute and happens only
+    when the cache is empty or stale (the source, numba, Python or the CPU changed). numba
+    broadcasts ``numba:compile`` only after its cache missed, so this tells a face when to
+    explain the wait without second-guessing numba's cache layout.
+    """
+    with numba_event.install_listener("numba:compile", _FirstCompile(notify)):
+        yield
+
+
+class _FirstCompile(numba_event.Listener):
+    """Calls ``notify`` when the first stockbrief kernel starts compiling, then no more."""
+
+    def __init__(self, notify: Callable[[], None]) -> None:
+        self._notify: Callable[[], None] | None = notify
+
+    def on_start(self, event: numba_event.Event) -> None:
+        notify = self._notify
+        module: str = event.data["dispatcher"].py_func.__module__
+        if notify is not None and module.partition(".")[0] == __name__.partition(".")[0]:
+            self._notify = None
+            notify()
+
+    def on_end(self, event: numba_event.Event) -> None:
+        """Nothing: the notice is given when compiling starts."""
 
 
 # --------------------------------------------------------------------------------------------

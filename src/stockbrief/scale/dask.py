@@ -37,7 +37,7 @@ import polars as pl
 from distributed import Client, Future, KilledWorker, LocalCluster, WorkerPlugin
 from distributed.worker import Worker
 
-from stockbrief.compute import BARS_COLUMNS, INPUTS, EngineState, compute
+from stockbrief.compute import BARS_COLUMNS, EngineState, compute
 from stockbrief.errors import InputError, NotFoundError, StockbriefError
 
 PARTITION: Final = re.compile(r"part=(\d+)")
@@ -66,8 +66,10 @@ class DaskResult:
     Attributes
     ----------
     events
-        ``ticker, date, kind, value, detail`` sorted by ticker, date and kind; identical to
-        ``compute(bars).events`` for the bars of the dataset.
+        In the typed columns of ``stockbrief.events.EVENTS_SCHEMA``, sorted by ticker, date
+        and kind; identical to ``compute(bars).events`` for the bars of the dataset (their
+        ``params_id`` are those of :data:`stockbrief.events.EVENT_PARAMS`, the same on every
+        worker since every worker runs this version).
     latest
         The last row of bars and indicators of each ticker (what a screen of today reads),
         sorted by ticker.
@@ -111,8 +113,9 @@ class DaskResult:
 class PartitionResult:
     """What one task sends back to the client: the small outputs of one partition.
 
-    The events travel as zstd-compressed Parquet (``events_parquet``): their ``detail`` JSON
-    compresses about 3.5 times, and Dask moves bytes without copying them again.
+    The events travel as zstd-compressed Parquet (``events_parquet``): their repeated tickers,
+    kinds and parameter ids and mostly null columns shrink to little, and Dask moves bytes
+    without copying them again.
     """
 
     part: int
@@ -445,7 +448,7 @@ def merge_states(states: Sequence[EngineState]) -> EngineState:
     kernels = states[0].kernels.keys() if states else ()
     return EngineState(
         tickers.gather(order).to_list(),
-        {c: np.concatenate([s.history[c] for s in states])[order] for c in INPUTS},
+        {c: np.concatenate([s.history[c] for s in states])[order] for c in states[0].history},
         np.concatenate([s.filled for s in states])[order],
         {n: np.concatenate([s.kernels[n] for s in states])[order] for n in kernels},
         pl.concat([s.recent for s in states]).sort("ticker", "date"),
