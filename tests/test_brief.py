@@ -322,3 +322,38 @@ def test_pdf_is_the_html_page_printed(store: Store) -> None:
     assert 2 <= len(printed.pages) <= 5
     first = printed.pages[0]
     assert (round(first.width / 96 * 25.4), round(first.height / 96 * 25.4)) == (210, 297)
+
+
+def test_the_universe_evidence_is_kept_by_compute_and_never_looks_ahead(
+    tmp_path: Path, store: Store, yahoo30: Path
+) -> None:
+    """A brief reads the universe's study that `compute` kept for its session; one of an
+    earlier session computes it from the stored events; both say what a fresh computation says,
+    and a later session's study is never used for an earlier brief."""
+    fresh = {
+        lang: render.render(api.brief("BABA", as_of=DAY, lang=lang, store=store), "json")
+        for lang in narrative.LANGS
+    }
+    assert json.loads(fresh["en"])["verdict"]["evidence"]["setups"][-1]["scope"] == "universe"
+    kept = build(tmp_path / "kept.duckdb", yahoo30, DAY)
+    api.refresh(kept)
+    later = build(tmp_path / "later.duckdb", yahoo30, dt.date(2026, 3, 25))
+    api.refresh(later)
+    assert later.universe_evidence(DAY) is None  # its study is valid for 25 March only
+    for lang in narrative.LANGS:
+        for db in (kept, later):
+            note = api.brief("BABA", as_of=DAY, lang=lang, store=db)
+            assert render.render(note, "json") == fresh[lang]
+    # A session after the kept study: the brief says which session its statistics are from.
+    api.ingest(
+        "prices", [yahoo30 / f"{t}.csv" for t in PEERS], store=kept, end=dt.date(2026, 2, 27)
+    )
+    found = api.events(["BABA"], as_of=dt.date(2026, 2, 27), since=dt.date(2026, 1, 5), store=kept)
+    day = found.filter(pl.col("kind").is_in(api.SETUP_PRIORITY))["date"].min()
+    assert isinstance(day, dt.date)
+    note = api.brief("BABA", as_of=day, store=kept)
+    lines = note.verdict.evidence["setups"]
+    assert lines[-1]["scope"] == "universe" and lines[-1]["as_of"] == DAY
+    assert "(statistics as of 2 January 2026)" in render.render(note, "md")
+    kept.close()
+    later.close()

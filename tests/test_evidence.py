@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stockbrief import evidence
 from stockbrief.errors import InputError
 from stockbrief.evidence import (
     STRENGTH_RULES,
@@ -501,3 +502,33 @@ def test_average_path_takes_settings_from_the_study_only() -> None:
         average_path(result, until=day(10))
     with pytest.raises(InputError, match="seed must be a non-negative integer"):
         study(data, occurrences([("A", 1)]), seed=-1)
+
+
+def test_a_tally_in_ticker_batches_gives_the_studys_figures(yahoo30: Path) -> None:
+    """The universe evidence a brief reads, gathered batch by batch, equals one event study of
+    the whole universe: n, hit rate and its interval, mean, base rate and strength."""
+    from helpers import load_yahoo
+    from stockbrief.compute import compute
+
+    bars = load_yahoo(yahoo30)
+    found = compute(bars).events
+    prices = bars.select("ticker", "date", "close")
+    day = dt.date(2026, 3, 2)
+    tally = evidence.Tally(20, until=day)
+    tickers = sorted(prices["ticker"].unique().to_list())
+    for start in range(0, len(tickers), 7):
+        batch = tickers[start : start + 7]
+        tally.add(
+            prices.filter(pl.col("ticker").is_in(batch)),
+            found.filter(pl.col("ticker").is_in(batch)).select("ticker", "date", "kind"),
+        )
+    rows = tally.rows()
+    assert {"gap_up", "volume_surge", "cross_above_sma_50"} <= set(rows)
+    for kind, got in rows.items():
+        occurrences = found.filter(pl.col("kind") == kind)
+        whole = evidence.study(prices, occurrences, horizons=(20,), until=day)
+        want = whole.row(20)
+        for key in ("n", "hit_rate", "hit_ci_low", "hit_ci_high", "mean", "base_n"):
+            assert got[key] == want[key], (kind, key)
+        assert got["base_hit_rate"] == want["base_hit_rate"], kind
+        assert (got["direction"], got["strength"]) == whole.lean(20), kind

@@ -563,7 +563,7 @@ def refresh(
         meta = db.engine_meta()
         if full or meta.is_empty() or not db.has_engine_state(STATE_FRAMES):
             return _full_refresh(db, progress)
-        now = db.new_sessions(meta.select("ticker", "last_date"))
+        now = db.new_sessions()
         changed = meta.join(now.drop("new_bars"), on=list(meta.columns), how="anti")
         stored = db.tickers()
         gone = set(changed["ticker"].to_list()) | (set(meta["ticker"].to_list()) - set(stored))
@@ -604,20 +604,25 @@ def _full_refresh(db: Store, progress: Callable[[int, int], None] | None) -> Ref
     tickers = db.tickers()
     states: list[compute.EngineState] = []
     rows = found = 0
-    with db.transaction():
+    latest = db.fingerprint()["last_date"].max()
+    tally = evidence.Tally(STUDY_HORIZON, until=latest if isinstance(latest, dt.date) else None)
+    with db.bounded_memory(), db.transaction():
         db.replace_events(compute.empty_events(), params=ev.params_frame())
         for batch in _batches(tickers):
             result = compute.compute(_engine_bars(db, batch, None))
             db.add_events(result.events)
+            setups = result.events.filter(pl.col("kind").is_in(SETUP_PRIORITY))
+            tally.add(
+                _total_return_closes(db, batch, None), setups.select("ticker", "date", "kind")
+            )
             states.append(result.state)
             rows += result.frame.height
             found += result.events.height
             if progress:
                 progress(min(len(tickers), len(states) * ENGINE_BATCH), len(tickers))
         db.save_engine_state(compute.EngineState.concat(states).to_frames(), db.fingerprint())
-        latest = db.fingerprint()["last_date"].max()
         if isinstance(latest, dt.date):
-            _store_universe_evidence(db, latest)
+            db.save_universe_evidence(latest, _tally_rows(tally).drop("setup"))
     return RefreshReport("full", len(tickers), rows, found)
 
 
@@ -887,22 +892,40 @@ def _study_one(prices: pl.DataFrame, found: pl.DataFrame, kind: str, day: dt.dat
 def universe_evidence(db: Store, day: dt.date) -> pl.DataFrame:
     """The universe's event study of every setup a brief may lead with, as of ``day``.
 
-    It reads the events ``stockbrief compute`` stored (current through ``day``) and the
-    total-return closes of the tickers they involve: the events are never recomputed. One row
-    per setup kind with occurrences (the columns of :data:`stockbrief.store.EVIDENCE_COLUMNS`).
+    It reads the events ``stockbrief compute`` stored and the total-return closes, a batch of
+    tickers at a time (the events are never recomputed, and memory follows the batch). One row
+    per setup kind with counted occurrences, in :data:`EVIDENCE_SCHEMA`.
     """
-    found = db.events(end=day, kinds=SETUP_PRIORITY)
-    involved = sorted(set(found["ticker"].to_list()))
-    prices = _total_return_closes(db, involved, day) if involved else db.bars([])
+    tally = evidence.Tally(STUDY_HORIZON, until=day)
+    for batch in _batches(db.tickers()):
+        found = db.events(batch, end=day, kinds=SETUP_PRIORITY)
+        if found.height:
+            tally.add(_total_return_closes(db, batch, day), found.select("ticker", "date", "kind"))
+    return _tally_rows(tally)
+
+
+def _tally_rows(tally: evidence.Tally) -> pl.DataFrame:
     rows = []
+    found = tally.rows()
     for kind in SETUP_PRIORITY:
-        occurrences = found.filter(pl.col("kind") == kind)
-        if occurrences.is_empty():
-            continue
-        mine = prices.join(occurrences.select("ticker").unique(), on="ticker", how="semi")
-        row = _evidence_row(_study_one(mine, occurrences, kind, day), kind, "universe")
-        if row is not None:
-            rows.append(row)
+        if kind in found:
+            row = found[kind]
+            rows.append(
+                {
+                    "setup": ev.MEANINGS[kind],
+                    "kind": kind,
+                    "scope": "universe",
+                    "n": row["n"],
+                    "horizon": tally.horizon,
+                    "rose_pct": row["hit_rate"],
+                    "ci_low": row["hit_ci_low"],
+                    "ci_high": row["hit_ci_high"],
+                    "base_pct": row["base_hit_rate"],
+                    "mean": row["mean"],
+                    "direction": row["direction"],
+                    "strength": row["strength"],
+                }
+            )
     return pl.DataFrame(rows, schema=EVIDENCE_SCHEMA)
 
 
@@ -943,16 +966,18 @@ def _universe_line(db: Store, kind: str, day: dt.date) -> dict[str, Any] | None:
         if valid_for != day:
             line["as_of"] = valid_for
         return line
-    if _events_current(db):
-        found = db.events(end=day, kinds=[kind])
-    else:
-        found = compute.compute(_engine_bars(db, None, day)).events
-        found = found.filter(pl.col("kind") == kind)
-    if found.is_empty():
-        return None
-    tickers = sorted(set(found["ticker"].to_list()))
-    prices = _total_return_closes(db, tickers, day)
-    return _evidence_row(_study_one(prices, found, kind, day), kind, "universe")
+    stored = _events_current(db)
+    tally = evidence.Tally(STUDY_HORIZON, until=day)
+    for batch in _batches(db.tickers()):
+        if stored:
+            found = db.events(batch, end=day, kinds=[kind])
+        else:
+            found = compute.compute(_engine_bars(db, batch, day)).events
+            found = found.filter(pl.col("kind") == kind)
+        if found.height:
+            tally.add(_total_return_closes(db, batch, day), found.select("ticker", "date", "kind"))
+    rows = _tally_rows(tally)
+    return rows.row(0, named=True) if rows.height else None
 
 
 def _events_current(db: Store) -> bool:

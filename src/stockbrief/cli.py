@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Final, ParamSpec
 import typer
 
 from stockbrief.errors import StockbriefError
+from stockbrief.lazy import compile_notice
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -92,9 +93,17 @@ def _may_compile(command: Callable[P, None]) -> Callable[P, None]:
 
     @functools.wraps(command)
     def announcing(*args: P.args, **kwargs: P.kwargs) -> None:
+        def notify() -> None:
+            err().print(COMPILING, highlight=False)
+
+        if "stockbrief.indicators" not in sys.modules:
+            # numba loads only if the command needs kernels (an up-to-date `compute` does not).
+            with compile_notice(notify):
+                command(*args, **kwargs)
+            return
         from stockbrief.indicators import on_compile
 
-        with on_compile(lambda: err().print(COMPILING, highlight=False)):
+        with on_compile(notify):
             command(*args, **kwargs)
 
     return announcing

@@ -727,6 +727,83 @@ def _float(value: object) -> float:
     return float(value) if isinstance(value, int | float) else float("nan")
 
 
+@dataclass
+class Tally:
+    """A universe study of several setups at one horizon, gathered a batch of tickers at a time.
+
+    Each batch adds, per setup kind, the forward returns of its counted occurrences and the
+    count and rises of its involved tickers' base windows; :meth:`rows` then gives the figures
+    :func:`study` reports for the whole universe (n, hit rate and its interval, mean, base hit
+    rate, strength), bit for bit, because batches of ascending tickers concatenate to the order
+    one study would see. Memory follows the batch, not the universe.
+    """
+
+    horizon: int
+    until: dt.date | None = None
+    forward: dict[str, list[FloatArray]] = field(default_factory=dict)
+    base_count: dict[str, int] = field(default_factory=dict)
+    base_rises: dict[str, int] = field(default_factory=dict)
+
+    def add(self, prices: pl.DataFrame, occurrences: pl.DataFrame) -> None:
+        """Fold in one batch: ``prices`` (``ticker, date, close``, total-return closes) of some
+        tickers, and ``occurrences`` (``ticker, date, kind``) of the same tickers; batches must
+        come in ascending ticker order and never share a ticker."""
+        if occurrences.is_empty() or prices.is_empty():
+            return
+        h = self.horizon
+        panel = _panel(prices, self.until)
+        base = _base(panel, h)
+        ends = panel.offsets[1:]
+        for (kind,), part in occurrences.partition_by("kind", as_dict=True).items():
+            matched, _ = _match(panel, part.select("ticker", "date"), self.until)
+            involved = np.zeros(panel.offsets.size - 1, dtype=np.bool_)
+            involved[matched.ticker] = True
+            completed = matched.position + h < ends[matched.ticker]
+            position, owner = matched.position[completed], matched.ticker[completed]
+            kept = _non_overlapping(position, owner, h)
+            position = position[kept]
+            name = str(kind)
+            self.forward.setdefault(name, []).append(
+                panel.close[position + h] / panel.close[position] - 1.0
+            )
+            self.base_count[name] = self.base_count.get(name, 0) + int(base.count[involved].sum())
+            self.base_rises[name] = self.base_rises.get(name, 0) + int(base.rises[involved].sum())
+
+    def rows(self, resamples: int = 1000, seed: int = 0) -> dict[str, dict[str, Any]]:
+        """Per kind with a counted occurrence: ``n, hit_rate, hit_ci_low, hit_ci_high, mean,
+        base_n, base_hit_rate, strength, direction`` as :func:`study` and
+        :meth:`StudyResult.lean` give them."""
+        h = self.horizon
+        found: dict[str, dict[str, Any]] = {}
+        for kind, parts in self.forward.items():
+            values = np.concatenate(parts)
+            n = int(values.size)
+            if not n:
+                continue
+            rises = int(np.count_nonzero(values > 0))
+            low, high = _interval(_hit_resamples(n, rises, resamples, seed, h))
+            base_n = self.base_count[kind]
+            base_hit = self.base_rises[kind] / base_n if base_n else float("nan")
+            strength = grade_strength(n, rises / n, (low, high), base_hit)
+            direction = (
+                "none"
+                if strength == "none"
+                else ("positive" if rises / n > base_hit else "negative")
+            )
+            found[kind] = {
+                "n": n,
+                "hit_rate": rises / n,
+                "hit_ci_low": low,
+                "hit_ci_high": high,
+                "mean": float(values.mean()),
+                "base_n": base_n,
+                "base_hit_rate": base_hit if base_n else None,
+                "strength": strength,
+                "direction": direction,
+            }
+        return found
+
+
 # --------------------------------------------------------------------------------------------
 # Explaining the result
 

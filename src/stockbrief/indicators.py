@@ -51,6 +51,8 @@ import numpy as np
 import numpy.typing as npt
 from numba.core import event as numba_event
 
+from stockbrief.lazy import pending_compile_notice
+
 __all__ = [
     "INDICATORS",
     "Column",
@@ -132,6 +134,18 @@ class _FirstCompile(numba_event.Listener):
 
     def on_end(self, event: numba_event.Event) -> None:
         """Nothing: the notice is given when compiling starts."""
+
+
+def _listen_if_asked() -> None:
+    """Start the compile notice a face asked for before this module was loaded (the command
+    line defers importing numba until a command needs it)."""
+    notify = pending_compile_notice()
+    if notify is not None:
+        register = cast(Callable[[str, numba_event.Listener], None], numba_event.register)
+        register("numba:compile", _FirstCompile(notify))
+
+
+_listen_if_asked()
 
 
 # --------------------------------------------------------------------------------------------

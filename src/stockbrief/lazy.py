@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import ModuleType
+
+_compile_notice: list[Callable[[], None]] = []
 
 
 def lazy_module(name: str) -> ModuleType:
@@ -24,3 +28,19 @@ def lazy_module(name: str) -> ModuleType:
     sys.modules[name] = module
     loader.exec_module(module)
     return module
+
+
+@contextmanager
+def compile_notice(notify: Callable[[], None]) -> Iterator[None]:
+    """Ask for ``notify`` to be called if kernels compile within the block, without importing
+    numba: :mod:`stockbrief.indicators` listens when (and only if) it is imported."""
+    _compile_notice.append(notify)
+    try:
+        yield
+    finally:
+        _compile_notice.remove(notify)
+
+
+def pending_compile_notice() -> Callable[[], None] | None:
+    """The innermost notice asked for by :func:`compile_notice`, if any."""
+    return _compile_notice[-1] if _compile_notice else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -139,6 +140,12 @@ TABLES: Final[dict[str, tuple[dict[str, pl.DataType], tuple[str, ...]]]] = {
 
 _ROW_HASHES: Final = {"bars": BAR_HASH, "actions": ACTION_HASH}
 
+BATCH_MEMORY: Final = "400MB"
+"""DuckDB's memory during a universe job; measured on 5,000 x 2,520 bars, more buys no speed."""
+
+STAGED_ROWS: Final = 100_000
+"""Appends of at least this many rows go through a temporary Parquet file (see ``_append``)."""
+
 
 @dataclass(frozen=True)
 class UpsertResult:
@@ -247,6 +254,16 @@ class Store:
             self._con.execute("COMMIT")
         finally:
             self._in_transaction = False
+
+    @contextmanager
+    def bounded_memory(self, limit: str = BATCH_MEMORY) -> Iterator[None]:
+        """Cap DuckDB's own memory within the block (it spills to a temporary folder beside the
+        store beyond it), for universe jobs whose Python side is already bounded by batches."""
+        self._con.execute(f"SET memory_limit = '{limit}'")
+        try:
+            yield
+        finally:
+            self._con.execute("RESET memory_limit")
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -508,30 +525,30 @@ class Store:
             """
         )
 
-    def new_sessions(self, last_dates: pl.DataFrame) -> pl.DataFrame:
-        """Per ticker of ``last_dates``: the count and checksum of its bars dated after its
-        ``last_date``, and the fingerprint its older rows must still have (``bars``,
-        ``actions`` and ``checksum`` as of ``last_date``) if nothing changed underneath."""
-        self._con.register("last_frame", last_dates.select("ticker", "last_date"))
-        try:
-            return self._frame(
-                f"""
-                WITH after AS (
-                    SELECT b.ticker, count(*) AS n, bit_xor({BAR_HASH}) AS h
-                    FROM bars b JOIN last_frame l ON b.ticker = l.ticker AND b.date > l.last_date
-                    GROUP BY b.ticker
-                )
-                SELECT l.ticker, l.last_date, s.bars - coalesce(a.n, 0) AS bars, s.actions,
-                    xor(xor(s.bars_checksum, coalesce(a.h, 0::UBIGINT)), s.actions_checksum)
-                        AS checksum,
-                    coalesce(a.n, 0) AS new_bars
-                FROM last_frame l JOIN ticker_stats s ON s.ticker = l.ticker
-                LEFT JOIN after a ON a.ticker = l.ticker
-                ORDER BY l.ticker
-                """
+    def new_sessions(self) -> pl.DataFrame:
+        """Per ticker the saved engine state covers: the count of its bars dated after the
+        state's ``last_date``, and the fingerprint its older rows must still have (``bars``,
+        ``actions`` and ``checksum`` as of ``last_date``) if nothing changed underneath.
+
+        It reads the new bars' keys and the kept stats, never the rest of the bars.
+        """
+        return self._frame(
+            f"""
+            WITH after AS (
+                SELECT b.ticker, count(*) AS n, bit_xor({BAR_HASH}) AS h
+                FROM bars b JOIN engine_meta m ON b.ticker = m.ticker AND b.date > m.last_date
+                GROUP BY b.ticker
             )
-        finally:
-            self._con.unregister("last_frame")
+            SELECT m.ticker, m.last_date, coalesce(s.bars, 0) - coalesce(a.n, 0) AS bars,
+                coalesce(s.actions, 0) AS actions,
+                xor(xor(coalesce(s.bars_checksum, 0::UBIGINT), coalesce(a.h, 0::UBIGINT)),
+                    coalesce(s.actions_checksum, 0::UBIGINT)) AS checksum,
+                coalesce(a.n, 0) AS new_bars
+            FROM engine_meta m LEFT JOIN ticker_stats s ON s.ticker = m.ticker
+            LEFT JOIN after a ON a.ticker = m.ticker
+            ORDER BY m.ticker
+            """
+        )
 
     def export_bars(
         self, folder: Path, partitions: int, *, adjusted: bool = True, overwrite: bool = False
@@ -560,9 +577,21 @@ class Store:
     def _append(self, table: str, frame: pl.DataFrame) -> None:
         if frame.is_empty():
             return
+        cols = ", ".join(frame.columns)
+        if frame.height >= STAGED_ROWS:
+            # Rows scanned from a Python frame stay in memory until the transaction commits;
+            # rows read from a file are written out as they go, so a universe job that appends
+            # batch after batch in one transaction keeps a bounded footprint.
+            with tempfile.TemporaryDirectory(dir=self.path.parent, prefix=".append-") as tmp:
+                staged = Path(tmp) / "rows.parquet"
+                frame.write_parquet(staged, compression="uncompressed")
+                self._con.execute(
+                    f"INSERT INTO {table} ({cols}) SELECT {cols} FROM read_parquet(?)",
+                    [str(staged)],
+                )
+            return
         self._con.register("append_frame", frame)
         try:
-            cols = ", ".join(frame.columns)
             self._con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM append_frame")
         finally:
             self._con.unregister("append_frame")
