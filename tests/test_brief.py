@@ -325,11 +325,12 @@ def test_pdf_is_the_html_page_printed(store: Store) -> None:
 
 
 def test_the_universe_evidence_is_kept_by_compute_and_never_looks_ahead(
-    tmp_path: Path, store: Store, yahoo30: Path
+    tmp_path: Path, yahoo30: Path
 ) -> None:
     """A brief reads the universe's study that `compute` kept for its session; one of an
     earlier session computes it from the stored events; both say what a fresh computation says,
     and a later session's study is never used for an earlier brief."""
+    store = build(tmp_path / "fresh.duckdb", yahoo30, DAY)  # never computed
     fresh = {
         lang: render.render(api.brief("BABA", as_of=DAY, lang=lang, store=store), "json")
         for lang in narrative.LANGS
@@ -357,3 +358,4 @@ def test_the_universe_evidence_is_kept_by_compute_and_never_looks_ahead(
     assert "(statistics as of 2 January 2026)" in render.render(note, "md")
     kept.close()
     later.close()
+    store.close()

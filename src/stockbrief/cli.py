@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -769,6 +770,8 @@ def demo(store: StoreOption = None) -> None:
 
 def main() -> None:
     """Entry point: user mistakes print one line and exit 1, never a traceback."""
+    # The store says on stderr when it waits for another stockbrief command.
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     try:
         app()
     except StockbriefError as exc:

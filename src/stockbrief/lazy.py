@@ -6,28 +6,43 @@ faces import :mod:`stockbrief.api` whole, so its heavy dependencies are bound la
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any, cast
 
 _compile_notice: list[Callable[[], None]] = []
 
 
 def lazy_module(name: str) -> ModuleType:
-    """The module ``name``, executed on its first attribute access (at once if loaded)."""
+    """The module ``name``, imported on its first attribute access (at once if loaded).
+
+    A proxy rather than :class:`importlib.util.LazyLoader`, whose half-executed module another
+    thread can see (a dashboard serves requests on several threads): the first access imports
+    under the interpreter's import lock, and every thread then sees the whole module.
+    """
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(f"no module named {name!r}", name=name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module
+    return cast(ModuleType, _Proxy(name))
+
+
+class _Proxy:
+    __slots__ = ("_module", "_name")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        module = self._module
+        if module is None:
+            module = self._module = importlib.import_module(self._name)
+        return getattr(module, attr)
+
+    def __repr__(self) -> str:
+        return f"<module {self._name!r}, imported on first use>"
 
 
 @contextmanager

@@ -22,6 +22,7 @@ import polars as pl
 
 from stockbrief import model
 from stockbrief.errors import ConflictError, StoreError
+from stockbrief.locking import StoreLock
 
 BAR_HASH: Final = "hash(date, open, high, low, close, volume)"
 ACTION_HASH: Final = "hash(date, kind, value)"
@@ -171,7 +172,9 @@ class Store:
     path
         The database file; created (with its folder) when missing.
     read_only
-        Open without taking the write lock, for readers running beside a writer.
+        Open as a reader. Readers share the store; a writer has it alone. Either waits for the
+        other (see :mod:`stockbrief.locking`) rather than failing, so the daily run and a
+        dashboard can use one store.
     """
 
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
@@ -181,30 +184,53 @@ class Store:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             elif not self.path.exists():
                 raise StoreError(f"{self.path}: no store here; ingest data first")
-            self._con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the store: {_first_line(exc)}") from None
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot create the store: {exc.strerror}") from None
-        self._in_transaction = False
-        if not read_only:
-            self.migrate()
-        elif self.schema_version < len(MIGRATIONS):
-            # An older file is migrated once, then read as asked.
-            self._con.close()
-            Store(self.path).close()
-            self._con = duckdb.connect(str(self.path), read_only=True)
-        if self.schema_version > len(MIGRATIONS):
-            raise StoreError(
-                f"{self.path}: written by a newer stockbrief (schema {self.schema_version}, this"
-                f" one knows {len(MIGRATIONS)}); upgrade stockbrief"
-            )
+        self._lock = StoreLock(self.path, shared=read_only).acquire()
+        try:
+            self._con = self._connect(read_only)
+            self._in_transaction = False
+            if not read_only:
+                self.migrate()
+            elif self.schema_version < len(MIGRATIONS):
+                # An older file is migrated once, by a writer, then read as asked.
+                self._con.close()
+                self._lock.release()
+                Store(self.path).close()
+                self._lock = StoreLock(self.path, shared=True).acquire()
+                self._con = self._connect(True)
+            if self.schema_version > len(MIGRATIONS):
+                raise StoreError(
+                    f"{self.path}: written by a newer stockbrief (schema {self.schema_version},"
+                    f" this one knows {len(MIGRATIONS)}); upgrade stockbrief"
+                )
+        except BaseException:
+            if hasattr(self, "_con"):
+                self._con.close()
+            self._lock.release()
+            raise
+
+    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreError(
+                    f"{self.path}: another program holds the store open for writing; close it"
+                    " (stockbrief commands wait for each other, other programs cannot)"
+                ) from None
+            raise StoreError(f"{self.path}: cannot open the store: {_first_line(exc)}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the store: {_first_line(exc)}") from None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the file."""
-        self._con.close()
+        """Release the file, and the lock that let this process use it."""
+        try:
+            self._con.close()
+        finally:
+            self._lock.release()
 
     def __enter__(self) -> Store:
         return self
