@@ -354,7 +354,8 @@ def test_the_universe_evidence_is_kept_by_compute_and_never_looks_ahead(
     assert isinstance(day, dt.date)
     note = api.brief("BABA", as_of=day, store=kept)
     lines = note.verdict.evidence["setups"]
-    assert lines[-1]["scope"] == "universe" and lines[-1]["as_of"] == DAY
+    assert lines[-1]["scope"] == "universe"
+    assert lines[-1]["as_of"] == DAY
     assert "(statistics as of 2 January 2026)" in render.render(note, "md")
     kept.close()
     later.close()

@@ -38,11 +38,15 @@ def bad_case(row: int, column: str, value: str) -> list[str]:
 CASES = [
     pytest.param(bad_case(3, "date", "2024-13-01"), 3, "date", "not a date", id="bad-date"),
     pytest.param(bad_case(2, "date", "04/01/2024"), 2, "date", "not a date", id="us-date"),
+    pytest.param(
+        bad_case(2, "date", "2024-01-03 garbage"), 2, "date", "not a date", id="date-garbage"
+    ),
     pytest.param(bad_case(4, "close", "abc"), 4, "close", "not a finite number", id="bad-number"),
     pytest.param(bad_case(2, "open", ""), 2, "open", "empty value", id="empty"),
     pytest.param(bad_case(2, "open", "nan"), 2, "open", "not a finite number", id="nan"),
     pytest.param(bad_case(5, "low", "0"), 5, "low", "price must be positive", id="zero-price"),
     pytest.param(bad_case(1, "close", "-3"), 1, "close", "price must be positive", id="negative"),
+    pytest.param(bad_case(3, "high", "1e300"), 3, "high", "price must be below 1e+09", id="1e300"),
     pytest.param(bad_case(2, "high", "98"), 2, "high", "high is below low", id="high-below-low"),
     pytest.param(bad_case(3, "open", "110"), 3, "open", "open is outside", id="open-above-high"),
     pytest.param(bad_case(3, "close", "50"), 3, "close", "close is outside", id="close-below-low"),

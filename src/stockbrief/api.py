@@ -27,6 +27,8 @@ from stockbrief.sources.validate import (
     ROW,
     SPECS,
     ExchangeOf,
+    check_closes_under_dividends,
+    check_dividends,
     exchange_lookup,
     parse_table,
     split_news,
@@ -148,7 +150,9 @@ def _parse_file(
     if kind == "actions":
         return ActionFile(path, ticker, exchange_of).load()
     keep = ("tickers",) if kind == "news" else ()
-    return parse_table(read_table(path), str(path), SPECS[kind], ticker=ticker, keep=keep)
+    spec, file = SPECS[kind], str(path)
+    raw = read_table(path, lambda header: spec.check_header(header, file, keep))
+    return parse_table(raw, file, spec, ticker=ticker, keep=keep, exchange_of=exchange_of)
 
 
 def _prepare(kind: IngestKind, frame: pl.DataFrame) -> dict[Table, pl.DataFrame]:
@@ -221,6 +225,12 @@ def ingest(
     ------
     InputError
         On the first bad row, naming file, row and field; nothing is stored.
+
+    Notes
+    -----
+    Dividends are checked against the stored closes before their ex-dates, and bars against
+    the stored dividends after them, inside the write transaction: under the writer's lock no
+    other command can change those closes between the check and the write.
     """
     if not files:
         raise InputError("no files given")
@@ -237,6 +247,10 @@ def ingest(
     with using_store(store) as db:
         try:
             with db.transaction():
+                if kind == "actions":
+                    check_dividends(frame, db)
+                elif kind == "prices":
+                    check_closes_under_dividends(frame, db)
                 for table, rows in tables.items():
                     done = db.upsert(table, rows, replace=replace)
                     result = result + done if table == main else result

@@ -1,12 +1,15 @@
-"""Trading sessions per exchange, from exchange_calendars (offline), and as-of clamping."""
+"""Trading sessions per exchange, from exchange_calendars (offline), the listing a ticker's
+suffix implies, today's date at an exchange, and as-of clamping."""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import warnings
 from functools import lru_cache
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -14,36 +17,147 @@ from stockbrief.errors import InputError
 
 DEFAULT_EXCHANGE: Final = "XNYS"
 CALENDAR_START: Final = "1990-01-01"
+LATEST_ZONE: Final = "Pacific/Kiritimati"
+"""The time zone whose date changes first (UTC+14)."""
 
-# Yahoo-style ticker suffixes -> ISO 10383 MIC of the listing exchange.
 SUFFIX_EXCHANGES: Final[dict[str, str]] = {
-    "HK": "XHKG",
-    "L": "XLON",
-    "T": "XTKS",
-    "DE": "XETR",
-    "PA": "XPAR",
-    "AS": "XAMS",
-    "TO": "XTSE",
-    "AX": "XASX",
-    "SS": "XSHG",
-    "SZ": "XSHG",
-    "SW": "XSWX",
+    "AS": "XAMS",  # Euronext Amsterdam
+    "AX": "XASX",  # ASX
+    "BA": "XBUE",  # Buenos Aires
+    "BD": "XBUD",  # Budapest
+    "BK": "XBKK",  # Stock Exchange of Thailand
+    "BO": "XBOM",  # BSE (Bombay)
+    "BR": "XBRU",  # Euronext Brussels
+    "CO": "XCSE",  # Nasdaq Copenhagen
+    "DE": "XETR",  # Xetra
+    "DU": "XDUS",  # Düsseldorf
+    "F": "XFRA",  # Frankfurt
+    "HE": "XHEL",  # Nasdaq Helsinki
+    "HK": "XHKG",  # Hong Kong
+    "HM": "XHAM",  # Hamburg
+    "IC": "XICE",  # Nasdaq Iceland
+    "IR": "XDUB",  # Euronext Dublin
+    "IS": "XIST",  # Borsa Istanbul
+    "JK": "XIDX",  # Indonesia
+    "JO": "XJSE",  # Johannesburg
+    "KL": "XKLS",  # Bursa Malaysia
+    "KQ": "XKOS",  # KOSDAQ
+    "KS": "XKRX",  # Korea Exchange (KOSPI)
+    "L": "XLON",  # London
+    "LS": "XLIS",  # Euronext Lisbon
+    "MC": "XMAD",  # Madrid
+    "ME": "XMOS",  # Moscow
+    "MI": "XMIL",  # Borsa Italiana
+    "MX": "XMEX",  # Mexico
+    "NS": "XNSE",  # National Stock Exchange of India
+    "NZ": "XNZE",  # NZX
+    "OL": "XOSL",  # Oslo
+    "PA": "XPAR",  # Euronext Paris
+    "PR": "XPRA",  # Prague
+    "PS": "XPHS",  # Philippines
+    "RG": "XRIS",  # Nasdaq Riga
+    "SA": "BVMF",  # B3 (São Paulo)
+    "SG": "XSTU",  # Stuttgart
+    "SI": "XSES",  # Singapore
+    "SN": "XSGO",  # Santiago
+    "SR": "XSAU",  # Saudi Exchange (Tadawul)
+    "SS": "XSHG",  # Shanghai
+    "ST": "XSTO",  # Nasdaq Stockholm
+    "SW": "XSWX",  # SIX Swiss
+    "SZ": "XSHE",  # Shenzhen
+    "T": "XTKS",  # Tokyo
+    "TL": "XTAL",  # Nasdaq Tallinn
+    "TO": "XTSE",  # Toronto
+    "TW": "XTAI",  # Taiwan Stock Exchange
+    "TWO": "ROCO",  # Taipei Exchange (OTC)
+    "V": "XTSX",  # TSX Venture
+    "VI": "XWBO",  # Vienna
+    "VS": "XLIT",  # Nasdaq Vilnius
+    "WA": "XWAR",  # Warsaw
 }
+"""Yahoo's ticker suffixes and the ISO 10383 MIC of the listing exchange (``0700.HK`` -> XHKG).
 
-# The trading currency of each exchange above, for tickers without a stored securities row.
+A ticker without a suffix (``AAPL``, an index such as ``^VIX``, ``EURUSD=X``) is listed in New
+York. Suffixes whose calendar exchange_calendars cannot build are left out (Tel Aviv ``.TA`` and
+Athens ``.AT`` fail to load in exchange_calendars 4.13), so such tickers need ``--exchange``.
+"""
+
+SHARED_CALENDARS: Final[dict[str, str]] = {
+    "XSHE": "XSHG",  # Shenzhen closes on Shanghai's holidays
+    "XKOS": "XKRX",  # KOSDAQ is a market of the Korea Exchange
+    "XNSE": "XBOM",  # NSE and BSE share India's exchange holidays
+    "ROCO": "XTAI",  # the Taipei Exchange keeps the Taiwan Stock Exchange's sessions
+}
+"""MICs that exchange_calendars has no calendar for, and the calendar whose sessions they keep."""
+
 EXCHANGE_CURRENCIES: Final[dict[str, str]] = {
     "XNYS": "USD",
-    "XHKG": "HKD",
-    "XLON": "GBP",
-    "XTKS": "JPY",
-    "XETR": "EUR",
-    "XPAR": "EUR",
+    "XNAS": "USD",
     "XAMS": "EUR",
-    "XTSE": "CAD",
     "XASX": "AUD",
+    "XBUE": "ARS",
+    "XBUD": "HUF",
+    "XBKK": "THB",
+    "XBOM": "INR",
+    "XBRU": "EUR",
+    "XCSE": "DKK",
+    "XETR": "EUR",
+    "XDUS": "EUR",
+    "XFRA": "EUR",
+    "XHEL": "EUR",
+    "XHKG": "HKD",
+    "XHAM": "EUR",
+    "XICE": "ISK",
+    "XDUB": "EUR",
+    "XIST": "TRY",
+    "XIDX": "IDR",
+    "XJSE": "ZAR",
+    "XKLS": "MYR",
+    "XKOS": "KRW",
+    "XKRX": "KRW",
+    "XLON": "GBP",
+    "XLIS": "EUR",
+    "XMAD": "EUR",
+    "XMOS": "RUB",
+    "XMIL": "EUR",
+    "XMEX": "MXN",
+    "XNSE": "INR",
+    "XNZE": "NZD",
+    "XOSL": "NOK",
+    "XPAR": "EUR",
+    "XPRA": "CZK",
+    "XPHS": "PHP",
+    "XRIS": "EUR",
+    "BVMF": "BRL",
+    "XSTU": "EUR",
+    "XSES": "SGD",
+    "XSGO": "CLP",
+    "XSAU": "SAR",
     "XSHG": "CNY",
+    "XSTO": "SEK",
     "XSWX": "CHF",
+    "XSHE": "CNY",
+    "XTKS": "JPY",
+    "XTAL": "EUR",
+    "XTSE": "CAD",
+    "XTAI": "TWD",
+    "ROCO": "TWD",
+    "XTSX": "CAD",
+    "XWBO": "EUR",
+    "XLIT": "EUR",
+    "XWAR": "PLN",
 }
+"""The trading currency (ISO 4217) of each exchange, for tickers without a stored securities row.
+
+Yahoo quotes most London listings in pence and Johannesburg ones in cents; prices are stored as
+given, so their briefs show amounts in the minor unit with the major unit's symbol.
+"""
+
+NO_CURRENCY: Final = "XXX"
+"""ISO 4217's code for "no currency": a ticker listed on an exchange of unknown currency."""
+
+MINOR_UNITS: Final[dict[str, str]] = {"GBp": "GBP", "GBX": "GBP", "ZAc": "ZAR", "ILA": "ILS"}
+"""Quote units of a currency's hundredth that providers use in place of an ISO 4217 code."""
 
 _TICKER = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,19}$")
 
@@ -65,39 +179,180 @@ def normalize_ticker(raw: str) -> str:
     return ticker
 
 
+def _nearest(word: str, known: list[str], n: int = 3) -> str:
+    """``; did you mean A, B?`` for the closest known words, or nothing."""
+    close = difflib.get_close_matches(word, known, n=n, cutoff=0.5)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
 def exchange_for(ticker: str) -> str:
-    """The exchange a ticker trades on, from its Yahoo-style suffix (``0700.HK`` -> ``XHKG``)."""
+    """The exchange a ticker trades on, from its Yahoo-style suffix (``0700.HK`` -> ``XHKG``).
+
+    A ticker without a dot trades in New York. An unknown suffix is an error rather than a
+    guess: taking ``FOO.XX`` for a New York listing in dollars would check its dates against
+    the wrong holidays and write its briefs in the wrong currency.
+
+    Raises
+    ------
+    InputError
+        For a suffix not in :data:`SUFFIX_EXCHANGES`, asking for ``--exchange``.
+    """
     _, dot, suffix = ticker.rpartition(".")
-    return SUFFIX_EXCHANGES.get(suffix, DEFAULT_EXCHANGE) if dot else DEFAULT_EXCHANGE
+    if not dot:
+        return DEFAULT_EXCHANGE
+    if suffix in SUFFIX_EXCHANGES:
+        return SUFFIX_EXCHANGES[suffix]
+    raise InputError(
+        f"unknown ticker suffix .{suffix} in {ticker!r}, so its exchange is unknown; pass"
+        " --exchange with the ISO MIC of its exchange (e.g. XHKG) or ingest a securities row"
+        " naming it (a share class is written with a dash: BRK-B)",
+        field="ticker",
+    )
 
 
 def currency_for(ticker: str) -> str:
-    """The currency a ticker's prices are in, from its exchange (``0700.HK`` -> ``HKD``)."""
-    return EXCHANGE_CURRENCIES[exchange_for(ticker)]
+    """The currency a ticker's prices are in, from its exchange (``0700.HK`` -> ``HKD``).
+
+    :data:`NO_CURRENCY` when the suffix names no known exchange: such a ticker was stored with
+    ``--exchange``, which does not say the currency.
+    """
+    try:
+        return EXCHANGE_CURRENCIES.get(exchange_for(ticker), NO_CURRENCY)
+    except InputError:
+        return NO_CURRENCY
 
 
-@lru_cache(maxsize=16)
+def known_exchanges() -> list[str]:
+    """Every exchange code :func:`sessions` accepts: the MICs above and exchange_calendars'."""
+    import exchange_calendars as xcals
+
+    names = set(xcals.get_calendar_names(include_aliases=True))
+    return sorted(names | set(SHARED_CALENDARS) | set(EXCHANGE_CURRENCIES))
+
+
+def _known_code(raw: str, field: str = "exchange") -> str:
+    """An exchange code upper-cased, if exchange_calendars or the tables above know it."""
+    code = raw.strip().upper()
+    known = known_exchanges()
+    if code in known:
+        return code
+    raise InputError(
+        f"unknown exchange {raw!r}; use an ISO MIC such as XNYS, XHKG or XLON"
+        f"{_nearest(code, known)}",
+        field=field,
+    )
+
+
+def check_exchange(raw: str, field: str = "exchange") -> str:
+    """An exchange code upper-cased and checked, so a typo is refused before it is used or stored.
+
+    The calendar is built too: a code exchange_calendars names but cannot build (Athens' ASEX
+    in version 4.13) would otherwise fail later, far from the row that gave it.
+
+    Raises
+    ------
+    InputError
+        For a code that names no calendar, with the nearest known ones, or whose calendar
+        cannot be built.
+    """
+    code = _known_code(raw, field)
+    _calendar(code)
+    return code
+
+
+@lru_cache(maxsize=1)
+def known_currencies() -> frozenset[str]:
+    """ISO 4217 codes, current and historic, from Babel's CLDR data (offline)."""
+    from babel.numbers import list_currencies
+
+    return frozenset(list_currencies())
+
+
+def check_currency(raw: str, field: str = "currency") -> str:
+    """An ISO 4217 code as given, checked; case matters because ``GBp`` is pence, not pounds.
+
+    Raises
+    ------
+    InputError
+        For a code that is not ISO 4217, with the nearest known ones.
+    """
+    code = raw.strip()
+    known = known_currencies()
+    if code in known:
+        return code
+    if code in MINOR_UNITS:
+        hint = (
+            f"; {code} quotes hundredths of {MINOR_UNITS[code]}: give prices in"
+            f" {MINOR_UNITS[code]} and currency {MINOR_UNITS[code]}"
+        )
+    else:
+        hint = _nearest(code.upper(), sorted(known))
+    raise InputError(f"unknown currency {raw!r}: not an ISO 4217 code{hint}", field=field)
+
+
+def _open_calendar(name: str) -> Any:
+    """The calendar from :data:`CALENDAR_START`, or from the first year it records.
+
+    Some calendars begin later (Tokyo 1997, Saudi 2021); asking for 1990 fails for those, so
+    their own lower bound, rounded up to a whole year, is used instead.
+    """
+    import exchange_calendars as xcals
+
+    try:
+        return xcals.get_calendar(name, start=CALENDAR_START)
+    except ValueError:
+        pass
+    bound = type(xcals.get_calendar(name)).bound_min()
+    year = bound.year + (0 if (bound.month, bound.day) == (1, 1) else 1)
+    return xcals.get_calendar(name, start=f"{year}-01-01")
+
+
+@lru_cache(maxsize=64)
 def _calendar(exchange: str) -> Any:
     import exchange_calendars as xcals
 
+    name = SHARED_CALENDARS.get(exchange, exchange)
     try:
         with warnings.catch_warnings():
             # exchange_calendars 4.13 still uses pandas APIs deprecated in pandas 3.1.
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", FutureWarning)
-            return xcals.get_calendar(exchange, start=CALENDAR_START)
+            return _open_calendar(name)
     except xcals.errors.InvalidCalendarName:
-        known = ", ".join(sorted(set(SUFFIX_EXCHANGES.values()) | {DEFAULT_EXCHANGE}))
+        _known_code(exchange)
+        raise
+    except (ValueError, NotImplementedError):
         raise InputError(
-            f"unknown exchange {exchange!r}; use an ISO MIC such as {known}", field="exchange"
+            f"exchange_calendars cannot build the {exchange} calendar; name another exchange"
+            " that keeps the same sessions",
+            field="exchange",
         ) from None
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def sessions(exchange: str) -> pl.Series:
     """All sessions of an exchange's calendar as a sorted Date series."""
     cal = _calendar(exchange)
     return pl.Series("date", cal.sessions.values.astype("datetime64[D]"), dtype=pl.Date)
+
+
+def now() -> dt.datetime:
+    """The current time in UTC: the one clock every "not in the future" check reads.
+
+    Tests replace this function to pin the date.
+    """
+    return dt.datetime.now(dt.UTC)
+
+
+def today(exchange: str | None = None) -> dt.date:
+    """Today's date at an exchange (in its time zone), or in UTC for no exchange."""
+    zone = ZoneInfo("UTC") if exchange is None else _calendar(exchange).tz
+    return now().astimezone(zone).date()
+
+
+def today_anywhere() -> dt.date:
+    """The latest date on Earth right now (UTC+14), for rows whose time zone is unknown."""
+    return now().astimezone(ZoneInfo(LATEST_ZONE)).date()
 
 
 def last_session_on_or_before(exchange: str, day: dt.date) -> dt.date:

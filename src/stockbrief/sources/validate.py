@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 import polars as pl
 
@@ -25,7 +25,8 @@ FILE: Final = "_file"
 OHLC_TOLERANCE: Final = 1e-5
 """Relative slack for open/close inside [low, high]: adjusted sources round fields separately."""
 
-_DATE_PATTERN: Final = r"^\d{4}-\d{2}-\d{2}([ T].*)?$"
+_TIME_PATTERN: Final = r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+_DATE_PATTERN: Final = rf"^\d{{4}}-\d{{2}}-\d{{2}}([ T]{_TIME_PATTERN})?$"
 _IGNORED_COLUMNS: Final = frozenset({"adj_close", "adjclose"})
 _ALIASES: Final = {"symbol": "ticker", "adj_close": "adj_close", "adjclose": "adj_close"}
 
@@ -37,6 +38,26 @@ ExchangeOf = Callable[[str], str]
 
 MAX_VOLUME: Final = 1e18
 """Volumes are stored as 64-bit integers; no session trades anywhere near this many shares."""
+
+MAX_PRICE: Final = 1e9
+"""No share trades near a billion per share in any currency; a larger number is a unit or typing
+mistake, and products of such prices overflow in adjustment and volatility."""
+
+MIN_SPLIT: Final = 1e-3
+MAX_SPLIT: Final = 1e3
+"""Split ratios (new shares per old share) from 1-for-1000 to 1000-for-1 cover every recorded
+split and reverse split; anything outside is a mistyped value that would wreck adjusted prices."""
+
+MAX_ANALYSTS: Final = 1000
+"""No stock is covered by a thousand analysts; a larger count is not a count of analysts."""
+
+MAX_WHOLE: Final = 2**53
+"""Whole numbers above this are not exact as floats and do not fit a count."""
+
+BARS_REQUIRED: Final = ("date", "open", "high", "low", "close", "volume")
+BARS_OPTIONAL: Final = ("ticker", "adj_close")
+ACTIONS_REQUIRED: Final = ("date", "kind", "value")
+ACTIONS_OPTIONAL: Final = ("ticker",)
 
 
 @dataclass(frozen=True)
@@ -85,6 +106,47 @@ def check_columns(
     ]
     if unknown:
         raise InputError(f"unknown column(s) {', '.join(unknown)}; expected {expected}", file=file)
+
+
+def check_header(
+    header: pl.DataFrame,
+    file: str,
+    required: Sequence[str],
+    optional: Sequence[str],
+    aliases: Mapping[str, str] | None = None,
+) -> None:
+    """The column checks of a parser, run on a file's header alone before its rows are read.
+
+    A file with the wrong columns is refused at once, however large it is.
+    """
+    frame = canonical_columns(header, file)
+    frame = frame.rename({a: s for a, s in (aliases or {}).items() if a in frame.columns})
+    check_columns(frame, file, required, optional)
+
+
+_FLAT_LISTS: Final = (pl.String, pl.Null)
+
+
+def check_flat(frame: pl.DataFrame, file: str, lists: Sequence[str] = ()) -> None:
+    """Refuse columns of nested or binary values (a JSON object or array, a Parquet list).
+
+    Each cell must hold one number, date or piece of text; ``lists`` names the columns that
+    may hold a list of text instead (the tickers of a news item).
+    """
+    for name, dtype in frame.schema.items():
+        if name in lists and isinstance(dtype, pl.List) and dtype.inner in _FLAT_LISTS:
+            continue
+        if not (dtype.is_nested() or dtype in (pl.Binary, pl.Object)):
+            continue
+        rows = frame.filter(pl.col(name).is_not_null())[ROW]
+        allowed = f"; only {', '.join(lists)} may hold a list of text" if lists else ""
+        raise InputError(
+            f"holds nested or binary values ({dtype}); expected one number, date or text per"
+            f" cell{allowed}",
+            file=file,
+            row=int(rows[0]) if rows.len() else None,
+            field=name,
+        )
 
 
 def run_checks(frame: pl.DataFrame, file: str, checks: Sequence[Check], hint: str = "") -> None:
@@ -204,22 +266,64 @@ def filter_dates(
     return kept, frame.height - kept.height
 
 
-def session_checks(frame: pl.DataFrame, exchange_of: ExchangeOf) -> list[Check]:
+def exchanges_of(frame: pl.DataFrame, file: str, exchange_of: ExchangeOf) -> dict[str, str]:
+    """The exchange of every ticker in the frame; an unknown one is reported at its first row."""
+    found = {}
+    for ticker in frame["ticker"].unique(maintain_order=True).to_list():
+        try:
+            found[ticker] = exchange_of(ticker)
+        except InputError as exc:
+            row = frame.filter(pl.col("ticker") == ticker)[ROW].min()
+            raise InputError(exc.reason, file=file, row=row, field="ticker") from None  # type: ignore[arg-type]
+    return found
+
+
+def _by_exchange(exchanges: Mapping[str, str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for ticker, exchange in exchanges.items():
+        grouped.setdefault(exchange, []).append(ticker)
+    return dict(sorted(grouped.items()))
+
+
+def _members(grouped: Mapping[str, list[str]], key: str) -> pl.Expr:
+    return pl.col("ticker").is_in(grouped[key]) if len(grouped) > 1 else pl.lit(True)
+
+
+def session_checks(exchanges: Mapping[str, str]) -> list[Check]:
     """One check per exchange: every date must be a session of that exchange's calendar."""
+    grouped = _by_exchange(exchanges)
+    return [
+        Check(
+            "date",
+            _members(grouped, exchange)
+            & ~pl.col("date").is_in(calendar.sessions(exchange).implode()),
+            f"not a trading session of {exchange} (weekend, holiday or outside the calendar);"
+            " pass --exchange if the ticker trades elsewhere",
+        )
+        for exchange in grouped
+    ]
+
+
+def future_checks(exchanges: Mapping[str, str], column: str = "date") -> list[Check]:
+    """One check per exchange: no row may be dated after today at that exchange.
+
+    A row dated in the future cannot be known yet: it is a typo or a wrong year, and stored it
+    would leak into every brief as of a later day. Today is read from
+    :func:`stockbrief.calendar.today` in the exchange's time zone, so Hong Kong's Tuesday is
+    not refused while it is still Monday in New York. An exchange of ``""`` (unknown) is held
+    to the latest date anywhere on Earth, which refuses only what is future everywhere.
+    """
+    grouped = _by_exchange(exchanges)
     checks = []
-    tickers = frame["ticker"].unique().to_list()
-    by_exchange: dict[str, list[str]] = {}
-    for t in tickers:
-        by_exchange.setdefault(exchange_of(t), []).append(t)
-    for exchange, members in sorted(by_exchange.items()):
-        sessions = calendar.sessions(exchange)
-        mine = pl.col("ticker").is_in(members) if len(by_exchange) > 1 else pl.lit(True)
+    for exchange in grouped:
+        today = calendar.today(exchange) if exchange else calendar.today_anywhere()
+        where = f"at {exchange}" if exchange else "anywhere"
         checks.append(
             Check(
-                "date",
-                mine & ~pl.col("date").is_in(sessions.implode()),
-                f"not a trading session of {exchange} (weekend, holiday or outside the calendar);"
-                " pass --exchange if the ticker trades elsewhere",
+                column,
+                _members(grouped, exchange) & (pl.col(column) > today),
+                f"dated after today ({today} {where}): a future-dated row cannot be known yet;"
+                " correct the date or leave the row out",
             )
         )
     return checks
@@ -273,17 +377,21 @@ def parse_bars(
         Inclusive date filter applied before the value checks; removed rows are counted.
     """
     frame = canonical_columns(raw, file)
-    check_columns(
-        frame, file, ["date", "open", "high", "low", "close", "volume"], ["ticker", "adj_close"]
-    )
+    check_columns(frame, file, BARS_REQUIRED, BARS_OPTIONAL)
+    check_flat(frame, file)
     frame = parse_dates(frame, file)
     frame, filtered = filter_dates(frame, start, end)
     frame = parse_numbers(frame, file, [*model.PRICE_FIELDS, "volume"], _PARTIAL_HINT)
     frame = attach_ticker(frame, file, ticker)
+    exchanges = exchanges_of(frame, file, exchange_of)
     o, h, lo, c, v = (pl.col(n) for n in ("open", "high", "low", "close", "volume"))
     slack = h * OHLC_TOLERANCE
     checks = [
         *(Check(f, pl.col(f) <= 0, "price must be positive") for f in model.PRICE_FIELDS),
+        *(
+            Check(f, pl.col(f) >= MAX_PRICE, f"price must be below {MAX_PRICE:.0e}")
+            for f in model.PRICE_FIELDS
+        ),
         Check("high", h < lo, "high is below low"),
         Check("open", (o > h + slack) | (o < lo - slack), "open is outside [low, high]"),
         Check("close", (c > h + slack) | (c < lo - slack), "close is outside [low, high]"),
@@ -291,7 +399,8 @@ def parse_bars(
         Check("volume", v != v.round(0), "volume must be a whole number of shares"),
         Check("volume", v >= MAX_VOLUME, f"volume must be below {MAX_VOLUME:.0e} shares"),
         duplicate_check(frame, model.BARS_KEY),
-        *session_checks(frame, exchange_of),
+        *future_checks(exchanges),
+        *session_checks(exchanges),
     ]
     run_checks(frame, file, checks, hint=_PARTIAL_HINT)
     out = frame.select(
@@ -325,7 +434,8 @@ def parse_actions(
     ``value`` is a number, or for splits a ratio written ``2:1`` or ``2-for-1`` (new for old).
     """
     frame = canonical_columns(raw, file)
-    check_columns(frame, file, ["date", "kind", "value"], ["ticker"])
+    check_columns(frame, file, ACTIONS_REQUIRED, ACTIONS_OPTIONAL)
+    check_flat(frame, file)
     frame = parse_dates(frame, file)
     kind = (
         pl.col("kind")
@@ -356,7 +466,9 @@ def parse_actions(
         pl.col("__kind").alias("kind"),
     )
     frame = attach_ticker(frame, file, ticker)
+    exchanges = exchanges_of(frame, file, exchange_of)
     value = pl.col("__value")
+    split = pl.col("__kind") == "split"
     checks = [
         Check("value", pl.col("value").is_null(), "empty value"),
         Check(
@@ -365,8 +477,19 @@ def parse_actions(
             "not a number (a split may also be written 2:1 or 2-for-1)",
         ),
         Check("value", value <= 0, "must be positive"),
+        Check(
+            "value",
+            split & ((value < MIN_SPLIT) | (value > MAX_SPLIT)),
+            "split ratio outside 1/1000 to 1000 (new shares per old share: 2 for a 2-for-1"
+            " split, 0.1 for a 1-for-10 reverse split); check the value",
+        ),
+        Check(
+            "value",
+            ~split & (value >= MAX_PRICE),
+            f"dividend must be below {MAX_PRICE:.0e}: a dividend is cash per share",
+        ),
         duplicate_check(frame, model.ACTIONS_KEY),
-        *session_checks(frame, exchange_of),
+        *session_checks(exchanges),
     ]
     run_checks(frame, file, checks)
     out = frame.with_columns(value.alias("value")).select(
@@ -380,8 +503,7 @@ def parse_actions(
 def exchange_lookup(known: Mapping[str, str], override: str | None) -> ExchangeOf:
     """Exchange per ticker: the override, else the stored securities, else the ticker suffix."""
     if override is not None:
-        fixed = override.strip().upper()
-        calendar.sessions(fixed)  # fail early on an unknown exchange
+        fixed = calendar.check_exchange(override)
         return lambda _ticker: fixed
     return lambda ticker: known.get(ticker) or calendar.exchange_for(ticker)
 
@@ -391,13 +513,24 @@ class TableSpec:
     """How to validate a file into one model table.
 
     ``required`` columns must be present and non-empty; every other schema column is optional
-    and null when absent. ``aliases`` map alternative column names to schema names.
+    and null when absent. ``aliases`` map alternative column names to schema names. ``checks``
+    are the table's value rules, ``dated`` the column that must not lie in the future, and
+    ``codes`` map a column to the function that checks and normalises each of its values
+    (an exchange or currency code).
     """
 
     schema: Mapping[str, pl.DataType]
     key: tuple[str, ...]
     required: tuple[str, ...]
     aliases: Mapping[str, str] = field(default_factory=dict)
+    checks: tuple[Check, ...] = ()
+    dated: str | None = None
+    codes: Mapping[str, Callable[[str], str]] = field(default_factory=dict)
+
+    def check_header(self, header: pl.DataFrame, file: str, keep: Sequence[str] = ()) -> None:
+        """:func:`check_header` with this table's columns."""
+        optional = [c for c in self.schema if c not in self.required] + list(keep)
+        check_header(header, file, self.required, optional, self.aliases)
 
 
 def _optional_numbers(frame: pl.DataFrame, file: str, columns: Sequence[str]) -> pl.DataFrame:
@@ -446,6 +579,75 @@ def _parse_timestamps(frame: pl.DataFrame, file: str, column: str) -> pl.DataFra
     return out.with_columns(pl.col("__ts").alias(column)).drop("__ts")
 
 
+def _parse_column(frame: pl.DataFrame, file: str, name: str, dtype: pl.DataType) -> pl.DataFrame:
+    """One schema column from text to its type; empty cells become nulls."""
+    if dtype == pl.Date:
+        return parse_dates(frame, file, name, allow_empty=True)
+    if isinstance(dtype, pl.Datetime):
+        return _parse_timestamps(frame, file, name)
+    if dtype in (pl.Float64, pl.Int64):
+        frame = _optional_numbers(frame, file, [name])
+        if dtype == pl.Int64:
+            x = pl.col(name)
+            whole = [
+                Check(name, x != x.round(0), "must be a whole number"),
+                Check(
+                    name,
+                    x.abs() >= MAX_WHOLE,
+                    f"too large: a whole number must be below {MAX_WHOLE:.0e}",
+                ),
+            ]
+            run_checks(frame, file, whole)
+        return frame
+    return frame.with_columns(pl.col(name).cast(pl.String).str.strip_chars().replace("", None))
+
+
+def check_codes(
+    frame: pl.DataFrame, file: str, column: str, checker: Callable[[str], str]
+) -> pl.DataFrame:
+    """Check each distinct code of a column once, report the first bad one at its first row,
+    and store the normalised codes."""
+    mapping = {}
+    for code in frame[column].drop_nulls().unique(maintain_order=True).to_list():
+        try:
+            mapping[code] = checker(code)
+        except InputError as exc:
+            row = frame.filter(pl.col(column) == code)[ROW].min()
+            raise InputError(exc.reason, file=file, row=row, field=column) from None  # type: ignore[arg-type]
+    if not mapping:
+        return frame
+    return frame.with_columns(pl.col(column).replace(mapping))
+
+
+def _lenient_exchanges(frame: pl.DataFrame, exchange_of: ExchangeOf) -> dict[str, str]:
+    """Each ticker's exchange, or ``""`` where it is unknown (a date needs no sessions)."""
+    found = {}
+    for ticker in frame["ticker"].unique(maintain_order=True).to_list():
+        try:
+            found[ticker] = exchange_of(ticker)
+        except InputError:
+            found[ticker] = ""
+    return found
+
+
+def _dated_checks(frame: pl.DataFrame, spec: TableSpec, exchange_of: ExchangeOf) -> list[Check]:
+    """The no-future-dates rule of a table: UTC for timestamps, the exchange's day for dates."""
+    column = spec.dated
+    if column is None or frame.is_empty():
+        return []
+    if isinstance(spec.schema[column], pl.Datetime):
+        today = calendar.today()
+        return [
+            Check(
+                column,
+                pl.col(column).dt.date() > today,
+                f"dated after today ({today} UTC): a future-dated row cannot be known yet;"
+                " correct the date or leave the row out",
+            )
+        ]
+    return future_checks(_lenient_exchanges(frame, exchange_of), column)
+
+
 def parse_table(
     raw: pl.DataFrame,
     file: str,
@@ -454,16 +656,19 @@ def parse_table(
     ticker: str | None = None,
     checks: Sequence[Check] = (),
     keep: Sequence[str] = (),
+    exchange_of: ExchangeOf = calendar.exchange_for,
 ) -> Parsed:
     """Validate a raw table into the rows of ``spec.schema``.
 
     ``keep`` names extra raw columns to pass through (validated by the caller), such as the
-    ticker list of a news item.
+    ticker list of a news item. ``exchange_of`` says in which time zone a ticker's "today"
+    is, for the rule that no row is dated in the future.
     """
     frame = canonical_columns(raw, file)
     frame = frame.rename({a: s for a, s in spec.aliases.items() if a in frame.columns})
     optional = [c for c in spec.schema if c not in spec.required] + list(keep)
     check_columns(frame, file, list(spec.required), optional)
+    check_flat(frame, file, lists=keep)
     frame = frame.with_columns(
         pl.lit(None, dtype=pl.String).alias(c) for c in spec.schema if c not in frame.columns
     )
@@ -483,23 +688,11 @@ def parse_table(
         ],
     )
     for name, dtype in spec.schema.items():
-        if dtype == pl.Date:
-            frame = parse_dates(frame, file, name, allow_empty=True)
-        elif isinstance(dtype, pl.Datetime):
-            frame = _parse_timestamps(frame, file, name)
-        elif dtype in (pl.Float64, pl.Int64):
-            frame = _optional_numbers(frame, file, [name])
-            if dtype == pl.Int64:
-                run_checks(
-                    frame,
-                    file,
-                    [Check(name, pl.col(name) != pl.col(name).round(0), "must be a whole number")],
-                )
-        else:
-            frame = frame.with_columns(
-                pl.col(name).cast(pl.String).str.strip_chars().replace("", None)
-            )
-    run_checks(frame, file, [*checks, duplicate_check(frame, spec.key)])
+        frame = _parse_column(frame, file, name, dtype)
+    for name, checker in spec.codes.items():
+        frame = check_codes(frame, file, name, checker)
+    rules = [*spec.checks, *checks, *_dated_checks(frame, spec, exchange_of)]
+    run_checks(frame, file, [*rules, duplicate_check(frame, spec.key)])
     out = frame.select(
         *(pl.col(n).cast(t) for n, t in spec.schema.items()),
         *(pl.col(k) for k in keep if k in frame.columns),
@@ -507,6 +700,49 @@ def parse_table(
         pl.lit(file, dtype=pl.Categorical).alias(FILE),
     )
     return Parsed(out, 0)
+
+
+def _positive_prices(*columns: str) -> tuple[Check, ...]:
+    """A price target, where given, is a positive price below :data:`MAX_PRICE`."""
+    return tuple(
+        check
+        for c in columns
+        for check in (
+            Check(c, pl.col(c) <= 0, "a price target must be positive"),
+            Check(c, pl.col(c) >= MAX_PRICE, f"a price target must be below {MAX_PRICE:.0e}"),
+        )
+    )
+
+
+def _analyst_counts(*columns: str) -> tuple[Check, ...]:
+    """Counts of analysts: none negative or beyond :data:`MAX_ANALYSTS`, and not all zero.
+
+    All-zero counts summarise no analysts at all; stored, they would read as a consensus.
+    """
+    given = pl.any_horizontal(pl.col(c).is_not_null() for c in columns)
+    zero = pl.all_horizontal(pl.col(c).fill_null(0) == 0 for c in columns)
+    return (
+        *(Check(c, pl.col(c) < 0, "an analyst count must not be negative") for c in columns),
+        *(
+            Check(
+                c,
+                pl.col(c) > MAX_ANALYSTS,
+                f"more than {MAX_ANALYSTS:,} analysts: a count is the number of analysts"
+                " with that rating",
+            )
+            for c in columns
+        ),
+        Check(
+            columns[0],
+            given & zero,
+            f"every count ({', '.join(columns)}) is zero, a summary of no analysts;"
+            " leave the counts empty and give the label, or leave the row out",
+        ),
+    )
+
+
+_TARGETS: Final = tuple(c for c in model.CONSENSUS if c.startswith("target_"))
+_COUNTS: Final = tuple(c for c, t in model.CONSENSUS.items() if t == pl.Int64)
 
 
 SPECS: Final[dict[str, TableSpec]] = {
@@ -521,23 +757,59 @@ SPECS: Final[dict[str, TableSpec]] = {
             "price_target": "target",
             "prior_price_target": "prior_target",
         },
+        checks=_positive_prices("target", "prior_target"),
+        dated="date",
     ),
     "consensus": TableSpec(
         model.CONSENSUS,
         model.CONSENSUS_KEY,
         ("ticker", "date"),
         {"strongbuy": "strong_buy", "strongsell": "strong_sell", "mean_target": "target_mean"},
+        checks=(
+            *_analyst_counts(*_COUNTS),
+            *_positive_prices(*_TARGETS),
+            Check(
+                "target_high",
+                pl.col("target_high") < pl.col("target_low"),
+                "target_high is below target_low",
+            ),
+        ),
+        dated="date",
     ),
-    "news": TableSpec(model.NEWS, model.NEWS_KEY, ("published_at", "headline")),
-    "securities": TableSpec(model.SECURITIES, model.SECURITIES_KEY, ("ticker",)),
+    "news": TableSpec(
+        model.NEWS, model.NEWS_KEY, ("published_at", "headline"), dated="published_at"
+    ),
+    "securities": TableSpec(
+        model.SECURITIES,
+        model.SECURITIES_KEY,
+        ("ticker",),
+        codes={"exchange": calendar.check_exchange, "currency": calendar.check_currency},
+    ),
     "kpis": TableSpec(
         model.KPIS,
         model.KPIS_KEY,
         ("ticker", "period_end", "name", "value"),
         {"date": "period_end"},
+        dated="period_end",
     ),
 }
 """The tables ingested through :func:`parse_table`, by ingest kind."""
+
+
+def _check_subjects(rows: pl.DataFrame, links: pl.DataFrame, file: str) -> None:
+    """Every news item of a file with a ``tickers`` column must name at least one ticker.
+
+    An item linked to no ticker never reaches a brief; refusing it says so, instead of storing
+    it where nothing reads it.
+    """
+    bare = rows.filter(~pl.col(ROW).is_in(links[ROW].implode()))
+    if bare.height:
+        raise InputError(
+            'no ticker in tickers; name the tickers the item is about (BABA or ["BABA", "BIDU"])',
+            file=file,
+            row=int(bare[ROW].min()),  # type: ignore[arg-type]
+            field="tickers",
+        )
 
 
 def split_news(parsed: Parsed) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -557,7 +829,9 @@ def split_news(parsed: Parsed) -> tuple[pl.DataFrame, pl.DataFrame]:
         links = pl.DataFrame(schema={"id": pl.String, "ticker": pl.String, ROW: pl.Int64})
     else:
         tickers = pl.col("tickers")
-        if frame.schema["tickers"] != pl.List(pl.String):
+        if frame.schema["tickers"] == pl.List(pl.Null):
+            tickers = tickers.cast(pl.List(pl.String))
+        elif frame.schema["tickers"] != pl.List(pl.String):
             # "BIDU, BABA", "BIDU;BABA" or '["BIDU", "BABA"]' all name two subjects.
             tickers = tickers.cast(pl.String).str.replace_all(r"[\[\]\"';\s]+", ",").str.split(",")
         links = (
@@ -567,6 +841,8 @@ def split_news(parsed: Parsed) -> tuple[pl.DataFrame, pl.DataFrame]:
             .filter(pl.col("ticker").is_not_null() & (pl.col("ticker") != ""))
         )
     file = str(frame[FILE][0]) if frame.height else ""
+    if "tickers" in frame.columns:
+        _check_subjects(frame.select(ROW), links, file)
     checked = []
     for row in links.iter_rows(named=True):
         try:
@@ -577,3 +853,156 @@ def split_news(parsed: Parsed) -> tuple[pl.DataFrame, pl.DataFrame]:
         maintain_order=True
     )
     return frame.drop("tickers", strict=False), link_frame
+
+
+class StoredRows(Protocol):
+    """What the dividend checks read from the store: bars as traded and actions."""
+
+    def bars(
+        self,
+        tickers: Sequence[str] | None = None,
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> pl.DataFrame: ...
+
+    def actions(self, tickers: Sequence[str] | None = None) -> pl.DataFrame: ...
+
+
+CHECK_BATCH: Final = 500
+"""Tickers whose stored bars are read at a time, so a universe of dividends needs bounded memory."""
+
+_DIVIDEND_RULE: Final = (
+    "a dividend is cash per share on the ex-date and must be below the close before it, or"
+    " adjusted prices turn negative: check its value and currency (a split belongs in kind split)"
+)
+
+
+def _previous_closes(dividends: pl.DataFrame, bars: pl.DataFrame) -> pl.DataFrame:
+    """Each dividend with the latest bar before its ex-date, as traded.
+
+    Adds ``close`` and ``close_date`` (null when no bar precedes it) and, when the bars carry
+    them, the ``close_row`` and ``close_file`` that bar came from.
+    """
+    origin = [pl.col(c).alias(f"close{c}") for c in (ROW, FILE) if c in bars.columns]
+    right = bars.select("ticker", pl.col("date").alias("close_date"), "close", *origin).sort(
+        "close_date"
+    )
+    return (
+        dividends.sort("date")
+        .join_asof(
+            right,
+            left_on="date",
+            right_on="close_date",
+            by="ticker",
+            strategy="backward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
+        .rename({f"close{ROW}": "close_row", f"close{FILE}": "close_file"}, strict=False)
+    )
+
+
+def _others(bad: pl.DataFrame) -> str:
+    return f" ({bad.height - 1} more rows fail this check)" if bad.height > 1 else ""
+
+
+def _close(row: Mapping[str, object]) -> float:
+    return round(float(row["close"]), 4)  # type: ignore[arg-type]
+
+
+def check_dividends(actions: pl.DataFrame, stored: StoredRows | None) -> None:
+    """Refuse a dividend at or above the close of the bar before its ex-date.
+
+    The store adjusts prices before an ex-date by ``1 - dividend / previous close``; a dividend
+    at or above that close makes the factor zero or negative, and every adjusted price, return
+    and brief that touches the ticker (and every universe statistic) goes wrong with it.
+
+    A dividend with no earlier bar stored is accepted: there is no close to compare with, and
+    the store's adjustment leaves such a dividend out (factor 1) until a close precedes it.
+    When those bars arrive, :func:`check_closes_under_dividends` holds them to the same rule.
+
+    Parameters
+    ----------
+    actions
+        Validated action rows (``_row`` and ``_file`` name where each came from).
+    stored
+        The store to read bars from, or ``None`` for a store that does not exist yet.
+    """
+    dividends = actions.with_row_index("__i").filter(pl.col("kind") == "dividend")
+    if dividends.is_empty() or stored is None:
+        return
+    bad = []
+    tickers = dividends["ticker"].unique().sort().to_list()
+    for start in range(0, len(tickers), CHECK_BATCH):
+        mine = dividends.filter(pl.col("ticker").is_in(tickers[start : start + CHECK_BATCH]))
+        last: dt.date = mine["date"].max()  # type: ignore[assignment]
+        names = mine["ticker"].unique().to_list()
+        bars = stored.bars(names, end=last - dt.timedelta(days=1))
+        joined = _previous_closes(mine, bars.select("ticker", "date", "close"))
+        bad.append(joined.filter(pl.col("value") >= pl.col("close")))
+    failing = pl.concat(bad).sort("__i")
+    if failing.is_empty():
+        return
+    first = failing.row(0, named=True)
+    raise InputError(
+        f"dividend {first['value']!r} on {first['date']} is not below the previous close"
+        f" {_close(first)!r} ({first['close_date']}); {_DIVIDEND_RULE}{_others(failing)}",
+        file=first[FILE],
+        row=first[ROW],
+        field="value",
+    )
+
+
+def check_closes_under_dividends(bars: pl.DataFrame, stored: StoredRows | None) -> None:
+    """Refuse incoming bars that would become the previous close of a stored dividend at or
+    below its amount (the rule of :func:`check_dividends`, seen from the bars' side).
+
+    Only an incoming bar that is the latest incoming one before an ex-date and closes at or
+    below the dividend can be at fault. Stored bars are read for those suspects alone (a stored
+    bar between it and the ex-date is the previous close instead, and was there before), so
+    neither the daily update nor a backfill reads the stored history.
+    """
+    if stored is None or bars.is_empty():
+        return
+    dividends = stored.actions(bars["ticker"].unique().sort().to_list()).filter(
+        pl.col("kind") == "dividend"
+    )
+    if dividends.is_empty():
+        return
+    incoming = bars.filter(pl.col("ticker").is_in(dividends["ticker"].unique().implode()))
+    incoming = incoming.select("ticker", "date", "close", ROW, FILE)
+    suspects = _previous_closes(dividends, incoming).filter(pl.col("value") >= pl.col("close"))
+    if suspects.is_empty():
+        return
+    start: dt.date = suspects["close_date"].min()  # type: ignore[assignment]
+    last: dt.date = suspects["date"].max()  # type: ignore[assignment]
+    names = suspects["ticker"].unique().sort().to_list()
+    kept = stored.bars(names, start=start + dt.timedelta(days=1), end=last - dt.timedelta(days=1))
+    window = pl.concat(
+        [
+            kept.join(incoming, on=["ticker", "date"], how="anti").select(
+                "ticker",
+                "date",
+                "close",
+                pl.lit(None, dtype=pl.Int64).alias(ROW),
+                pl.lit(None, dtype=incoming.schema[FILE]).alias(FILE),
+            ),
+            incoming.filter(pl.col("ticker").is_in(names)),
+        ]
+    )
+    joined = _previous_closes(suspects.select(dividends.columns), window)
+    failing = joined.filter(
+        pl.col("close_row").is_not_null() & (pl.col("value") >= pl.col("close"))
+    ).sort("close_row")
+    if failing.is_empty():
+        return
+    row = failing.row(0, named=True)
+    raise InputError(
+        f"close {_close(row)!r} on {row['close_date']} is not above the dividend"
+        f" {row['value']!r} stored for {row['ticker']} on {row['date']}, the next ex-date;"
+        f" {_DIVIDEND_RULE}{_others(failing)}",
+        file=row["close_file"],
+        row=row["close_row"],
+        field="close",
+    )
