@@ -472,7 +472,8 @@ def _with_analyst_events(found: pl.DataFrame, ratings: pl.DataFrame) -> pl.DataF
     if ratings.is_empty():
         return found
     analyst = consensus.changes(consensus.history(ratings, ratings["ticker"].unique()))
-    return pl.concat([found, analyst]).sort("ticker", "date", "kind")
+    # Stored events may come as their keys alone (``keys_only``); the changes follow suit.
+    return pl.concat([found, analyst.select(found.columns)]).sort("ticker", "date", "kind")
 
 
 def _close_on(db: Store, ticker: str, as_of: dt.date | None) -> tuple[dt.date, float]:
@@ -836,7 +837,7 @@ def study(
         frame = None
         if where is None and _saved_recent(db, until) is not None:
             # `stockbrief compute` left the stored events current: no need to recompute them.
-            found = db.events(symbols)
+            found = db.events(symbols, kinds=[event], keys_only=True)
         else:
             result = compute.compute(_engine_bars(db, symbols, until))
             frame, found = result.frame, result.events
@@ -912,7 +913,7 @@ def universe_evidence(db: Store, day: dt.date) -> pl.DataFrame:
     """
     tally = evidence.Tally(STUDY_HORIZON, until=day)
     for batch in _batches(db.tickers()):
-        found = db.events(batch, end=day, kinds=SETUP_PRIORITY)
+        found = db.events(batch, end=day, kinds=SETUP_PRIORITY, keys_only=True)
         if found.height:
             tally.add(_total_return_closes(db, batch, day), found.select("ticker", "date", "kind"))
     return _tally_rows(tally)
@@ -984,7 +985,7 @@ def _universe_line(db: Store, kind: str, day: dt.date) -> dict[str, Any] | None:
     tally = evidence.Tally(STUDY_HORIZON, until=day)
     for batch in _batches(db.tickers()):
         if stored:
-            found = db.events(batch, end=day, kinds=[kind])
+            found = db.events(batch, end=day, kinds=[kind], keys_only=True)
         else:
             found = compute.compute(_engine_bars(db, batch, day)).events
             found = found.filter(pl.col("kind") == kind)
@@ -1088,7 +1089,7 @@ def _current_universe(db: Store, as_of: dt.date | None) -> tuple[pl.DataFrame, p
     if recent is None:
         return None
     first: dt.date = recent["date"].min()  # type: ignore[assignment]
-    return recent, db.events(start=first)
+    return recent, db.events(start=first, keys_only=True)
 
 
 def _saved_recent(db: Store, as_of: dt.date | None) -> pl.DataFrame | None:
