@@ -178,7 +178,7 @@ def _kinds() -> dict[str, EventKind]:
     surge = THRESHOLDS["volume_surge_rel_volume"].value
     spread = pl.col("sma_50") / pl.col("sma_200") - 1
     prior_vol = _prev("volatility_60")
-    move = pl.col("return_1d") / prior_vol
+    move = (pl.col("return_1d") / prior_vol).fill_nan(None)
     gap_size = pl.col("open") / _prev("close") - 1
     kinds = [kind for level in AVERAGES for kind in _crossing_kinds(level)]
     kinds += [

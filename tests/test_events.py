@@ -472,3 +472,13 @@ def test_consensus_changes_have_the_typed_columns_and_the_old_detail() -> None:
     mixed = with_detail(pl.concat([gap, found]))
     assert mixed["kind"].to_list() == ["gap_up", *found["kind"]]
     assert mixed["detail"].to_list()[1:] == reference_changes(history)["detail"].to_list()
+
+
+def test_no_move_after_a_flat_stretch_is_not_a_large_move() -> None:
+    """A suspended stock (60 flat sessions: volatility 0) that reopens unchanged moved 0/0
+    standard deviations: no event. One that reopens higher moved infinitely many: an event."""
+    flat = frame(return_1d=[0.0, 0.0, 0.0], volatility_60=[0.0, 0.0, 0.0])
+    assert kinds(detect(flat)) == []
+    assert_as_reference(flat)
+    moved = frame(return_1d=[0.0, 0.0, 0.05], volatility_60=[0.0, 0.0, 0.0])
+    assert kinds(detect(moved)) == [(2, "large_move_up")]

@@ -467,7 +467,8 @@ def _others(
     fired |= _bit(averages & _gt(0.0, spread) & (pfast >= pslow)) << _DEATH
     ret, prior = cols[_RETURN][j], cols[_VOLATILITY][p]
     move = ret / prior
-    moved = _present(ret, prior)
+    # No return after 60 flat sessions (a suspension) is 0/0: no move, not an infinite one.
+    moved = _present(ret, prior) & (not math.isnan(move))
     fired |= _bit(moved & _ge(move, sigma)) << _MOVE_UP
     fired |= _bit(moved & _ge(-sigma, move)) << _MOVE_DOWN
     open_, close = cols[_OPEN][j], cols[_CLOSE][p]
