@@ -192,10 +192,11 @@ class Computed:
 
 
 def _offsets(bars: pl.DataFrame) -> tuple[list[str], IntArray]:
-    runs = bars.group_by("ticker", maintain_order=True).len()
+    """Tickers and segment bounds of a frame sorted by ticker (its runs: one pass, no hash)."""
+    runs = bars["ticker"].rle().struct.unnest()
     offsets = np.zeros(runs.height + 1, dtype=np.int64)
     np.cumsum(runs["len"].to_numpy(), out=offsets[1:])
-    return runs["ticker"].to_list(), offsets
+    return runs["value"].to_list(), offsets
 
 
 def _check_sorted(bars: pl.DataFrame) -> pl.DataFrame:
