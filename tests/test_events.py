@@ -20,7 +20,7 @@ import polars_events as reference
 from helpers import load_yahoo
 from stockbrief import consensus
 from stockbrief import events as ev
-from stockbrief.compute import compute
+from stockbrief.compute import BARS_SCHEMA, compute
 from stockbrief.errors import InputError
 from stockbrief.events import CONFIRM, EVENTS_SCHEMA, THRESHOLDS, detect, with_detail
 
@@ -305,19 +305,7 @@ def random_walks(seed: int, n_tickers: int, n_days: int) -> pl.DataFrame:
             rows.append(
                 (f"W{t}", START + dt.timedelta(days=i), open_[i], high, low, close[i], volume[i])
             )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "ticker": pl.String,
-            "date": pl.Date,
-            "open": pl.Float64,
-            "high": pl.Float64,
-            "low": pl.Float64,
-            "close": pl.Float64,
-            "volume": pl.Int64,
-        },
-        orient="row",
-    )
+    return pl.DataFrame(rows, schema=BARS_SCHEMA, orient="row")
 
 
 @settings(max_examples=25, deadline=None)

@@ -593,7 +593,7 @@ def refresh(
             state = state.subset(known)
         new_bars = pl.concat(
             [
-                db.bars_after(meta.filter(pl.col("ticker").is_in(known)), adjusted=True),
+                db.bars_after(meta.filter(pl.col("ticker").is_in(known))),
                 _engine_bars(db, fresh, None) if fresh else db.bars([]),
             ]
         )

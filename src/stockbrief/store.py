@@ -711,13 +711,14 @@ class Store:
         params = scope_params + act_params + source_params + source_params + row_params
         return query, params
 
-    def bars_after(self, last_dates: pl.DataFrame, *, adjusted: bool = False) -> pl.DataFrame:
-        """Bars dated after each ticker's ``last_date`` (tickers of the frame only), as traded
-        or, with ``adjusted``, for every stored split as the engine reads them."""
+    def bars_after(self, last_dates: pl.DataFrame) -> pl.DataFrame:
+        """Bars dated after each ticker's ``last_date`` (tickers of the frame only), adjusted
+        for every stored split as the engine reads them, so that a split stored ahead of its
+        bars adjusts them here as a full read would."""
         self._con.register("last_frame", last_dates.select("ticker", "last_date"))
         try:
             return self._frame(
-                *self._bars_query(None, None, None, adjusted, False, None, after="last_frame")
+                *self._bars_query(None, None, None, True, False, None, after="last_frame")
             )
         finally:
             self._con.unregister("last_frame")
