@@ -357,6 +357,8 @@ def test_the_universe_evidence_is_kept_by_compute_and_never_looks_ahead(
     assert lines[-1]["scope"] == "universe"
     assert lines[-1]["as_of"] == DAY
     assert "(statistics as of 2 January 2026)" in render.render(note, "md")
+    german = api.brief("BABA", as_of=day, lang="de", store=kept)
+    assert "(Statistik zum 2. Januar 2026)" in render.render(german, "md")
     kept.close()
     later.close()
     store.close()

@@ -60,6 +60,10 @@ def _filters(lang: Lang, currency: str) -> dict[str, Any]:
     def day(value: dt.date | dt.datetime) -> str:
         return format_date(value, DATE_PATTERNS[lang], locale=locale)
 
+    def longday(value: dt.date | dt.datetime) -> str:
+        """A date as running text writes it: 2 January 2026, 2. Januar 2026."""
+        return format_date(value, "long", locale=locale)
+
     def ratio(value: float) -> str:
         return format_decimal(value, "0.0", locale=locale) + "\u00d7"
 
@@ -99,6 +103,7 @@ def _filters(lang: Lang, currency: str) -> dict[str, Any]:
         "num": num,
         "compact": compact,
         "day": day,
+        "longday": longday,
         "ratio": ratio,
         "fromjson": json.loads,
     }
