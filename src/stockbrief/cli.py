@@ -23,12 +23,15 @@ from stockbrief.lazy import compile_notice
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from stockbrief import api
+    from stockbrief import api, catalog
 
 P = ParamSpec("P")
 
 COMPILING = "compiling the compute kernels (first run only, up to a minute)..."
 """Said on stderr when a kernel compiles: its on-disk cache is empty or stale."""
+NOTHING_NEW = "incremental compute: 0 new rows for 0 tickers, 0 events"
+"""What ``compute`` says when the stored events already cover every stored bar (as
+:meth:`stockbrief.api.RefreshReport.summary` words it)."""
 
 app = typer.Typer(
     name="stockbrief",
@@ -344,43 +347,64 @@ def info(
     ] = "table",
 ) -> None:
     """List tickers with their date ranges and row counts."""
-    from stockbrief import api
+    from stockbrief import catalog
 
-    frame = api.info(store=store)
-    if fmt in ("csv", "json"):
-        sys.stdout.write(frame.write_csv() if fmt == "csv" else frame.write_json())
-        return
-    if fmt != "table":
+    if fmt not in ("table", "csv", "json"):
         raise typer.BadParameter("use table, csv or json", param_hint="--format")
-    if frame.height <= INFO_LIST_MAX or every:
+    rows = catalog.holdings(store)
+    if rows is None:  # no store, or one to migrate first: the full path says or does it
+        from stockbrief import api
+
+        rows = [catalog.Holding(*r) for r in api.info(store=store).iter_rows()]
+    if fmt != "table":
+        _write_holdings(rows, fmt)
+        return
+    where = str(catalog.store_path(store))
+    if len(rows) <= INFO_LIST_MAX or every:
         from rich.table import Table
 
-        table = Table(title=str(api.store_path(store)))
-        for name in ("ticker", "first", "last", "bars", "actions"):
+        table = Table(title=where)
+        for name in catalog.Holding._fields:
             table.add_column(name, justify="right" if name in ("bars", "actions") else "left")
-        for row in frame.iter_rows(named=True):
+        for row in rows:
             table.add_row(
-                row["ticker"],
-                str(row["first"]),
-                str(row["last"]),
-                f"{row['bars']:,}",
-                f"{row['actions']:,}",
+                row.ticker,
+                str(row.first),
+                str(row.last),
+                f"{row.bars:,}",
+                f"{row.actions:,}",
             )
         out().print(table)
     else:
-        first, latest = str(frame["first"].min()), frame["last"].max()
-        behind = frame.filter(frame["last"] < latest)
-        out().print(f"{api.store_path(store)}: bars from {first} to {latest!s}")
-        if behind.height:
-            names = ", ".join(behind.sort("last")["ticker"].head(5).to_list())
+        latest = max(r.last for r in rows)
+        behind = sorted((r for r in rows if r.last < latest), key=lambda r: (r.last, r.ticker))
+        out().print(f"{where}: bars from {min(r.first for r in rows)} to {latest}")
+        if behind:
+            names = ", ".join(r.ticker for r in behind[:5])
             out().print(
-                f"{behind.height:,} tickers end before {latest!s} (earliest: {names}); "
+                f"{len(behind):,} tickers end before {latest} (earliest: {names}); "
                 "--all lists every ticker"
             )
     out().print(
-        f"{frame.height} tickers, {int(frame['bars'].sum()):,} bars, "
-        f"{int(frame['actions'].sum()):,} actions"
+        f"{len(rows)} tickers, {sum(r.bars for r in rows):,} bars, "
+        f"{sum(r.actions for r in rows):,} actions"
     )
+
+
+def _write_holdings(rows: list[catalog.Holding], fmt: str) -> None:
+    """``info`` as CSV or JSON records on stdout, dates in ISO form."""
+    import csv
+    import json
+
+    from stockbrief import catalog
+
+    records = [{**r._asdict(), "first": str(r.first), "last": str(r.last)} for r in rows]
+    if fmt == "json":
+        sys.stdout.write(json.dumps(records) + "\n")
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=catalog.Holding._fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
 
 
 @app.command("indicators")
@@ -471,6 +495,11 @@ def compute_store(
     ] = 16,
 ) -> None:
     """Bring indicators and stored events up to date (incrementally after the first run)."""
+    from stockbrief import catalog
+
+    if engine == "local" and not full and catalog.engine_current(store):
+        print(NOTHING_NEW)  # plain: loading Rich would double the cost of saying it
+        return
     from stockbrief import api
 
     if engine == "dask":

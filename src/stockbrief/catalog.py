@@ -1,0 +1,120 @@
+"""What a store holds, read with SQL alone, for commands that must answer before Polars loads.
+
+``stockbrief info`` and a ``stockbrief compute`` with nothing to do are questions about the
+per-ticker stats every write keeps (``ticker_stats``) and the fingerprint the engine state was
+computed from (``engine_meta``): a few thousand rows. Answering them through :mod:`stockbrief.store`
+would import Polars and NumPy first, which costs more than the answer; this module needs only
+DuckDB. A store this module cannot read (missing, or of a schema without those tables) answers
+``None``, and the caller takes the full path, which migrates or explains.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final, NamedTuple
+
+import duckdb
+
+from stockbrief.errors import StoreError
+from stockbrief.locking import StoreLock
+
+DEFAULT_STORE: Final = "stockbrief.duckdb"
+SCHEMA_VERSION: Final = 6
+"""The schema this module reads: ``len(stockbrief.store.MIGRATIONS)`` (a test holds them equal).
+A store of another version takes the full path, which migrates it (and a migration may drop
+the engine state, so an older store is never "current" here)."""
+ENGINE_TABLES: Final = ("engine_meta", "engine_history", "engine_kernels", "engine_recent")
+"""The tables an incremental compute resumes from (see :func:`stockbrief.api.refresh`)."""
+
+
+class Holding(NamedTuple):
+    """One ticker's stored bars and actions."""
+
+    ticker: str
+    first: dt.date
+    last: dt.date
+    bars: int
+    actions: int
+
+
+def store_path(path: str | Path | None = None) -> Path:
+    """The store file: the argument, else ``STOCKBRIEF_STORE``, else ``./stockbrief.duckdb``."""
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get("STOCKBRIEF_STORE") or DEFAULT_STORE)
+
+
+@contextmanager
+def _reader(path: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A read-only connection under the store's shared lock; ``None`` if there is no store."""
+    if not path.is_file():
+        yield None
+        return
+    lock = StoreLock(path, shared=True).acquire()
+    try:
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error:
+            yield None  # the full path says what is wrong with the file
+            return
+        try:
+            yield con
+        finally:
+            con.close()
+    finally:
+        lock.release()
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The store's tables, or none unless its schema is the one this module knows."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "schema_version" not in tables:
+        return set()
+    version = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    return tables if version is not None and version[0] == SCHEMA_VERSION else set()
+
+
+def holdings(path: str | Path | None = None) -> list[Holding] | None:
+    """Every ticker with bars, in ticker order; ``None`` when the store cannot say so here."""
+    with _reader(store_path(path)) as con:
+        if con is None or "ticker_stats" not in _tables(con):
+            return None
+        rows = con.execute(
+            """
+            SELECT ticker, first_date, last_date, bars, actions
+            FROM ticker_stats WHERE bars > 0 ORDER BY ticker
+            """
+        ).fetchall()
+    return [Holding(*row) for row in rows]
+
+
+def engine_current(path: str | Path | None = None) -> bool:
+    """Whether the saved engine state covers exactly the stored bars and actions.
+
+    True when every ticker with bars has a state computed from the same last date, counts and
+    checksum as the store now holds, and the state knows no other ticker: then an incremental
+    compute has nothing to do. Any doubt (no state, an older schema, no store) is False.
+    """
+    try:
+        with _reader(store_path(path)) as con:
+            if con is None or not {"ticker_stats", *ENGINE_TABLES} <= _tables(con):
+                return False
+            row = con.execute(
+                """
+                SELECT count(*) FROM (SELECT * FROM ticker_stats WHERE bars > 0) s
+                FULL JOIN engine_meta m ON s.ticker = m.ticker
+                WHERE s.ticker IS NULL OR m.ticker IS NULL
+                    OR m.last_date IS DISTINCT FROM s.last_date
+                    OR m.bars IS DISTINCT FROM s.bars
+                    OR m.actions IS DISTINCT FROM s.actions
+                    OR m.checksum IS DISTINCT FROM xor(s.bars_checksum, s.actions_checksum)
+                """
+            ).fetchone()
+            known = con.execute("SELECT count(*) FROM engine_meta").fetchone()
+    except (duckdb.Error, StoreError):
+        return False
+    return row is not None and known is not None and row[0] == 0 and known[0] > 0

@@ -1,0 +1,102 @@
+"""`info` and an up-to-date `compute` answer from the kept stats, before Polars or numba load."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import good_rows, write_csv
+from stockbrief import api, catalog, store
+
+PROBE = """
+import sys
+from stockbrief.cli import app
+try:
+    app(sys.argv[1:], prog_name="stockbrief")
+except SystemExit as exit:
+    code = exit.code
+print("\\n".join(sorted(sys.modules)), file=sys.stderr)
+"""
+HEAVY = ("numba", "numpy", "polars", "pyarrow", "pandas", "stockbrief.api", "stockbrief.store")
+
+
+def run_probe(*args: str, cwd: Path) -> tuple[str, set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=cwd, check=True
+    )
+    return done.stdout, set(done.stderr.split())
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.partition(".")[0] in HEAVY or m in HEAVY)
+
+
+@pytest.fixture
+def computed(tmp_path: Path) -> Path:
+    """A store of two tickers, computed."""
+    path = tmp_path / "s.duckdb"
+    rows = good_rows()
+    api.ingest("prices", [write_csv(tmp_path / "ABC.csv", rows)], store=path)
+    api.ingest("prices", [write_csv(tmp_path / "DEF.csv", rows[:3])], store=path)
+    api.refresh(path)
+    return path
+
+
+def test_the_schema_read_here_is_the_stores() -> None:
+    assert catalog.SCHEMA_VERSION == len(store.MIGRATIONS)
+
+
+def test_info_lists_the_stored_tickers_without_polars(computed: Path) -> None:
+    text, modules = run_probe("info", "--store", str(computed), cwd=computed.parent)
+    assert heavy(modules) == []
+    assert "ABC" in text and "2024-01-08" in text and "2 tickers, 8 bars, 0 actions" in text
+    records, _ = run_probe("info", "--store", str(computed), "--format", "json", cwd=computed.parent)
+    assert json.loads(records) == [
+        {"ticker": "ABC", "first": "2024-01-02", "last": "2024-01-08", "bars": 5, "actions": 0},
+        {"ticker": "DEF", "first": "2024-01-02", "last": "2024-01-04", "bars": 3, "actions": 0},
+    ]
+    table, _ = run_probe("info", "--store", str(computed), "--format", "csv", cwd=computed.parent)
+    assert table.splitlines() == [
+        "ticker,first,last,bars,actions",
+        "ABC,2024-01-02,2024-01-08,5,0",
+        "DEF,2024-01-02,2024-01-04,3,0",
+    ]
+
+
+def test_info_matches_the_library(computed: Path) -> None:
+    assert catalog.holdings(computed) == [tuple(r) for r in api.info(store=computed).iter_rows()]
+
+
+def test_compute_with_nothing_new_loads_no_engine(computed: Path) -> None:
+    text, modules = run_probe("compute", "--store", str(computed), cwd=computed.parent)
+    assert heavy(modules) == []
+    assert text.strip() == api.RefreshReport("incremental", 0, 0, 0).summary()
+
+
+def test_any_change_under_the_state_means_work(computed: Path, tmp_path: Path) -> None:
+    assert catalog.engine_current(computed)
+    late = write_csv(tmp_path / "DEF2.csv", good_rows()[3:4])
+    api.ingest("prices", [late], store=computed, ticker="DEF")
+    assert not catalog.engine_current(computed)
+    api.refresh(computed)
+    assert catalog.engine_current(computed)
+    split = write_csv(tmp_path / "a.csv", ["ABC,2024-01-05,split,2"], "ticker,date,kind,value")
+    api.ingest("actions", [split], store=computed)
+    assert not catalog.engine_current(computed)
+    api.refresh(computed)
+    assert catalog.engine_current(computed)
+    api.ingest("prices", [write_csv(tmp_path / "GHI.csv", good_rows())], store=computed)
+    assert not catalog.engine_current(computed)
+
+
+def test_no_store_or_no_state_is_never_current(tmp_path: Path) -> None:
+    assert not catalog.engine_current(tmp_path / "none.duckdb")
+    assert catalog.holdings(tmp_path / "none.duckdb") is None
+    path = tmp_path / "s.duckdb"
+    api.ingest("prices", [write_csv(tmp_path / "ABC.csv", good_rows())], store=path)
+    assert not catalog.engine_current(path)
+    assert [h.ticker for h in catalog.holdings(path) or []] == ["ABC"]
