@@ -359,7 +359,17 @@ def resume(
         lo = [max(0, d - window - extra_context) for d in done]
         part, part_offsets = take_rows(columns, offsets, lo, piece)
         context = np.array([d - s for d, s in zip(done, lo, strict=True)], dtype=np.int64)
+        packed, packed_states = run_many(
+            indicators, part, part_offsets, context, states, new_rows_only=True
+        )
         outputs, states = run_many(indicators, part, part_offsets, context, states)
+        fresh = np.concatenate(
+            [np.arange(part_offsets[i] + context[i], part_offsets[i + 1]) for i in range(n_tickers)]
+        ).astype(np.int64)
+        for name, values in outputs.items():
+            np.testing.assert_array_equal(packed[name], values[fresh])  # new rows only, packed
+        for name, state in states.items():
+            np.testing.assert_array_equal(packed_states[name], state)
         for i in range(n_tickers):
             new = slice(int(part_offsets[i] + context[i]), int(part_offsets[i + 1]))
             ctx = slice(int(part_offsets[i]), int(part_offsets[i] + context[i]))

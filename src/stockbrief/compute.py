@@ -334,7 +334,7 @@ def _resume_inputs(
     new_columns: Mapping[str, FloatArray],
     new_offsets: IntArray,
     n_new: IntArray,
-) -> tuple[IntArray, dict[str, FloatArray], npt.NDArray[np.bool_]]:
+) -> tuple[IntArray, dict[str, FloatArray]]:
     """Per ticker, its last ``context`` history rows followed by its new rows, back to back.
 
     ``blocks`` holds the history rows of the updated tickers, in the order of ``new_offsets``.
@@ -344,7 +344,6 @@ def _resume_inputs(
         # The daily case: every ticker has the same context and new rows; plain slicing.
         c, k = int(context[0]), int(n_new[0])
         offsets = np.arange(m + 1, dtype=np.int64) * (c + k)
-        is_new = np.tile(np.arange(c + k) >= c, m)
         columns = {
             name: np.concatenate(
                 [blocks[name][:, blocks[name].shape[1] - c :], new_columns[name].reshape(m, k)],
@@ -352,7 +351,7 @@ def _resume_inputs(
             ).ravel()
             for name in inputs
         }
-        return offsets, columns, is_new
+        return offsets, columns
     offsets, segment = _segments(context + n_new)
     local = np.arange(int(offsets[-1]), dtype=np.int64) - offsets[segment]
     is_new = local >= context[segment]
@@ -366,7 +365,7 @@ def _resume_inputs(
         values[old] = blocks[name][hist_row, blocks[name].shape[1] + hist_col]
         values[is_new] = new_columns[name][new_pos]
         columns[name] = values
-    return offsets, columns, is_new
+    return offsets, columns
 
 
 def _slide(
@@ -446,19 +445,18 @@ def update(
     for window, names in by_window.items():
         context = np.minimum(filled[rows], window)
         needed = sorted({c for n in names for c in indicators[n].inputs})
-        offsets, columns, is_new = _resume_inputs(
-            blocks, needed, context, new_columns, new_offsets, n_new
-        )
+        offsets, columns = _resume_inputs(blocks, needed, context, new_columns, new_offsets, n_new)
         out, states = run_many(
             [indicators[n] for n in names],
             columns,
             offsets,
             context,
             {n: kernels[n][rows] for n in names},
+            new_rows_only=True,
         )
         for name in names:
             kernels[name][rows] = states[name]
-        outputs.update({k: v[is_new] for k, v in out.items()})
+        outputs.update(out)
     frame = _with_outputs(new_bars, {c: outputs[c] for c in output_columns(indicators)})
     for c in blocks:
         slid = _slide(blocks[c], new_columns[c], new_offsets, n_new)

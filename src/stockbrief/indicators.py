@@ -473,6 +473,7 @@ def _pass_kernel(
     volume: FloatArray,
     offsets: IntArray,
     n_context: IntArray,
+    out_start: IntArray,
     state_in: FloatArray,
     out: FloatArray,
     slot_int: IntArray,
@@ -480,8 +481,11 @@ def _pass_kernel(
 ) -> FloatArray:
     """Run every used slot over every ticker; returns the state after the last row.
 
-    ``out`` (n_outputs x n_rows, uninitialised) gets every row written exactly once: NaN for
-    context and warm-up rows. ``state_in`` holds each used slot's state row from its state
+    ``out`` (uninitialised) gets every row written exactly once, NaN for warm-up rows; a
+    ticker's first row after its context goes to column ``out_start[t]``. With ``out_start``
+    at each segment's first new row, ``out`` is aligned with the input (n_outputs x n_rows)
+    and context rows are NaN; with segments packed back to back, it holds new rows only.
+    ``state_in`` holds each used slot's state row from its state
     column on; element 0 of each is the bar count, the same for all.
     Families read ``close`` (ATR also ``high`` and ``low``, relative volume ``volume``); only the
     rolling extremes read the column their slot names.
@@ -545,8 +549,10 @@ def _pass_kernel(
         begin = offsets[t]
         start = begin + n_context[t]
         end = offsets[t + 1]
-        for r in range(n_out):
-            out[r, begin:start] = np.nan
+        shift = start - out_start[t]
+        if shift == 0:  # aligned: the context rows are in ``out``, as NaN
+            for r in range(n_out):
+                out[r, begin:start] = np.nan
         row = state[t]
         count = int(row[count_col]) if count_col >= 0 else 0
 
@@ -586,54 +592,55 @@ def _pass_kernel(
                 if on_x0:
                     head0 = _extreme_step(x_x0, j, begin, pos0, head0, suffix0, p_x0, g_x0)
                     if j >= start:
-                        out[r_x0, j] = _extreme_value(bar, pos0, head0, suffix0, p_x0, g_x0)
+                        out[r_x0, j - shift] = _extreme_value(bar, pos0, head0, suffix0, p_x0, g_x0)
                     pos0 = pos0 + 1 if pos0 < p_x0 - 1 else 0
                 if on_x1:
                     head1 = _extreme_step(x_x1, j, begin, pos1, head1, suffix1, p_x1, g_x1)
                     if j >= start:
-                        out[r_x1, j] = _extreme_value(bar, pos1, head1, suffix1, p_x1, g_x1)
+                        out[r_x1, j - shift] = _extreme_value(bar, pos1, head1, suffix1, p_x1, g_x1)
                     pos1 = pos1 + 1 if pos1 < p_x1 - 1 else 0
                 bar += 1
 
         for j in range(start, end):
+            o = j - shift  # this row's column in ``out``
             if on_s0:
-                s0, out[r_s0, j] = _sma_step(close, j, count, s0, p_s0)
+                s0, out[r_s0, o] = _sma_step(close, j, count, s0, p_s0)
             if on_s1:
-                s1, out[r_s1, j] = _sma_step(close, j, count, s1, p_s1)
+                s1, out[r_s1, o] = _sma_step(close, j, count, s1, p_s1)
             if on_s2:
-                s2, out[r_s2, j] = _sma_step(close, j, count, s2, p_s2)
+                s2, out[r_s2, o] = _sma_step(close, j, count, s2, p_s2)
             if on_e0:
-                e0, out[r_e0, j] = _ema_step(close[j], count, e0, p_e0, k_e0)
+                e0, out[r_e0, o] = _ema_step(close[j], count, e0, p_e0, k_e0)
             if on_e1:
-                e1, out[r_e1, j] = _ema_step(close[j], count, e1, p_e1, k_e1)
+                e1, out[r_e1, o] = _ema_step(close[j], count, e1, p_e1, k_e1)
             if on_e2:
-                e2, out[r_e2, j] = _ema_step(close[j], count, e2, p_e2, k_e2)
+                e2, out[r_e2, o] = _ema_step(close[j], count, e2, p_e2, k_e2)
             if on_e3:
-                e3, out[r_e3, j] = _ema_step(close[j], count, e3, p_e3, k_e3)
+                e3, out[r_e3, o] = _ema_step(close[j], count, e3, p_e3, k_e3)
             if on_m:
-                mf, ms, mg, out[r_m, j], out[r_m + 1, j], out[r_m + 2, j] = _macd_step(
+                mf, ms, mg, out[r_m, o], out[r_m + 1, o], out[r_m + 2, o] = _macd_step(
                     close[j], count, mf, ms, mg, p_mf, p_ms, p_mg, k_mf, k_ms, k_mg
                 )
             if on_r:
-                r_gain, r_loss, out[r_r, j] = _rsi_step(
+                r_gain, r_loss, out[r_r, o] = _rsi_step(
                     close[j], r_prev, count, r_gain, r_loss, p_r
                 )
                 r_prev = close[j]
             if on_a:
-                a_acc, out[r_a, j] = _atr_step(high[j], low[j], a_prev, count, a_acc, p_a)
+                a_acc, out[r_a, o] = _atr_step(high[j], low[j], a_prev, count, a_acc, p_a)
                 a_prev = close[j]
             if on_b:
-                b_tot, b_tot2, out[r_b, j], out[r_b + 1, j], out[r_b + 2, j] = _bbands_step(
+                b_tot, b_tot2, out[r_b, o], out[r_b + 1, o], out[r_b + 2, o] = _bbands_step(
                     close, j, count, b_tot, b_tot2, p_b, up_b, dn_b
                 )
             if on_c0:
-                out[r_c0, j] = _roc_step(close, j, count, p_c0)
+                out[r_c0, o] = _roc_step(close, j, count, p_c0)
             if on_c1:
-                out[r_c1, j] = _roc_step(close, j, count, p_c1)
+                out[r_c1, o] = _roc_step(close, j, count, p_c1)
             if on_v:
-                v_tot, v_tot2, out[r_v, j] = _volatility_step(close, j, count, v_tot, v_tot2, p_v)
+                v_tot, v_tot2, out[r_v, o] = _volatility_step(close, j, count, v_tot, v_tot2, p_v)
             if on_u:
-                u_tot, u_prev, out[r_u, j], out[r_u + 1, j] = _rel_volume_step(
+                u_tot, u_prev, out[r_u, o], out[r_u + 1, o] = _rel_volume_step(
                     volume, j, count, u_tot, u_prev, p_u
                 )
             count += 1
@@ -810,6 +817,8 @@ def run_many(
     offsets: npt.ArrayLike,
     n_context: npt.ArrayLike | None = None,
     states: Mapping[str, npt.ArrayLike] | None = None,
+    *,
+    new_rows_only: bool = False,
 ) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
     """Run several indicators over every ticker in as few passes over the data as possible.
 
@@ -824,6 +833,11 @@ def run_many(
     states : mapping of str to array, optional
         State per indicator name, as returned by the previous call; all of them or none (a full
         run). They must agree on the number of bars seen per ticker.
+    new_rows_only : bool
+        Return the rows after each segment's context only, packed in segment order, instead
+        of columns aligned with the input (whose context rows are NaN). A daily update reads
+        one new row after some hundred context rows per ticker: writing NaN over the context
+        would be most of its work.
 
     Returns
     -------
@@ -881,6 +895,13 @@ def run_many(
     empty = np.empty(0)
     open_, high, low, close, volume = (_readonly(arrays.get(name, empty)) for name in _COLUMNS)
     offs_ro, context_ro = _readonly(offs), _readonly(context)
+    if new_rows_only:
+        fresh = np.diff(offs) - context
+        n_out_rows = int(fresh.sum())
+        out_start = np.zeros(n_tickers, dtype=np.int64)
+        np.cumsum(fresh[:-1], out=out_start[1:])
+    else:
+        n_out_rows, out_start = n_rows, offs[:-1] + context
     for batch in _plan(indicators):
         slot_int = np.full((_N_SLOTS, 6), -1, dtype=np.int64)
         slot_float = np.zeros((_N_SLOTS, 2))
@@ -893,7 +914,7 @@ def run_many(
             slot_float[slot, : len(ind.factors)] = ind.factors
             row += len(ind.outputs)
             col += ind.n_state
-        out = np.empty((row, n_rows))
+        out = np.empty((row, n_out_rows))
         state_in = _readonly(np.concatenate([states_in[ind.name] for _, ind in batch], axis=1))
         state_out = _pass_kernel(
             open_,
@@ -903,6 +924,7 @@ def run_many(
             volume,
             offs_ro,
             context_ro,
+            _readonly(out_start),
             state_in,
             out,
             _readonly(slot_int),
