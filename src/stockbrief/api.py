@@ -607,7 +607,7 @@ def refresh(
     return RefreshReport(
         "incremental",
         new_bars["ticker"].n_unique(),
-        result.frame.height,
+        result.rows,
         result.events.height,
         tuple(t for t in changed["ticker"].to_list() if t in stored),
     )
@@ -631,7 +631,7 @@ def _full_refresh(db: Store, progress: Callable[[int, int], None] | None) -> Ref
                 _total_return_closes(db, batch, None), setups.select("ticker", "date", "kind")
             )
             states.append(result.state)
-            rows += result.frame.height
+            rows += result.rows
             found += result.events.height
             if progress:
                 progress(min(len(tickers), len(states) * ENGINE_BATCH), len(tickers))

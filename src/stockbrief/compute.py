@@ -8,7 +8,8 @@ takes and returns Polars frames and knows nothing of where they are stored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -182,13 +183,31 @@ def _matrix(column: pl.Series) -> FloatArray:
     return np.array(values, dtype=np.float64).reshape(column.len(), width)
 
 
-@dataclass(frozen=True)
 class Computed:
-    """Bars with indicator columns, the events found in them, and the state to resume from."""
+    """Bars with indicator columns, the events found in them, and the state to resume from.
 
-    frame: pl.DataFrame
-    events: pl.DataFrame
-    state: EngineState
+    The frame is assembled on first use: a universe job keeps the events and the state and
+    never reads the indicator columns of every row, whose assembly (a null mask over each of
+    some twenty columns) would cost more than the kernels that filled them.
+    """
+
+    def __init__(
+        self,
+        frame: pl.DataFrame | Callable[[], pl.DataFrame],
+        events: pl.DataFrame,
+        state: EngineState,
+        rows: int | None = None,
+    ) -> None:
+        self._frame = frame
+        self.events = events
+        self.state = state
+        self.rows = frame.height if isinstance(frame, pl.DataFrame) else rows or 0
+        """Bars computed (the frame's height, known without assembling it)."""
+
+    @functools.cached_property
+    def frame(self) -> pl.DataFrame:
+        """The bars with one column per indicator output (null in warm-up rows)."""
+        return self._frame if isinstance(self._frame, pl.DataFrame) else self._frame()
 
 
 def _offsets(bars: pl.DataFrame) -> tuple[list[str], IntArray]:
@@ -269,31 +288,26 @@ def compute(bars: pl.DataFrame, indicators: Mapping[str, Indicator] = INDICATORS
     tickers, offsets = _offsets(bars)
     columns = _arrays(bars)
     outputs, kernels = run_many(list(indicators.values()), columns, offsets)
-    frame = _with_outputs(bars, {c: outputs[c] for c in output_columns(indicators)})
-    width = history_rows(indicators)
+    ordered = {c: outputs[c] for c in output_columns(indicators)}
+    positions, valid = _tail_positions(offsets, ev.LOOKBACK)
+    recent = positions[valid]
     state = EngineState(
         tickers,
         _history(columns, offsets, history_widths(indicators)),
-        np.minimum(np.diff(offsets), width),
+        np.minimum(np.diff(offsets), history_rows(indicators)),
         kernels,
-        _tail_frame(frame, offsets, ev.LOOKBACK),
+        _with_outputs(bars[recent], {c: v[recent] for c, v in ordered.items()}),
     )
-    return Computed(frame, _events(bars, tickers, offsets, columns, outputs, frame), state)
 
+    def frame() -> pl.DataFrame:
+        return _with_outputs(bars, ordered)
 
-def _events(
-    bars: pl.DataFrame,
-    tickers: list[str],
-    offsets: IntArray,
-    columns: Mapping[str, FloatArray],
-    outputs: Mapping[str, FloatArray],
-    frame: pl.DataFrame,
-) -> pl.DataFrame:
-    """The detectors over the kernels' own arrays when they hold every column read."""
     arrays = {**columns, **outputs}
-    if any(c not in arrays for c in ev.INPUTS):
-        return ev.detect(frame)
-    return ev.detect_arrays(pl.Series("ticker", tickers), offsets, bars["date"], arrays)
+    if all(c in arrays for c in ev.INPUTS):
+        found = ev.detect_arrays(pl.Series("ticker", tickers), offsets, bars["date"], arrays)
+    else:  # an indicator set without what the detectors read: they derive it from the frame
+        found = ev.detect(frame())
+    return Computed(frame, found, state, bars.height)
 
 
 def _segments(lengths: IntArray) -> tuple[IntArray, IntArray]:
