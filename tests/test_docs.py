@@ -35,4 +35,6 @@ def test_readme_demo_command_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "prices: 12,154 rows for 5 tickers" in result.stdout
     assert "5 tickers, 12,154 bars" in result.stdout
-    assert (tmp_path / "demo.duckdb").exists()
+    # The demo keeps its own store beside the configured one, never that store itself.
+    assert (tmp_path / "stockbrief-demo.duckdb").exists()
+    assert not (tmp_path / "demo.duckdb").exists()

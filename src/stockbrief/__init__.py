@@ -25,13 +25,17 @@ from stockbrief.errors import (
 
 if TYPE_CHECKING:
     from stockbrief.api import (
+        DeleteReport,
         IngestReport,
         RefreshReport,
         RunReport,
         Settings,
         analyst_view,
         check,
+        check_out,
         daily_run,
+        delete,
+        demo_store_path,
         export_parquet,
         fetch,
         info,
@@ -56,6 +60,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConflictError",
+    "DeleteReport",
     "IngestReport",
     "InputError",
     "NotFoundError",
@@ -69,7 +74,10 @@ __all__ = [
     "__version__",
     "analyst_view",
     "check",
+    "check_out",
     "daily_run",
+    "delete",
+    "demo_store_path",
     "export_parquet",
     "fetch",
     "info",

@@ -6,8 +6,10 @@ Every function takes ``store`` as a :class:`Store`, a path, or ``None`` for the 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,23 +19,26 @@ from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 import polars as pl
 
 from stockbrief import calendar
-from stockbrief.errors import ConflictError, InputError, NotFoundError
+from stockbrief.errors import ConflictError, InputError, NotFoundError, StockbriefError
 from stockbrief.lazy import lazy_module
 from stockbrief.sources.base import Parsed
 from stockbrief.sources.files import ActionFile, PriceFile, read_table
+from stockbrief.sources.plausibility import Finding, check_incoming, refusal
 from stockbrief.sources.sample import SampleSource
 from stockbrief.sources.validate import (
     FILE,
     ROW,
     SPECS,
     ExchangeOf,
+    ParsedBars,
+    Unfinished,
     check_closes_under_dividends,
     check_dividends,
     exchange_lookup,
     parse_table,
     split_news,
 )
-from stockbrief.store import TABLES, Store, Table, UpsertResult
+from stockbrief.store import PRICE_BASES, TABLES, PriceBasis, Store, Table, UpsertResult
 
 if TYPE_CHECKING:
     from stockbrief import claims, compute, consensus, evidence, peers
@@ -41,6 +46,7 @@ if TYPE_CHECKING:
     from stockbrief.brief import document, facts, narrative, verdict
     from stockbrief.brief.document import Brief
     from stockbrief.brief.narrative import Lang
+    from stockbrief.doctor import DoctorReport
 else:
     # Bound on first use: `info` and an up-to-date `compute` never load numba or Jinja.
     claims = lazy_module("stockbrief.claims")
@@ -104,6 +110,10 @@ class IngestReport:
     result: UpsertResult
     filtered: int = 0
     filter_reason: str = "rows outside --from/--to left out"
+    unfinished: Unfinished | None = None
+    """Bars of sessions that had not closed yet: left out, or stored as asked."""
+    warnings: tuple[Finding, ...] = ()
+    """Suspicious bars stored anyway (see :mod:`stockbrief.sources.plausibility`)."""
 
     def summary(self) -> str:
         """One line for a person."""
@@ -116,6 +126,21 @@ class IngestReport:
             text += f", {r.replaced:,} replaced"
         if self.filtered:
             text += f"; {self.filtered:,} {self.filter_reason}"
+        late = self.unfinished
+        if late is not None and late.stored:
+            text += (
+                f"; {_count(late.count, 'bar')} of a session not closed yet stored as it stands"
+                f" (--allow-unfinished; {late.describe()}); ingest a download taken after the"
+                " close with --replace to store the final bar"
+            )
+        elif late is not None:
+            text += (
+                f"; {_count(late.count, 'bar')} of a session not closed yet left out"
+                f" ({late.describe()}): ingest a download taken after the close to store the"
+                " final bar, or pass --allow-unfinished to store it as it stands"
+            )
+        if self.warnings:
+            text += f"; {_count(len(self.warnings), 'warning')} about suspicious bars"
         return text
 
 
@@ -144,9 +169,10 @@ def _parse_file(
     exchange_of: ExchangeOf,
     start: dt.date | None,
     end: dt.date | None,
+    allow_unfinished: bool = False,
 ) -> Parsed:
     if kind == "prices":
-        return PriceFile(path, ticker, exchange_of, start, end).load()
+        return PriceFile(path, ticker, exchange_of, start, end, allow_unfinished).load()
     if kind == "actions":
         return ActionFile(path, ticker, exchange_of).load()
     keep = ("tickers",) if kind == "news" else ()
@@ -200,6 +226,9 @@ def ingest(
     replace: bool = False,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    basis: PriceBasis = "traded",
+    allow_unfinished: bool = False,
+    strict: bool = False,
 ) -> IngestReport:
     """Validate every row of every file, then store them all in one transaction.
 
@@ -220,11 +249,23 @@ def ingest(
         Overwrite stored rows that differ instead of refusing them.
     start, end
         Inclusive date filter for prices; the rows left out are counted in the report.
+    basis
+        What the prices are: ``traded`` (adjusted on read from the stored actions) or
+        ``adjusted`` by their provider for splits and dividends (never adjusted again). A
+        ticker's bars keep the basis they were first stored with.
+    allow_unfinished
+        Store bars of a session that has not closed yet (by its exchange's calendar, now)
+        as they stand; by default they are left out and the report says so.
+    strict
+        Refuse prices with a suspicious bar (a spike that reverts, a jump like an unrecorded
+        split, volume on an index, zero-volume runs, stale repeats; judged with the stored
+        bars around them) instead of storing them with warnings in the report.
 
     Raises
     ------
     InputError
-        On the first bad row, naming file, row and field; nothing is stored.
+        On the first bad row, naming file, row and field; nothing is stored. Also for prices
+        of a ticker whose stored bars have the other basis.
 
     Notes
     -----
@@ -238,12 +279,21 @@ def ingest(
         raise InputError(
             f"unknown kind {kind!r}; expected one of {', '.join(INGEST_KINDS)}", field="kind"
         )
+    if basis not in PRICE_BASES:
+        raise InputError(f"unknown price basis {basis!r}; use traded or adjusted", field="basis")
+    if kind != "prices" and (basis != "traded" or allow_unfinished):
+        raise InputError("the price basis and unfinished sessions apply to prices only")
+    if kind != "prices" and strict:
+        raise InputError("--strict applies to prices only", field="strict")
     exchange_of = exchange_lookup(_stored_exchanges(store), exchange)
-    parsed = [_parse_file(kind, Path(f), ticker, exchange_of, start, end) for f in files]
+    parsed = [
+        _parse_file(kind, Path(f), ticker, exchange_of, start, end, allow_unfinished) for f in files
+    ]
     main: Table = "bars" if kind == "prices" else kind
     frame = _check_unique_across([p.frame for p in parsed], TABLES[main][1])
     tables = _prepare(kind, frame)
     result = UpsertResult(0, 0, 0)
+    warnings: tuple[Finding, ...] = ()
     with using_store(store) as db:
         try:
             with db.transaction():
@@ -251,6 +301,10 @@ def ingest(
                     check_dividends(frame, db)
                 elif kind == "prices":
                     check_closes_under_dividends(frame, db)
+                    warnings = check_incoming(frame, db, adjusted=basis == "adjusted")
+                    if strict and (refused := refusal(warnings)) is not None:
+                        raise refused
+                    db.record_price_basis(frame["ticker"].unique().to_list(), basis)
                 for table, rows in tables.items():
                     done = db.upsert(table, rows, replace=replace)
                     result = result + done if table == main else result
@@ -258,8 +312,16 @@ def ingest(
             raise _located(exc, frame) from None
     named = tables.get("news_tickers", frame)
     tickers = named["ticker"].n_unique() if "ticker" in named.columns else 0
+    late = [p.unfinished for p in parsed if isinstance(p, ParsedBars) and p.unfinished]
     return IngestReport(
-        kind, len(files), frame.height, tickers, result, sum(p.filtered for p in parsed)
+        kind,
+        len(files),
+        frame.height,
+        tickers,
+        result,
+        sum(p.filtered for p in parsed),
+        unfinished=sum(late[1:], late[0]) if late else None,
+        warnings=warnings,
     )
 
 
@@ -284,13 +346,57 @@ def _located(exc: ConflictError, frame: pl.DataFrame) -> ConflictError:
     return ConflictError(exc.reason, key=exc.key, file=first[FILE], row=first[ROW], field=exc.field)
 
 
+DEMO_STORE: Final = "stockbrief-demo.duckdb"
+"""The file name of the demo's own store."""
+
+
+def demo_store_path(path: str | Path | None = None) -> Path:
+    """The demo's store: the argument, else ``stockbrief-demo.duckdb`` in the folder of the
+    configured store, never that store itself, so that the sample's 2000-2013 bars do not mix
+    with data ingested there (and change every universe statistic)."""
+    return Path(path) if path is not None else store_path().with_name(DEMO_STORE)
+
+
 def load_sample(store: StoreLike = None) -> list[IngestReport]:
-    """Store the embedded sample (bars and the splits and dividends recovered from it)."""
+    """Store the embedded sample (bars and the splits and dividends recovered from it) in a
+    store of its own: ``store``, else :func:`demo_store_path`, never the configured store.
+
+    Raises
+    ------
+    InputError
+        When the store holds anything besides the sample (other tickers, or other rows of the
+        sample's tickers): the sample would mix with them unnoticed. Nothing is written then.
+    """
     sample = SampleSource().load_all()
-    with using_store(store) as db, db.transaction():
-        bars = db.upsert("bars", sample.bars.frame)
-        actions = db.upsert("actions", sample.actions.frame)
+    names: list[str] = sample.securities["ticker"].to_list()
+    target = store if isinstance(store, Store) else demo_store_path(store)
+    with using_store(target) as db, db.transaction():
+        _check_only_sample(db, sample.securities, names)
+        try:
+            bars = db.upsert("bars", sample.bars.frame)
+            actions = db.upsert("actions", sample.actions.frame)
+        except ConflictError as exc:
+            raise _mixed(
+                db, f"{exc.key.get('ticker')} bars that differ from the sample's"
+            ) from None
         db.upsert("securities", sample.securities)
+        # Counts after the load equal the sample's only if nothing else of its tickers is kept.
+        expected = {
+            t: (n, sample.actions.frame.filter(pl.col("ticker") == t).height)
+            for t, n in sample.bars.frame["ticker"].value_counts().iter_rows()
+        }
+        for row in db.summary().iter_rows(named=True):
+            bars_n, actions_n = expected.get(row["ticker"], (0, 0))
+            extra = [
+                _count(n, noun)
+                for n, noun in (
+                    (row["bars"] - bars_n, "bar"),
+                    (row["actions"] - actions_n, "action"),
+                )
+                if n
+            ]
+            if extra:
+                raise _mixed(db, f"{' and '.join(extra)} of {row['ticker']} besides the sample's")
     return [
         IngestReport(
             "prices", 1, sample.bars.frame.height, sample.bars.frame["ticker"].n_unique(), bars
@@ -303,6 +409,37 @@ def load_sample(store: StoreLike = None) -> list[IngestReport]:
             actions,
         ),
     ]
+
+
+def _check_only_sample(db: Store, securities: pl.DataFrame, names: Sequence[str]) -> None:
+    """Refuse a store holding other tickers, or rows of the sample's tickers that the sample
+    does not bring (their reference data would be overwritten, their history joined)."""
+    others = [t for t in db.stored_tickers() if t not in names]
+    if others:
+        shown = ", ".join(others[:3]) + (
+            f" and {len(others) - 3:,} more" if len(others) > 3 else ""
+        )
+        raise _mixed(db, f"{_count(len(others), 'other ticker')} ({shown})")
+    columns = securities.columns
+    kept = db.securities().filter(pl.col("ticker").is_in(list(names))).select(columns)
+    given = {r[0]: r for r in securities.rows()}
+    for row in kept.rows():
+        if row != given[row[0]]:
+            raise _mixed(db, f"reference data of {row[0]} that differs from the sample's")
+    tables: tuple[Table, ...] = ("ratings", "consensus", "news_tickers", "kpis")
+    for table in tables:
+        rows = db.read(table, list(names))
+        if rows.height:
+            label = "news links" if table == "news_tickers" else table
+            raise _mixed(db, f"{label} of {rows['ticker'][0]}, which the sample does not have")
+
+
+def _mixed(db: Store, detail: str) -> InputError:
+    return InputError(
+        f"holds {detail}; the demo sample is kept apart from other data, so nothing was "
+        "loaded: give the demo a new file (--store NEW.duckdb)",
+        file=db.path,
+    )
 
 
 def notable_day(store: StoreLike = None) -> tuple[str, dt.date]:
@@ -344,6 +481,20 @@ def info(store: StoreLike = None) -> pl.DataFrame:
         return db.summary()
 
 
+def doctor(ticker: str | None = None, *, store: StoreLike = None) -> DoctorReport:
+    """Suspicious bars, missing sessions and unadjusted splits of one ticker or of the store,
+    each with what to run to mend it (see :mod:`stockbrief.doctor`)."""
+    from stockbrief.doctor import diagnose
+
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        if ticker is None:
+            return diagnose(db)
+        symbol = calendar.normalize_ticker(ticker)
+        if not db.has_ticker(symbol):
+            raise NotFoundError(_unknown_ticker(symbol, db.tickers()))
+        return diagnose(db, [symbol])
+
+
 def _unknown_ticker(ticker: str, known: Sequence[str]) -> str:
     import difflib
 
@@ -362,8 +513,8 @@ def fetch(
 ) -> list[IngestReport]:
     """Download from Yahoo Finance (extra ``[yahoo]``) and store it all in one transaction.
 
-    Bars are stored as traded (Yahoo's split adjustment undone); a bar of a session still
-    trading is left out and counted.
+    Bars are stored as traded (Yahoo's split adjustment undone), and their basis recorded as
+    such; a bar of a session still trading when the download was made is left out and counted.
     """
     from stockbrief.sources.yahoo import YahooSource
 
@@ -379,6 +530,7 @@ def fetch(
         }
         try:
             with db.transaction():
+                db.record_price_basis(data.bars["ticker"].unique().to_list(), data.basis)
                 for table, frame in frames.items():
                     result = db.upsert(table, frame, replace=replace)
                     count = frame["ticker"].n_unique() if frame.height else 0
@@ -396,6 +548,146 @@ def fetch(
         except ConflictError as exc:
             raise _located(exc, frames["bars"]) from None
     return reports
+
+
+# -- mending ---------------------------------------------------------------------------------
+
+DeleteWhat = Literal["bars", "actions", "ratings", "consensus", "news", "kpis", "all"]
+DELETE_WHAT: Final[tuple[str, ...]] = get_args(DeleteWhat)
+_DELETE_NOUNS: Final = {
+    "bars": "bar",
+    "actions": "action",
+    "ratings": "rating",
+    "consensus": "consensus row",
+    "news_tickers": "news link",
+    "news": "news item",
+    "kpis": "KPI",
+}
+
+
+@dataclass(frozen=True)
+class DeleteReport:
+    """What a delete removed, or would remove as a dry run: per table the rows and their
+    first and last date (``news_tickers`` are the ticker's links, ``news`` the items left with
+    no ticker)."""
+
+    ticker: str
+    start: dt.date | None
+    end: dt.date | None
+    removed: dict[str, tuple[int, dt.date | None, dt.date | None]]
+    dry_run: bool = False
+
+    @property
+    def rows(self) -> int:
+        """Rows deleted (or that would be) in all tables."""
+        return sum(n for n, _, _ in self.removed.values())
+
+    def summary(self) -> str:
+        """Lines for a person: the counts per table with their dates, and what follows."""
+        span = (
+            f"from {self.start} to {self.end}"
+            if self.start and self.end
+            else f"from {self.start} on"
+            if self.start
+            else f"up to {self.end}"
+            if self.end
+            else "at any date"
+        )
+        if not self.rows:
+            asked = ", ".join(_DELETE_NOUNS[t] + "s" for t in self.removed if t != "news")
+            return f"nothing to delete: {self.ticker} has no {asked} {span}"
+        verb = "would delete" if self.dry_run else "deleted"
+        lines = [f"{verb} from {self.ticker} ({span}):"]
+        for table, (n, first, last) in self.removed.items():
+            if n:
+                dates = str(first) if first == last else f"{first} to {last}"
+                left = " (left with no ticker)" if table == "news" else ""
+                lines.append(f"  {_count(n, _DELETE_NOUNS[table])}{left}, {dates}")
+        if any(self.removed.get(t, (0,))[0] for t in ("bars", "actions")):
+            verb = "would be" if self.dry_run else "are"
+            lines.append(
+                f"{self.ticker}'s events and engine state {verb} dropped: the next "
+                "`stockbrief compute` recomputes them from the bars left"
+            )
+        if self.dry_run:
+            lines.append("nothing was changed (dry run)")
+        return "\n".join(lines)
+
+
+def delete(
+    ticker: str,
+    *,
+    what: DeleteWhat = "all",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    dry_run: bool = False,
+    store: StoreLike = None,
+) -> DeleteReport:
+    """Delete one ticker's rows dated from ``start`` to ``end`` (inclusive), in one transaction.
+
+    Mends a store that took bad rows, without rebuilding it. The events and engine state
+    derived from the ticker's bars and actions go with them, so the next ``compute``
+    recomputes it and stores what a full compute would.
+
+    Parameters
+    ----------
+    what
+        ``bars``, ``actions``, ``ratings``, ``consensus``, ``news`` (the ticker's links, and
+        the items left with no ticker), ``kpis`` (by ``period_end``) or ``all`` of them.
+        Reference data (``ingest securities``) is kept.
+    dry_run
+        Count what would go and change nothing.
+
+    Raises
+    ------
+    NotFoundError
+        When nothing at all is stored for the ticker (with the closest stored tickers).
+    InputError
+        For an unknown ``what``, ``start`` after ``end``, or bars whose deletion would leave a
+        stored dividend at or above the close before it (adjusted prices would turn negative).
+    """
+    if what not in DELETE_WHAT:
+        raise InputError(
+            f"unknown kind {what!r}; use one of {', '.join(DELETE_WHAT)}", field="--what"
+        )
+    if start is not None and end is not None and start > end:
+        raise InputError(f"--from {start} is after --to {end}: no date lies between them")
+    symbol = calendar.normalize_ticker(ticker)
+    if not isinstance(store, Store) and not store_path(store).exists():
+        raise NotFoundError(f"{store_path(store)}: no store here, so nothing to delete")
+    tables = DELETE_WHAT[:-1] if what == "all" else (what,)
+    with using_store(store, read_only=dry_run and not isinstance(store, Store)) as db:
+        known = db.stored_tickers()
+        if symbol not in known:
+            import difflib
+
+            close = difflib.get_close_matches(symbol, known, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise NotFoundError(f"unknown ticker {symbol!r}: nothing stored for it{hint}")
+        with db.transaction():
+            removed = db.delete(symbol, tables, start=start, end=end, dry_run=dry_run)
+            if not dry_run and removed.get("bars", (0,))[0]:
+                _check_kept_dividends(db, symbol)
+    return DeleteReport(symbol, start, end, removed, dry_run)
+
+
+def _check_kept_dividends(db: Store, symbol: str) -> None:
+    """Refuse a delete of bars that leaves a stored dividend at or above the close now before
+    it: the store's adjustment would turn every earlier price negative."""
+    dividends = db.actions([symbol]).filter(pl.col("kind") == "dividend")
+    if dividends.is_empty():
+        return
+    rows = dividends.with_columns(
+        pl.lit(f"stored actions of {symbol}").alias(FILE),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW),
+    )
+    try:
+        check_dividends(rows, db)
+    except InputError as exc:
+        raise InputError(
+            f"{symbol}: after this delete, {exc.reason.split(';')[0]}; delete that dividend"
+            " too (--what actions) or fewer bars; nothing was deleted"
+        ) from None
 
 
 # -- compute ---------------------------------------------------------------------------------
@@ -722,10 +1014,36 @@ def _brief(
         wind=wind,
         kpis=company,
     )
+    _with_basis(sheet, db.price_basis([symbol]).get(symbol, "traded"))
     judgement = verdict.judge(sheet, proof)
     headline, sections = narrative.compose(sheet, events, judgement, lang)
     return document.Brief(
         symbol, day, lang, headline, sheet, events, judgement, sections, result.frame
+    )
+
+
+ADJUSTED_WORDS: Final = "adjusted by the provider for splits and dividends"
+"""How ``check`` names the ``adjusted`` price basis."""
+
+
+def _with_basis(sheet: facts.FactSheet, basis: PriceBasis) -> None:
+    """Name the price basis in the source of every fact read from the ticker's bars, and as a
+    fact of its own, so a reader (and ``check``) knows whether a level is as traded."""
+    mine = (sheet.ticker,)
+    for name, fact in sheet.facts.items():
+        if fact.source.table == "bars" and fact.source.tickers == mine:
+            source = dataclasses.replace(fact.source, basis=basis)
+            formula = fact.formula
+            if basis == "adjusted":
+                formula = formula.replace(facts.PRICE_NOTE, f"prices {ADJUSTED_WORDS}")
+            sheet.facts[name] = dataclasses.replace(fact, source=source, formula=formula)
+    sheet.add(
+        "price_basis",
+        basis,
+        "text",
+        facts.Source("price_basis", mine, None, None, basis),
+        "traded: prices as traded, adjusted on read for the splits known on the day;"
+        " adjusted: prices adjusted by their provider for splits and dividends",
     )
 
 
@@ -734,7 +1052,8 @@ def _known_facts(note: Brief) -> dict[str, tuple[Any, str]]:
     known: dict[str, tuple[Any, str]] = {}
     for name, fact in note.sheet.facts.items():
         src = fact.source
-        where = f"{src.table} {','.join(src.tickers)} {src.start}..{src.end}: {fact.formula}"
+        basis = f", {ADJUSTED_WORDS}" if src.basis == "adjusted" else ""
+        where = f"{src.table} {','.join(src.tickers)} {src.start}..{src.end}{basis}: {fact.formula}"
         if fact.unit == "list":
             for item in fact.value:
                 if name == "top_targets":
@@ -758,7 +1077,26 @@ def check(
     """Each numeric claim of a market note, judged against the data of ``ticker`` on ``as_of``."""
     note = brief(ticker, as_of=as_of, store=store)
     firms = [item["firm"] for item in note.sheet.value("top_targets") or []]
-    return claims.extract(text, _known_facts(note), firms)
+    known = _known_facts(note)
+    found = claims.extract(text, known, firms)
+    if note.sheet.value("price_basis") != "adjusted":
+        return found
+    # A note quotes prices as traded that day; an adjusted close differs by every later
+    # dividend and split, so a verdict on a price says which close it was compared with.
+    priced = {
+        known[name][1]
+        for name, fact in note.sheet.facts.items()
+        if name in known
+        and ((fact.unit == "currency" and fact.source.table == "bars") or name == "upside")
+    }
+    return [
+        dataclasses.replace(
+            c, note=f"{c.note}; compared with prices {ADJUSTED_WORDS}, not as traded"
+        )
+        if c.source in priced
+        else c
+        for c in found
+    ]
 
 
 # -- evidence --------------------------------------------------------------------------------
@@ -1126,32 +1464,113 @@ NOTABLE: Final = (
 
 @dataclass(frozen=True)
 class RunReport:
-    """What a daily run wrote."""
+    """What a daily run wrote; ``replaced`` are the files that were there before it."""
 
     day: dt.date
     watched: int
     notable: dict[str, list[str]]
     files: list[Path]
     index: Path
+    replaced: tuple[Path, ...] = ()
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.day}: {len(self.notable)} of {self.watched} watched tickers had notable "
             f"events; {len(self.files)} files and the index {self.index} written"
         )
+        if self.replaced:
+            text += f" ({_count(len(self.replaced), 'existing file')} replaced)"
+        return text
+
+
+def check_out(path: Path, *, folder: bool = True) -> None:
+    """Refuse an output path that cannot be written, before any work is done.
+
+    ``folder`` says the path names a folder (made when missing), else a file. A file where a
+    folder is expected, a path inside a file, and a folder that cannot be written to are an
+    :class:`InputError` naming the path, rather than an OS error after minutes of work.
+    """
+    where = path if folder else path.parent
+    probe = where
+    # os.path.exists says False (never raises) for a path inside a file or an unreadable folder.
+    while not os.path.exists(probe) and probe != probe.parent:
+        probe = probe.parent
+    if os.path.exists(probe) and not probe.is_dir():
+        inside = "" if probe == where else f", so {where} cannot be made in it"
+        raise InputError(f"cannot write to {path}: {probe} is a file, not a folder{inside}")
+    if not folder and path.is_dir():
+        probe = path
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise InputError(
+            f"cannot write to {path}: files cannot be made in {probe} ({exc.strerror});"
+            " choose a folder you can write to"
+        ) from None
+    if not folder and path.is_file() and not os.access(path, os.W_OK):
+        raise InputError(f"cannot write to {path}: the file is read-only")
+
+
+WATCHLIST_MAX_BYTES: Final = 16 << 20
+"""A watchlist larger than this is not one (5,000 tickers take 40 KB): refused unread."""
 
 
 def read_watchlist(path: Path) -> list[str]:
-    """Tickers of a watchlist: one per line (``#`` starts a comment) or a CSV ticker column."""
+    """Tickers of a watchlist: one per line (``#`` starts a comment) or a CSV ticker column.
+
+    The file must be UTF-8 text; binary or non-UTF-8 content is refused, naming the file.
+    """
+    if path.is_dir():
+        raise InputError("is a folder, not a watchlist file", file=path)
     if not path.is_file():
         raise NotFoundError(f"{path}: no such watchlist file")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if lines and "," in lines[0] and "ticker" in lines[0].lower():
-        frame = read_table(path)
-        column = next(c for c in frame.columns if c.strip().lower() in ("ticker", "symbol"))
-        lines = [str(v) for v in frame[column].drop_nulls().to_list()]
+    try:
+        size = path.stat().st_size
+        if size > WATCHLIST_MAX_BYTES:
+            raise InputError(
+                f"{size / (1 << 20):,.0f} MiB is too large for a watchlist (at most"
+                f" {WATCHLIST_MAX_BYTES >> 20} MiB); check that this is the file you meant",
+                file=path,
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the watchlist: {exc.strerror}", file=path) from None
+    if b"\x00" in data:
+        raise InputError(
+            f"binary data, not a watchlist (a NUL byte at byte {data.index(0)}); a watchlist is"
+            " text: one ticker per line, or a CSV file with a ticker column",
+            file=path,
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text (byte {exc.start} cannot be decoded); save the watchlist as UTF-8",
+            file=path,
+        ) from None
+    lines = text.splitlines()
+    numbered = list(enumerate(lines, start=1))
+    header = lines[0].lower() if lines else ""
+    if "," in header and ("ticker" in header or "symbol" in header):
+        try:
+            frame = pl.read_csv(text.encode(), infer_schema=False)
+        except pl.exceptions.PolarsError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"cannot read as CSV: {first}", file=path) from None
+        column = next((c for c in frame.columns if c.strip().lower() in ("ticker", "symbol")), None)
+        if column is None:
+            raise InputError(
+                f"the header {lines[0]!r} names no ticker column; call it ticker or symbol",
+                file=path,
+            )
+        numbered = [
+            (number, str(value))
+            for number, value in enumerate(frame[column].to_list(), start=1)
+            if value is not None
+        ]
     tickers: list[str] = []
-    for number, line in enumerate(lines, start=1):
+    for number, line in numbered:
         text = line.split("#", 1)[0].strip()
         if not text:
             continue
@@ -1175,10 +1594,16 @@ def daily_run(
     progress: Callable[[str], None] | None = None,
 ) -> RunReport:
     """Update events, then write a brief for each watched ticker with a notable event and an
-    index page (HTML and JSON) of the day. Running it twice writes the same files."""
+    index page (HTML and JSON) of the day. Running it twice writes the same files.
+
+    The index is rewritten (atomically) after each brief, so a run stopped by an error or
+    Ctrl-C leaves one listing the briefs it wrote; the exception then carries a note saying
+    where it is. ``out`` is checked before any work.
+    """
     from stockbrief.brief import render
 
     tickers = read_watchlist(watchlist)
+    check_out(out)
     with using_store(store) as db:
         refresh(db)
         unknown = [t for t in tickers if t not in db.tickers()]
@@ -1196,27 +1621,71 @@ def daily_run(
         ):
             notable.setdefault(row["ticker"], []).append(row["kind"])
         folder = out / day.isoformat()
+        check_out(folder)
+        before = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
         files: list[Path] = []
-        entries = []
+        entries: list[dict[str, Any]] = []
+        index = folder / "index.html"
         whole = _store_universe_evidence(db, day) if notable else None
-        for ticker in sorted(notable):
-            if progress:
-                progress(ticker)
-            note = _brief(db, ticker, day, "en", whole)
-            written = [render.write(note, fmt, folder) for fmt in ("md", "html", "json")]
-            files += written
-            entries.append(
-                {
-                    "ticker": ticker,
-                    "headline": note.headline,
-                    "events": notable[ticker],
-                    "lean": note.verdict.lean,
-                    "strength": note.verdict.strength,
-                    "files": {p.suffix[1:]: p.name for p in written},
-                }
-            )
-    index = render.write_index(day, entries, len(tickers), folder)
-    return RunReport(day, len(tickers), notable, files, index)
+        try:
+            for ticker in sorted(notable):
+                if progress:
+                    progress(ticker)
+                note = _brief(db, ticker, day, "en", whole)
+                written = [
+                    _written(folder / render.default_name(note, fmt), note, fmt)
+                    for fmt in ("md", "html", "json")
+                ]
+                files += written
+                entries.append(
+                    {
+                        "ticker": ticker,
+                        "headline": note.headline,
+                        "events": notable[ticker],
+                        "lean": note.verdict.lean,
+                        "strength": note.verdict.strength,
+                        "files": {p.suffix[1:]: p.name for p in written},
+                    }
+                )
+                index = _write_index(day, entries, len(tickers), folder)
+        except BaseException as exc:
+            if len(entries) == 1:
+                exc.add_note(f"the brief written before it is listed in {index}")
+            elif entries:
+                exc.add_note(f"the {len(entries):,} briefs written before it are listed in {index}")
+            raise
+    if not entries:
+        index = _write_index(day, entries, len(tickers), folder)
+    replaced = [p for p in [*files, index, index.with_name("index.json")] if p.name in before]
+    return RunReport(day, len(tickers), notable, files, index, tuple(replaced))
+
+
+def _written(target: Path, note: Brief, fmt: Literal["md", "html", "json"]) -> Path:
+    """Write one brief to ``target``; an OS error (a full disk) is one line naming the file."""
+    from stockbrief.brief import render
+
+    try:
+        return render.write(note, fmt, target)
+    except OSError as exc:
+        raise StockbriefError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def _write_index(day: dt.date, entries: list[dict[str, Any]], watched: int, folder: Path) -> Path:
+    """The day's index, written beside and then renamed over the old one: a reader or an
+    interruption sees the old index or the new, never half of one."""
+    from stockbrief.brief import render
+
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".index-") as tmp:
+            page = render.write_index(day, entries, watched, Path(tmp))
+            for name in ("index.json", page.name):
+                os.replace(Path(tmp) / name, folder / name)
+    except OSError as exc:
+        raise StockbriefError(
+            f"cannot write the index in {folder}: {exc.strerror or exc}"
+        ) from None
+    return folder / page.name
 
 
 # -- scale-out --------------------------------------------------------------------------------

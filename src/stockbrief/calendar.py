@@ -364,3 +364,41 @@ def last_session_on_or_before(exchange: str, day: dt.date) -> dt.date:
     value = s[int(idx)]
     assert isinstance(value, dt.date)
     return value
+
+
+def session_close(exchange: str, day: dt.date) -> dt.datetime | None:
+    """When a session ends (UTC, early closes included); None when ``day`` is no session.
+
+    A bar of a session is final only after this moment: before it, the high, low, close and
+    volume are still moving.
+    """
+    cal = _calendar(exchange)
+    try:
+        if not cal.is_session(day):
+            return None
+        close = cal.session_close(day)
+    except ValueError:  # a day outside the calendar's range is no session it knows
+        return None
+    moment = close.to_pydatetime()
+    assert isinstance(moment, dt.datetime)
+    return moment.astimezone(dt.UTC)
+
+
+def unfinished_session(
+    exchange: str, at: dt.datetime | None = None
+) -> tuple[dt.date, dt.datetime] | None:
+    """The session of an exchange that has not closed at ``at`` (default :func:`now`).
+
+    That is the session of the exchange-local day of ``at``, when the day is a session and its
+    close is still ahead (before the open as well as during trading), with its close in UTC.
+    Earlier sessions have closed; later days are in the future, which other checks refuse.
+    """
+    moment = now() if at is None else at
+    day = moment.astimezone(_calendar(exchange).tz).date()
+    close = session_close(exchange, day)
+    return (day, close) if close is not None and moment < close else None
+
+
+def local_time(exchange: str, moment: dt.datetime) -> str:
+    """A moment as the exchange's wall-clock time with its zone: ``16:00 EDT``."""
+    return moment.astimezone(_calendar(exchange).tz).strftime("%H:%M %Z")

@@ -23,7 +23,7 @@ from stockbrief.errors import StoreError
 from stockbrief.locking import StoreLock
 
 DEFAULT_STORE: Final = "stockbrief.duckdb"
-SCHEMA_VERSION: Final = 6
+SCHEMA_VERSION: Final = 7
 """The schema this module reads: ``len(stockbrief.store.MIGRATIONS)`` (a test holds them equal).
 A store of another version takes the full path, which migrates it (and a migration may drop
 the engine state, so an older store is never "current" here)."""

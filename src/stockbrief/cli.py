@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from stockbrief import api, catalog
+    from stockbrief.brief.document import Brief
+    from stockbrief.brief.render import Format
 
 P = ParamSpec("P")
 
@@ -166,8 +168,35 @@ def ingest_prices(
         str | None,
         typer.Option("--to", help="Last date, YYYY-MM-DD; leaves out a trailing partial session."),
     ] = None,
+    basis: Annotated[
+        str,
+        typer.Option(
+            "--basis",
+            help="traded (as traded; stored splits and dividends adjust them on read) or"
+            " adjusted (by the provider for splits and dividends; never adjusted again).",
+            show_default=True,
+        ),
+    ] = "traded",
+    allow_unfinished: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unfinished",
+            help="Store bars of a session that has not closed yet as they stand (by default"
+            " they are left out, and the report says so).",
+        ),
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse the files if a bar looks wrong (spike, unrecorded split, volume on an"
+            " index, zero-volume run, stale repeats) instead of storing them with a warning.",
+        ),
+    ] = False,
 ) -> None:
     """Daily OHLCV bars, one file per ticker or a long file with a ticker column."""
+    if basis not in ("traded", "adjusted"):
+        raise typer.BadParameter("use traded or adjusted", param_hint="--basis")
     from stockbrief import api
 
     report = api.ingest(
@@ -179,8 +208,33 @@ def ingest_prices(
         replace=replace,
         start=_date(start, "--from"),
         end=_date(end, "--to"),
+        basis="adjusted" if basis == "adjusted" else "traded",
+        allow_unfinished=allow_unfinished,
+        strict=strict,
     )
+    _print_warnings(report)
     out().print(report.summary())
+
+
+WARNINGS_SHOWN: Final = 20
+"""Warnings an ingest prints one by one; `stockbrief doctor` lists them all."""
+
+
+def _print_warnings(report: api.IngestReport) -> None:
+    """Each suspicious bar as one line on stderr: where, what, and the command that says more."""
+    for warning in report.warnings[:WARNINGS_SHOWN]:
+        err().print(
+            f"warning: {warning.line()}; run `stockbrief doctor {warning.ticker}`",
+            highlight=False,
+            soft_wrap=True,
+        )
+    hidden = len(report.warnings) - WARNINGS_SHOWN
+    if hidden > 0:
+        err().print(
+            f"warning: {hidden:,} more suspicious bars; run `stockbrief doctor` to list them all",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @ingest_app.command("actions")
@@ -246,6 +300,7 @@ def show_consensus(
     from rich.text import Text
 
     from stockbrief import api
+    from stockbrief.text import strip_controls, terminal_text
 
     view = api.analyst_view(ticker, as_of=_date(as_of, "--as-of"), store=store)
     if view is None:
@@ -256,15 +311,17 @@ def show_consensus(
     target = f"{view.target_mean:,.2f}" if view.target_mean is not None else "n/a"
     out().print(
         Text.assemble(
-            f"{view.ticker} as of {view.as_of}: ",
-            (view.label or "n/a", "bold"),
+            f"{strip_controls(view.ticker)} as of {view.as_of}: ",
+            (strip_controls(view.label or "n/a"), "bold"),
             f" (score {'n/a' if view.score is None else f'{view.score:.2f}'}), "
             f"mean target {target}, upside {upside} from {view.close:,.2f}",
         )
     )
-    out().print(f"source: {view.method()}")
+    out().print(terminal_text(f"source: {view.method()}"))
     for firm in view.top_targets(5):
-        out().print(f"  {firm.firm}: {firm.rating}, target {firm.target:,.2f} ({firm.date})")
+        out().print(
+            terminal_text(f"  {firm.firm}: {firm.rating}, target {firm.target:,.2f} ({firm.date})")
+        )
 
 
 @app.command("news")
@@ -279,6 +336,7 @@ def show_news(
 
     from stockbrief import api
     from stockbrief.peers import tone
+    from stockbrief.text import terminal_text
 
     frame = api.news(ticker, as_of=_date(as_of, "--as-of"), days=days, store=store)
     table = Table(title=f"news for {ticker.upper()} and peers")
@@ -287,10 +345,10 @@ def show_news(
     for row in frame.iter_rows(named=True):
         table.add_row(
             str(row["published_at"])[:16],
-            row["about"],
-            row["role"],
+            terminal_text(row["about"]),
+            terminal_text(row["role"]),
             f"{tone(row['sentiment'])} ({row['sentiment']:+.2f})",
-            row["headline"],
+            terminal_text(row["headline"]),
         )
     out().print(table)
 
@@ -359,6 +417,8 @@ def info(
     if fmt != "table":
         _write_holdings(rows, fmt)
         return
+    from stockbrief.text import terminal_text
+
     where = str(catalog.store_path(store))
     if len(rows) <= INFO_LIST_MAX or every:
         from rich.table import Table
@@ -368,7 +428,7 @@ def info(
             table.add_column(name, justify="right" if name in ("bars", "actions") else "left")
         for row in rows:
             table.add_row(
-                row.ticker,
+                terminal_text(row.ticker),
                 str(row.first),
                 str(row.last),
                 f"{row.bars:,}",
@@ -382,8 +442,10 @@ def info(
         if behind:
             names = ", ".join(r.ticker for r in behind[:5])
             out().print(
-                f"{len(behind):,} tickers end before {latest} (earliest: {names}); "
-                "--all lists every ticker"
+                terminal_text(
+                    f"{len(behind):,} tickers end before {latest} (earliest: {names}); "
+                    "--all lists every ticker"
+                )
             )
     out().print(
         f"{len(rows)} tickers, {sum(r.bars for r in rows):,} bars, "
@@ -405,6 +467,47 @@ def _write_holdings(rows: list[catalog.Holding], fmt: str) -> None:
     writer = csv.DictWriter(sys.stdout, fieldnames=catalog.Holding._fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(records)
+
+
+@app.command("doctor")
+def run_doctor(
+    ticker: Annotated[
+        str | None,
+        typer.Argument(
+            help="Ticker to examine [default: every stored ticker].", show_default=False
+        ),
+    ] = None,
+    store: StoreOption = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="text, csv or json.", show_default=True)
+    ] = "text",
+) -> None:
+    """Suspicious bars, missing sessions and unadjusted splits, each with what to run to mend
+    it; exits 1 when anything is found, 0 when the data look clean."""
+    if fmt not in ("text", "csv", "json"):
+        raise typer.BadParameter("use text, csv or json", param_hint="--format")
+    from stockbrief import api
+
+    report = api.doctor(ticker, store=store)
+    for note in report.unchecked:
+        err().print(f"note: {note}", highlight=False, soft_wrap=True)
+    if fmt == "text":
+        for row in report.findings.iter_rows(named=True):
+            span = (
+                str(row["date"]) if row["last"] == row["date"] else f"{row['date']}..{row['last']}"
+            )
+            out().print(
+                f"{row['ticker']} {span} {row['kind']} (field {row['field']!r}): {row['message']}",
+                highlight=False,
+            )
+            out().print(f"  to mend: {row['hint']}", highlight=False)
+        out().print(report.summary(), highlight=False)
+    else:
+        frame = report.findings.drop("file", "row")
+        sys.stdout.write(frame.write_csv() if fmt == "csv" else frame.write_json() + "\n")
+        err().print(report.summary(), highlight=False)
+    if not report.clean:
+        raise typer.Exit(1)
 
 
 @app.command("indicators")
@@ -455,6 +558,7 @@ def show_events(
     from rich.table import Table
 
     from stockbrief import api
+    from stockbrief.text import terminal_text
 
     frame = api.events(
         tickers or None, as_of=_date(as_of, "--as-of"), since=_date(since, "--since"), store=store
@@ -464,7 +568,11 @@ def show_events(
         table.add_column(name, justify="right" if name == "value" else "left")
     for row in frame.iter_rows(named=True):
         table.add_row(
-            row["ticker"], str(row["date"]), row["kind"], f"{row['value']:,.4f}", row["detail"]
+            terminal_text(row["ticker"]),
+            str(row["date"]),
+            terminal_text(row["kind"]),
+            f"{row['value']:,.4f}",
+            terminal_text(row["detail"]),
         )
     out().print(table)
 
@@ -548,16 +656,39 @@ def write_brief(
         raise typer.BadParameter("use en or de", param_hint="--lang")
     kind = fmt
     asked = _date(as_of, "--as-of")
+    printed = out_path is None and kind in ("md", "json")
+    where = out_path or Path("briefs")
+    if not printed:
+        api.check_out(where, folder=_names_folder(where))
     note = api.brief(ticker, as_of=asked, lang=lang, store=store)
     if asked is not None and note.as_of != asked:
         err().print(
             f"note: {note.ticker} has no session on {asked}; the brief is as of {note.as_of}"
         )
-    if out_path is None and kind in ("md", "json"):
+    if printed:
         sys.stdout.write(str(render.render(note, kind)))
         return
-    target = render.write(note, kind, out_path or Path("briefs"))
-    out().print(f"wrote {target}")
+    _write_note(note, kind, where)
+
+
+def _names_folder(path: Path) -> bool:
+    """Whether ``--out`` names a folder (an existing one, or a name without a suffix), as
+    :func:`stockbrief.brief.render.write` reads it."""
+    return path.is_dir() or path.suffix == ""
+
+
+def _write_note(note: Brief, fmt: Format, where: Path) -> Path:
+    """Write a brief to a file or a folder and say so, and whether it replaced a file."""
+    from stockbrief.brief import render
+
+    target = where / render.default_name(note, fmt) if _names_folder(where) else where
+    existed = target.exists()
+    try:
+        render.write(note, fmt, target)
+    except OSError as exc:
+        raise StockbriefError(f"cannot write {target}: {exc.strerror or exc}") from None
+    out().print(f"{'replaced' if existed else 'wrote'} {target}")
+    return target
 
 
 @app.command("fetch")
@@ -591,11 +722,12 @@ def check_note(
     from rich.text import Text
 
     from stockbrief import api
+    from stockbrief.text import strip_controls, terminal_text
 
     found = api.check(
         note.read_text(encoding="utf-8"), ticker, as_of=_date(as_of, "--as-of"), store=store
     )
-    table = Table(title=f"{len(found)} claims in {note.name}", show_lines=True)
+    table = Table(title=terminal_text(f"{len(found)} claims in {note.name}"), show_lines=True)
     for name in ("claim", "in the note", "in the data", "verdict", "source"):
         table.add_column(name, overflow="fold")
     colours = {"holds": "green", "off": "yellow", "contradicted": "red", "unverifiable": "dim"}
@@ -605,11 +737,11 @@ def check_note(
             # "off by $9.30" already names its verdict.
             verdict = claim.note if claim.note.startswith(verdict) else f"{verdict}: {claim.note}"
         table.add_row(
-            claim.metric,
-            claim.stated,
-            claim.actual,
-            Text(verdict, style=colours[claim.verdict]),
-            claim.source,
+            terminal_text(claim.metric),
+            terminal_text(claim.stated),
+            terminal_text(claim.actual),
+            Text(strip_controls(verdict), style=colours[claim.verdict]),
+            terminal_text(claim.source),
         )
     out().print(table)
     held = sum(c.holds for c in found)
@@ -662,7 +794,9 @@ def run_study(
 
         sys.stdout.write(json.dumps(result.to_json(), indent=2, default=str) + "\n")
         return
-    out().print(result.summary(), markup=False, highlight=False)
+    from stockbrief.text import terminal_text
+
+    out().print(terminal_text(result.summary()), highlight=False)
 
 
 @app.command("screen")
@@ -700,12 +834,14 @@ def run_screen(
     if fmt == "json":
         sys.stdout.write(frame.write_json() + "\n")
         return
+    from stockbrief.text import terminal_text
+
     matches = f"{frame.height} match{'' if frame.height == 1 else 'es'}"
-    table = Table(title=f"{matches}: {expression}")
+    table = Table(title=terminal_text(f"{matches}: {expression}"))
     for name in frame.columns:
         table.add_column(name, justify="left" if name in ("ticker", "date") else "right")
     for row in frame.iter_rows():
-        table.add_row(*(f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row))
+        table.add_row(*(f"{v:,.4g}" if isinstance(v, float) else terminal_text(v) for v in row))
     out().print(table)
     session, traded, stored = api.screen_coverage(_date(as_of, "--as-of"), store=store)
     if session is not None and traded < stored:
@@ -728,16 +864,38 @@ def daily_run(
 
     from stockbrief import api
 
-    with Progress(console=err(), transient=True) as bar:
-        task = bar.add_task("writing briefs", total=None)
+    # Mistakes in the options are told before the progress display starts.
+    api.read_watchlist(watchlist)
+    api.check_out(out_dir)
+    try:
+        with Progress(console=err(), transient=True) as bar:
+            task = bar.add_task("writing briefs", total=None)
 
-        def step(ticker: str) -> None:
-            bar.update(task, advance=1, description=f"brief {ticker}")
+            def step(ticker: str) -> None:
+                bar.update(task, advance=1, description=f"brief {ticker}")
 
-        report = api.daily_run(
-            watchlist, out_dir, as_of=_date(as_of, "--as-of"), store=store, progress=step
-        )
+            report = api.daily_run(
+                watchlist, out_dir, as_of=_date(as_of, "--as-of"), store=store, progress=step
+            )
+    except KeyboardInterrupt as exc:
+        # The run keeps its index current, and says in a note where it is.
+        notes = getattr(exc, "__notes__", [])
+        err().print("; ".join(["interrupted", *notes]), highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
+    except StockbriefError as exc:
+        notes = getattr(exc, "__notes__", [])
+        if notes:
+            raise StockbriefError("; ".join([str(exc), *notes])) from None
+        raise
+    for path in report.replaced[:REPLACED_SHOWN]:
+        out().print(f"replaced {path}")
+    if len(report.replaced) > REPLACED_SHOWN:
+        out().print(f"replaced {len(report.replaced) - REPLACED_SHOWN:,} more files")
     out().print(report.summary())
+
+
+REPLACED_SHOWN: Final = 10
+"""Replaced files the daily run names one by one; the rest it counts."""
 
 
 @export_app.command("parquet")
@@ -777,24 +935,81 @@ def serve(
     run_server(api.store_path(store), host=host, port=port)
 
 
+@app.command("delete")
+def delete(
+    ticker: Annotated[str, typer.Argument(help="Ticker, e.g. BABA.")],
+    store: StoreOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    what: Annotated[
+        str,
+        typer.Option(
+            "--what",
+            help="bars, actions, ratings, consensus, news, kpis or all.",
+            show_default=True,
+        ),
+    ] = "all",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be deleted; change nothing.")
+    ] = False,
+) -> None:
+    """Delete a ticker's rows (all, or from/to a date) in one transaction; the next compute
+    recomputes its events."""
+    from stockbrief import api
+
+    if what not in api.DELETE_WHAT:
+        raise typer.BadParameter(f"use one of {', '.join(api.DELETE_WHAT)}", param_hint="--what")
+    report = api.delete(
+        ticker,
+        what=what,  # type: ignore[arg-type]  # checked against DELETE_WHAT above
+        start=_date(start, "--from"),
+        end=_date(end, "--to"),
+        dry_run=dry_run,
+        store=store,
+    )
+    out().print(report.summary(), highlight=False)
+
+
 @app.command()
 @_may_compile
-def demo(store: StoreOption = None) -> None:
-    """Load the embedded sample (AAPL, FB, GOOG, IBM, MSFT 2000-2013) and write a brief."""
+def demo(
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="Store file for the sample [default: stockbrief-demo.duckdb beside the"
+            " default store, never that store itself]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Load the embedded sample (AAPL, FB, GOOG, IBM, MSFT 2000-2013) into a store of its
+    own, and write a brief."""
     from stockbrief import api
-    from stockbrief.brief import render
 
-    path = api.store_path(store)
+    path = api.demo_store_path(store)
+    folder = api.Settings().briefs
+    api.check_out(folder)
+    out().print(
+        f"demo store: {path} (the sample's own; ingest and the other commands use"
+        f" {api.store_path()} unless given --store)",
+        highlight=False,
+    )
     for report in api.load_sample(path):
         out().print(report.summary())
     info(path)
     ticker, day = api.notable_day(path)
     note = api.brief(ticker, as_of=day, store=path)
-    folder = api.Settings().briefs
-    written = [render.write(note, fmt, folder) for fmt in ("md", "html", "json")]
     out().print()
     out().print(note.headline, style="bold")
-    out().print(f"brief for {ticker} on {day} written to: {', '.join(str(p) for p in written)}")
+    out().print(f"brief for {ticker} on {day}:")
+    for fmt in ("md", "html", "json"):
+        _write_note(note, fmt, folder)
+    out().print(
+        f"to explore the sample, give commands --store {path}, e.g."
+        f" stockbrief screen breakouts --store {path}",
+        highlight=False,
+    )
 
 
 def main() -> None:

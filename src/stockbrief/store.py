@@ -3,7 +3,8 @@
 Keys are enforced by the upserts here rather than by DuckDB indexes: an ART primary key makes a
 bulk load of a 12.6M-row universe about four times slower, and this module is the only writer.
 Bars are stored as traded; split and dividend adjustment is applied on read, using only the
-actions dated on or before the as-of date, so an adjusted history never looks ahead.
+actions dated on or before the as-of date, so an adjusted history never looks ahead. A ticker
+whose price basis is ``adjusted`` holds its provider's adjusted bars instead, read as stored.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 import duckdb
 import polars as pl
@@ -119,10 +120,24 @@ MIGRATIONS: list[str] = [
     DROP TABLE IF EXISTS engine_kernels;
     DROP TABLE IF EXISTS engine_recent;
     """,
+    # 6 -> 7: the price basis of each ticker's bars (see Store.price_basis). Bars stored before
+    # were stored as traded.
+    """
+    CREATE TABLE price_basis (
+        ticker VARCHAR NOT NULL,
+        basis VARCHAR NOT NULL CHECK (basis IN ('traded', 'adjusted'))
+    );
+    INSERT INTO price_basis SELECT ticker, 'traded' FROM ticker_stats WHERE bars > 0;
+    """,
 ]
 """``MIGRATIONS[i]`` moves a store from schema version ``i`` to ``i + 1``; append, never edit."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+PriceBasis = Literal["traded", "adjusted"]
+"""What a ticker's stored bars are: prices as traded (adjusted on read from the stored actions),
+or prices a provider already adjusted for splits and dividends (never adjusted again)."""
+PRICE_BASES: Final[tuple[str, ...]] = get_args(PriceBasis)
 
 Table = Literal[
     "bars", "actions", "securities", "ratings", "consensus", "news", "news_tickers", "kpis"
@@ -140,6 +155,11 @@ TABLES: Final[dict[str, tuple[dict[str, pl.DataType], tuple[str, ...]]]] = {
 """Model tables the store upserts, with their keys."""
 
 _ROW_HASHES: Final = {"bars": BAR_HASH, "actions": ACTION_HASH}
+
+_BASIS_WORDS: Final[dict[str, str]] = {
+    "traded": "as traded",
+    "adjusted": "adjusted by their provider for splits and dividends",
+}
 
 BATCH_MEMORY: Final = "400MB"
 """DuckDB's memory during a universe job; measured on 5,000 x 2,520 bars, more buys no speed."""
@@ -405,6 +425,204 @@ class Store:
             field=field,
         )
 
+    # -- mending: deleting a ticker's rows ------------------------------------------------------
+
+    def delete(
+        self,
+        ticker: str,
+        tables: Sequence[str],
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, tuple[int, dt.date | None, dt.date | None]]:
+        """Delete one ticker's rows of some tables dated from ``start`` to ``end`` (inclusive),
+        with what was derived from them, in one transaction.
+
+        ``tables`` are among ``bars``, ``actions``, ``ratings``, ``consensus``, ``news`` and
+        ``kpis``; news is dated by the UTC day of ``published_at`` and KPIs by ``period_end``.
+        Deleting news removes the ticker's links (``news_tickers``) and the items no other
+        ticker is linked to (``news``). Returns, per table, the rows deleted (or that would be,
+        with ``dry_run``) and their first and last date.
+
+        Notes
+        -----
+        ``ticker_stats`` is kept as every write keeps it. When bars or actions go, the
+        ticker's stored events and engine state (``engine_meta`` included) are dropped, so the
+        next incremental compute recomputes it from its remaining bars, exactly as a full one;
+        and kept universe studies valid on or after the first deleted date are dropped, as
+        they counted the deleted rows.
+        """
+        dated = {
+            "bars": "date",
+            "actions": "date",
+            "ratings": "date",
+            "consensus": "date",
+            "kpis": "period_end",
+        }
+        found: dict[str, tuple[int, dt.date | None, dt.date | None]] = {}
+        with self.transaction():
+            for table in tables:
+                if table == "news":
+                    found.update(self._delete_news(ticker, start, end, dry_run))
+                    continue
+                column = dated[table]
+                where, params = _filters("t", [ticker], None, None)
+                if start is not None:
+                    where += f" AND t.{column} >= ?"
+                    params.append(start)
+                if end is not None:
+                    where += f" AND t.{column} <= ?"
+                    params.append(end)
+                rows = f"SELECT t.* FROM {table} t WHERE {where}"
+                n, first, last = self._rows(
+                    f"SELECT count(*), min({column}), max({column}) FROM ({rows})", params
+                )[0]
+                found[table] = (int(n), first, last)
+                if dry_run or not n:
+                    continue
+                row_hash = _ROW_HASHES.get(table)
+                if row_hash:
+                    self._con.execute(
+                        f"CREATE OR REPLACE TEMP TABLE deleted_rows AS {rows}", params
+                    )
+                    self._track(table, "SELECT * FROM deleted_rows", row_hash, removed=True)
+                    self._con.execute("DROP TABLE deleted_rows")
+                self._con.execute(f"DELETE FROM {table} t WHERE {where}", params)
+            moved = [found[t][1] for t in ("bars", "actions") if t in found and found[t][0]]
+            if moved and not dry_run:
+                self._forget_derived(ticker, min(d for d in moved if d is not None))
+        return found
+
+    def _delete_news(
+        self, ticker: str, start: dt.date | None, end: dt.date | None, dry_run: bool
+    ) -> dict[str, tuple[int, dt.date | None, dt.date | None]]:
+        """The ticker's news links in the range, and the items left with no ticker."""
+        day = "CAST(n.published_at AT TIME ZONE 'UTC' AS DATE)"
+        where, params = "l.ticker = ?", list[Any]([ticker])
+        if start is not None:
+            where += f" AND {day} >= ?"
+            params.append(start)
+        if end is not None:
+            where += f" AND {day} <= ?"
+            params.append(end)
+        links = (
+            f"SELECT l.id, {day} AS day FROM news_tickers l JOIN news n ON n.id = l.id"
+            f" WHERE {where}"
+        )
+        orphans = f"""
+            SELECT {day} AS day FROM news n WHERE n.id IN (SELECT id FROM ({links}))
+            AND NOT EXISTS (SELECT 1 FROM news_tickers o WHERE o.id = n.id AND o.ticker <> ?)
+        """
+        found = {}
+        for name, query, args in (
+            ("news_tickers", links, params),
+            ("news", orphans, [*params, ticker]),
+        ):
+            n, first, last = self._rows(
+                f"SELECT count(*), min(day), max(day) FROM ({query})", args
+            )[0]
+            found[name] = (int(n), first, last)
+        if dry_run or not found["news_tickers"][0]:
+            return found
+        self._con.execute(
+            f"CREATE OR REPLACE TEMP TABLE deleted_news AS SELECT DISTINCT id FROM ({links})",
+            params,
+        )
+        self._con.execute(
+            "DELETE FROM news_tickers WHERE ticker = ? AND id IN (SELECT id FROM deleted_news)",
+            [ticker],
+        )
+        self._con.execute(
+            """
+            DELETE FROM news WHERE id IN (SELECT id FROM deleted_news)
+            AND id NOT IN (SELECT id FROM news_tickers)
+            """
+        )
+        self._con.execute("DROP TABLE deleted_news")
+        return found
+
+    def _forget_derived(self, ticker: str, since: dt.date) -> None:
+        """After bars or actions of ``ticker`` went: its date range in ``ticker_stats``
+        re-read, its events and engine state dropped, and the universe studies that counted
+        its rows (those valid on or after ``since``) dropped."""
+        self._con.execute(
+            """
+            UPDATE ticker_stats SET first_date = (SELECT min(date) FROM bars WHERE ticker = ?),
+                last_date = (SELECT max(date) FROM bars WHERE ticker = ?)
+            WHERE ticker = ?
+            """,
+            [ticker, ticker, ticker],
+        )
+        self._con.execute(
+            "DELETE FROM ticker_stats WHERE ticker = ? AND bars = 0 AND actions = 0", [ticker]
+        )
+        self._con.execute("DELETE FROM events WHERE ticker = ?", [ticker])
+        engine = self._rows(
+            """
+            SELECT DISTINCT table_name FROM information_schema.columns
+            WHERE table_name LIKE 'engine%' AND column_name = 'ticker'
+            """
+        )
+        for (table,) in engine:
+            self._con.execute(f'DELETE FROM "{table}" WHERE ticker = ?', [ticker])
+        self._con.execute("DELETE FROM universe_evidence WHERE valid_for >= ?", [since])
+
+    def stored_tickers(self) -> list[str]:
+        """Every ticker with a row in any table: bars, actions, ratings, consensus, news
+        links, KPIs or reference data."""
+        return [
+            r[0]
+            for r in self._rows(
+                """
+                SELECT ticker FROM ticker_stats WHERE bars > 0 OR actions > 0
+                UNION SELECT ticker FROM ratings UNION SELECT ticker FROM consensus
+                UNION SELECT ticker FROM news_tickers UNION SELECT ticker FROM kpis
+                UNION SELECT ticker FROM securities
+                ORDER BY 1
+                """
+            )
+        ]
+
+    def record_price_basis(self, tickers: Sequence[str], basis: PriceBasis) -> None:
+        """Record the basis of bars about to be stored for ``tickers``; call before the upsert.
+
+        The basis lives in a table of its own rather than a column of ``securities``: a
+        securities row is reference data that each ``ingest securities`` replaces whole and
+        may arrive after the bars, while the basis describes the bars and is set by whoever
+        writes them. A ticker keeps one basis while it has bars, because a history that mixes
+        traded and adjusted prices has false returns where the two meet.
+
+        Raises
+        ------
+        ConflictError
+            When a ticker already has bars of the other basis (``key`` names the ticker); the
+            caller's transaction then leaves the store unchanged.
+        """
+        if basis not in PRICE_BASES:
+            raise ValueError(f"unknown price basis {basis!r}; expected one of {PRICE_BASES}")
+        names = sorted(set(tickers))
+        if not names:
+            return
+        stored = self.price_basis(names)
+        other = next((t for t in names if t in stored and stored[t] != basis), None)
+        if other is not None:
+            raise ConflictError(
+                f"{other}'s stored bars are {_BASIS_WORDS[stored[other]]}, and these are"
+                f" {_BASIS_WORDS[basis]}: a ticker's bars keep one basis, or its returns jump"
+                f" where the two meet; bring bars {_BASIS_WORDS[stored[other]]} (ingest prices"
+                f" --basis {stored[other]}), or delete {other}'s stored bars first",
+                key={"ticker": other},
+                field="basis",
+            )
+        with self.transaction():
+            self._con.execute(
+                "DELETE FROM price_basis WHERE ticker IN (SELECT unnest(?::VARCHAR[]))", [names]
+            )
+            self._con.execute(
+                "INSERT INTO price_basis SELECT unnest(?::VARCHAR[]), ?", [names, basis]
+            )
+
     # -- derived data: events and the engine's saved state -----------------------------------
 
     def replace_events(
@@ -647,7 +865,9 @@ class Store:
         and on or before ``as_of`` (default: ``end``, else every stored action): ``1 / ratio``
         for a split, ``1 - dividend / previous close`` for a dividend (CRSP convention). Volume
         is multiplied by the split ratios only. ``dividends=False`` adjusts for splits alone, as
-        price levels are quoted on charts. Unadjusted bars are exactly as stored.
+        price levels are quoted on charts. Unadjusted bars are exactly as stored, and so are the
+        bars of a ticker whose basis is ``adjusted`` (:meth:`price_basis`): a provider adjusted
+        them for their splits and dividends already, so their stored actions do not apply.
         """
         return self._frame(*self._bars_query(tickers, start, end, adjusted, dividends, as_of))
 
@@ -683,6 +903,10 @@ class Store:
         act_filter, act_params = _filters("a", None, None, horizon)
         if not dividends:
             act_filter += " AND a.kind = 'split'"
+        # Bars a provider adjusted already include their splits and dividends.
+        act_filter += (
+            " AND a.ticker NOT IN (SELECT ticker FROM price_basis WHERE basis = 'adjusted')"
+        )
         query = f"""
             WITH factors AS (
                 SELECT a.ticker, a.date,
@@ -758,6 +982,23 @@ class Store:
             f"SELECT t.* FROM {table} t WHERE {' AND '.join(clauses)} ORDER BY {order}", params
         )
         return frame.cast(dict(schema))  # type: ignore[arg-type]
+
+    def price_basis(self, tickers: Sequence[str] | None = None) -> dict[str, PriceBasis]:
+        """The basis of each ticker with bars stored (of ``tickers``, or all).
+
+        A ticker recorded before the basis was (or by a writer that records none, such as the
+        embedded sample) is ``traded``: bars were stored as traded. A ticker whose bars were all
+        removed has no basis, so its next bars may bring either.
+        """
+        where, params = _filters("s", tickers, None, None)
+        rows = self._rows(
+            f"""
+            SELECT s.ticker, coalesce(p.basis, 'traded') FROM ticker_stats s
+            LEFT JOIN price_basis p ON p.ticker = s.ticker WHERE s.bars > 0 AND {where}
+            """,
+            params,
+        )
+        return {str(t): "adjusted" if b == "adjusted" else "traded" for t, b in rows}
 
     def securities(self) -> pl.DataFrame:
         """Reference data, one row per ticker."""

@@ -23,20 +23,25 @@ Unit = Literal[
 
 @dataclass(frozen=True)
 class Source:
-    """Where a fact comes from: a table, the tickers and the dates read."""
+    """Where a fact comes from: a table, the tickers and the dates read, and for prices their
+    basis (``traded`` or ``adjusted`` by the provider), so a reader knows what a level means."""
 
     table: str
     tickers: tuple[str, ...]
     start: dt.date | None
     end: dt.date | None
+    basis: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "table": self.table,
             "tickers": list(self.tickers),
             "from": self.start.isoformat() if self.start else None,
             "to": self.end.isoformat() if self.end else None,
         }
+        if self.basis is not None:
+            out["basis"] = self.basis
+        return out
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from stockbrief.brief import wording
 from stockbrief.brief.facts import FactSheet
 from stockbrief.brief.verdict import Verdict
+from stockbrief.text import strip_controls
 
 Lang = Literal["en", "de"]
 LANGS: Final[tuple[Lang, ...]] = ("en", "de")
@@ -109,13 +110,23 @@ def _filters(lang: Lang, currency: str) -> dict[str, Any]:
     }
 
 
+def _printable(value: Any) -> Any:
+    # Stored names and headlines are printed as given, less what a terminal would act on; the
+    # HTML templates escape the rest, and render.markdown escapes it for Markdown.
+    return strip_controls(value) if type(value) is str else value
+
+
 @lru_cache(maxsize=8)
 def environment(lang: Lang, currency: str) -> Environment:
-    """Jinja2 environment of one language and currency (autoescape for HTML, strict names)."""
+    """Jinja2 environment of one language and currency (autoescape for HTML, strict names).
+
+    Every printed value loses its terminal escapes (:func:`stockbrief.text.strip_controls`).
+    """
     env = Environment(
         loader=PackageLoader("stockbrief.brief", "templates"),
         autoescape=select_autoescape(["html", "html.j2", "xml"]),
         undefined=StrictUndefined,
+        finalize=_printable,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,

@@ -14,6 +14,7 @@ import polars as pl
 from stockbrief.brief.document import Brief
 from stockbrief.brief.narrative import environment
 from stockbrief.errors import InputError, StockbriefError
+from stockbrief.text import markdown_text
 
 Format = Literal["md", "html", "json", "pdf"]
 FORMATS: Final[tuple[Format, ...]] = ("md", "html", "json", "pdf")
@@ -30,14 +31,20 @@ CHART_EVENTS: Final = (
 
 
 def markdown(brief: Brief) -> str:
-    """The note in Markdown: headline, date line, sections."""
+    """The note in Markdown: headline, date line, sections.
+
+    The narrative is plain text holding stored names and headlines as given, so every line is
+    escaped here, in the one place Markdown is written (:func:`stockbrief.text.markdown_text`):
+    a headline shows as written and cannot add a tag, link, image or heading.
+    """
     day = environment(brief.lang, brief.sheet.currency).filters["day"](brief.as_of)
     who = (
         brief.ticker if brief.sheet.name == brief.ticker else f"{brief.sheet.name} ({brief.ticker})"
     )
-    lines = [f"# {brief.headline}", "", f"*{who}, {day}*", ""]
+    md = markdown_text
+    lines = [f"# {md(brief.headline)}", "", f"*{md(f'{who}, {day}')}*", ""]
     for section in brief.sections:
-        lines += [f"## {section.title}", "", section.text, ""]
+        lines += [f"## {md(section.title)}", "", md(section.text), ""]
     return "\n".join(lines)
 
 
@@ -90,7 +97,11 @@ def pdf(brief: Brief) -> bytes:
 
 
 def render(brief: Brief, fmt: Format) -> str | bytes:
-    """The brief in one format, as text (md, html, json) or bytes (pdf)."""
+    """The brief in one format, as text (md, html, json) or bytes (pdf).
+
+    Markdown and HTML escape stored text for their medium; JSON keeps it raw (it is data, and the
+    encoder escapes what JSON must).
+    """
     if fmt == "md":
         return markdown(brief)
     if fmt == "html":

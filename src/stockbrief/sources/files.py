@@ -24,6 +24,7 @@ from stockbrief.sources.validate import (
     BARS_REQUIRED,
     ROW,
     ExchangeOf,
+    ParsedBars,
     check_header,
     parse_actions,
     parse_bars,
@@ -187,12 +188,18 @@ class PriceFile(Source[pl.DataFrame]):
     exchange_of: ExchangeOf = field(default=calendar.exchange_for)
     start: dt.date | None = None
     end: dt.date | None = None
+    allow_unfinished: bool = False
 
     def fetch_raw(self) -> pl.DataFrame:
         file = str(self.path)
         return read_table(self.path, lambda h: check_header(h, file, BARS_REQUIRED, BARS_OPTIONAL))
 
-    def parse(self, raw: pl.DataFrame) -> Parsed:
+    def parse(self, raw: pl.DataFrame) -> ParsedBars:
+        """The file's bars; those of a session not closed yet are left out unless allowed.
+
+        A file cannot say when it was downloaded, so "not closed yet" is judged now
+        (:func:`stockbrief.calendar.now`), when the file is read.
+        """
         return parse_bars(
             raw,
             str(self.path),
@@ -200,7 +207,11 @@ class PriceFile(Source[pl.DataFrame]):
             exchange_of=self.exchange_of,
             start=self.start,
             end=self.end,
+            allow_unfinished=self.allow_unfinished,
         )
+
+    def load(self) -> ParsedBars:
+        return self.parse(self.fetch_raw())
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -352,6 +352,88 @@ def duplicate_check(frame: pl.DataFrame, key: Sequence[str]) -> Check:
     return Check(key[-1], pl.col(ROW).is_in(repeated.implode()), reason)
 
 
+@dataclass(frozen=True)
+class Unfinished:
+    """Bars of sessions that had not closed when the data were read: how many, and the first.
+
+    Such a bar is a snapshot taken during trading (the last row of a download made before the
+    close): stored, it would stand in every brief as the session's final bar.
+    """
+
+    count: int
+    file: str
+    row: int
+    ticker: str
+    day: dt.date
+    exchange: str
+    close: dt.datetime
+    """When the session closes, UTC."""
+    stored: bool = False
+    """Stored as they stand (asked for with ``--allow-unfinished``) rather than left out."""
+
+    def __add__(self, other: Unfinished) -> Unfinished:
+        return replace(self, count=self.count + other.count)
+
+    def describe(self) -> str:
+        """Where the first one is and when its session closes, in the exchange's time."""
+        first = "first: " if self.count > 1 else ""
+        closes = calendar.local_time(self.exchange, self.close)
+        return (
+            f"{first}{self.file} row {self.row}, {self.ticker} on {self.day}, whose"
+            f" {self.exchange} session closes at {closes}"
+        )
+
+
+@dataclass(frozen=True)
+class ParsedBars(Parsed):
+    """Validated bars, and the bars of unfinished sessions found among them (if any)."""
+
+    unfinished: Unfinished | None = None
+
+
+def _unfinished(
+    frame: pl.DataFrame,
+    file: str,
+    exchanges: Mapping[str, str],
+    at: dt.datetime | None,
+    keep: bool,
+) -> tuple[pl.DataFrame, Unfinished | None]:
+    """The bars of sessions still open at ``at`` (on each ticker's calendar), left out unless
+    ``keep``, with a note of the first one.
+
+    Only the session of each exchange's current day can be open, so this is one comparison per
+    exchange; later dates are future rows, which :func:`future_checks` refuses.
+    """
+    grouped = _by_exchange(exchanges)
+    found: list[tuple[pl.Expr, str, dt.date, dt.datetime]] = []
+    for exchange in grouped:
+        session = calendar.unfinished_session(exchange, at)
+        if session is not None:
+            day, close = session
+            mask = _members(grouped, exchange) & (pl.col("date") == day)
+            found.append((mask, exchange, day, close))
+    if not found:
+        return frame, None
+    masks = frame.select(*(m.alias(f"u{i}") for i, (m, *_) in enumerate(found)), pl.col(ROW))
+    first: tuple[int, int] | None = None
+    count = 0
+    for i in range(len(found)):
+        rows = masks.filter(pl.col(f"u{i}"))[ROW]
+        count += rows.len()
+        if rows.len() and (first is None or int(rows.min()) < first[0]):  # type: ignore[arg-type]
+            first = (int(rows.min()), i)  # type: ignore[arg-type]
+    if first is None:
+        return frame, None
+    row, i = first
+    _, exchange, day, close = found[i]
+    name = str(frame.filter(pl.col(ROW) == row)["ticker"][0])
+    note = Unfinished(count, file, row, name, day, exchange, close, stored=keep)
+    if keep:
+        return frame, note
+    open_now = pl.any_horizontal(m for m, *_ in found)
+    return frame.filter(~open_now), note
+
+
 def parse_bars(
     raw: pl.DataFrame,
     file: str,
@@ -360,7 +442,9 @@ def parse_bars(
     exchange_of: ExchangeOf = calendar.exchange_for,
     start: dt.date | None = None,
     end: dt.date | None = None,
-) -> Parsed:
+    allow_unfinished: bool = False,
+    at: dt.datetime | None = None,
+) -> ParsedBars:
     """Validate a raw price table into :data:`stockbrief.model.BARS` rows.
 
     Parameters
@@ -375,15 +459,27 @@ def parse_bars(
         Maps a ticker to the exchange whose sessions its dates must be.
     start, end
         Inclusive date filter applied before the value checks; removed rows are counted.
+    allow_unfinished
+        Keep bars of sessions that had not closed at ``at`` (they are still noted).
+    at
+        When the data were taken (a download's time); default :func:`stockbrief.calendar.now`.
+
+    Notes
+    -----
+    A bar dated on a session whose close (by the exchange calendar, early closes included) is
+    still ahead at ``at`` is left out, before its values are checked (a partial bar is often
+    incomplete), and reported in ``unfinished``. A bar cannot say whether it is partial, so a
+    file downloaded during trading and read after the close passes as final.
     """
     frame = canonical_columns(raw, file)
     check_columns(frame, file, BARS_REQUIRED, BARS_OPTIONAL)
     check_flat(frame, file)
     frame = parse_dates(frame, file)
     frame, filtered = filter_dates(frame, start, end)
-    frame = parse_numbers(frame, file, [*model.PRICE_FIELDS, "volume"], _PARTIAL_HINT)
     frame = attach_ticker(frame, file, ticker)
     exchanges = exchanges_of(frame, file, exchange_of)
+    frame, unfinished = _unfinished(frame, file, exchanges, at, allow_unfinished)
+    frame = parse_numbers(frame, file, [*model.PRICE_FIELDS, "volume"], _PARTIAL_HINT)
     o, h, lo, c, v = (pl.col(n) for n in ("open", "high", "low", "close", "volume"))
     slack = h * OHLC_TOLERANCE
     checks = [
@@ -408,7 +504,7 @@ def parse_bars(
         pl.col(ROW),
         pl.lit(file, dtype=pl.Categorical).alias(FILE),
     )
-    return Parsed(out, filtered)
+    return ParsedBars(out, filtered, unfinished)
 
 
 _KIND_ALIASES: Final = {

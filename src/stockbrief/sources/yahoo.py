@@ -11,6 +11,7 @@ The payload, format 1 (keys inside ``history`` and the analyst records are yfina
     {
       "provider": "yahoo", "format": 1, "yfinance": "1.7.0",
       "fetched_at": "2020-09-05T14:00:00Z",          # UTC, taken before the first request
+      "auto_adjust": false,                          # yfinance's setting; absent means false
       "since": "2020-08-03",
       "tickers": {
         "AAPL": {
@@ -45,7 +46,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import polars as pl
 
@@ -71,6 +72,14 @@ PAYLOAD_FORMAT: Final = 1
 """Version of the payload layout written by :meth:`YahooSource.fetch_raw`."""
 
 INSTALL_HINT: Final = "pip install 'stockbrief[yahoo]'"
+
+PriceBasis = Literal["traded", "adjusted"]
+
+AUTO_ADJUST: Final = False
+"""yfinance's ``auto_adjust`` for downloads. Off, Yahoo's prices are adjusted for splits only,
+which the parser undoes, so bars are stored as traded and the stored actions adjust them on
+read. On, prices are also adjusted for dividends, which cannot be undone exactly from a
+download: such bars keep Yahoo's adjustment and are stored with the ``adjusted`` basis."""
 
 PRICE_DIGITS: Final = 7
 """Significant digits kept in prices and dividends.
@@ -142,6 +151,8 @@ class YahooData:
         trend, dated the exchange-local day of the download.
     partial_bars
         Bars left out because their session had not closed when the payload was fetched.
+    basis
+        ``traded``, or ``adjusted`` when the payload was downloaded with ``auto_adjust``.
     duplicate_ratings
         Records left out because the same firm published again later on the same day.
     """
@@ -152,6 +163,7 @@ class YahooData:
     consensus: pl.DataFrame
     partial_bars: int = 0
     duplicate_ratings: int = 0
+    basis: PriceBasis = "traded"
 
 
 class YahooSource(Source[dict[str, Any]]):
@@ -226,12 +238,14 @@ class YahooSource(Source[dict[str, Any]]):
             "format": PAYLOAD_FORMAT,
             "yfinance": str(getattr(yf, "__version__", "unknown")),
             "fetched_at": _iso_utc(fetched_at),
+            "auto_adjust": AUTO_ADJUST,
             "since": self.since.isoformat(),
             "tickers": tickers,
         }
 
     def parse(self, raw: dict[str, Any]) -> Parsed:
-        """The payload's bars, as traded; ``filtered`` counts bars of unfinished sessions."""
+        """The payload's bars (see :func:`parse_payload`); ``filtered`` counts bars of
+        unfinished sessions."""
         data = parse_payload(raw, exchange_of=self.exchange_of)
         return Parsed(data.bars, data.partial_bars)
 
@@ -288,7 +302,7 @@ def _download(yf: Any, ticker: str, since: dt.date, session: object | None) -> d
     try:
         handle = yf.Ticker(ticker, session=session)
         history = handle.history(
-            start=since.isoformat(), interval="1d", auto_adjust=False, actions=True
+            start=since.isoformat(), interval="1d", auto_adjust=AUTO_ADJUST, actions=True
         )
         meta = handle.history_metadata
         timezone = meta.get("exchangeTimezoneName")
@@ -475,10 +489,14 @@ def parse_payload(
         dividend_t = round(yahoo_dividend_t * F_t, 7 significant digits)
 
     Yahoo adjusts for every split up to the moment of the download, and the history runs from
-    ``since`` to that moment, so the payload holds every split that affects its bars.
+    ``since`` to that moment, so the payload holds every split that affects its bars. A
+    payload downloaded with ``auto_adjust`` true holds prices adjusted for dividends as well;
+    they are kept as Yahoo gives them (``price_t = yahoo_price_t``, volume likewise) and the
+    data's ``basis`` is ``adjusted``; its dividends are still stored as paid.
 
     A bar dated the exchange-local day of the download is left out (and counted in
-    ``partial_bars``) unless the payload shows the download came after that session's end: an
+    ``partial_bars``) unless the payload shows the download came after that session's end, and
+    so is a bar whose session, by the exchange calendar, had not closed at ``fetched_at``: an
     unfinished session's bar would be stored as if final. Ratings are dated by the
     exchange-local day of their publication time, so an as-of read cannot see them early.
     The consensus row is dated the exchange-local day of the download; it needs
@@ -495,6 +513,9 @@ def parse_payload(
         )
     fetched_at = _timestamp(raw.get("fetched_at"), SOURCE_NAME, "fetched_at", required=True)
     assert fetched_at is not None
+    adjusted = raw.get("auto_adjust", False)
+    if not isinstance(adjusted, bool):
+        raise InputError("must be true or false", file=SOURCE_NAME, field="auto_adjust")
     sections = raw.get("tickers")
     if not isinstance(sections, Mapping):
         raise InputError(
@@ -518,7 +539,7 @@ def parse_payload(
         final = session_end is not None and fetched_at >= session_end
 
         b, a, dropped = _bars_and_actions(
-            section.get("history"), ticker, exchange_of, fetch_day, final
+            section.get("history"), ticker, exchange_of, fetch_day, final, fetched_at, adjusted
         )
         r, repeated = _ratings(section.get("upgrades_downgrades", []), ticker, timezone)
         bars.append(b)
@@ -542,6 +563,7 @@ def parse_payload(
         consensus=_stack(consensus, model.CONSENSUS),
         partial_bars=partial,
         duplicate_ratings=duplicates,
+        basis="adjusted" if adjusted else "traded",
     )
 
 
@@ -626,9 +648,20 @@ def _text(value: object) -> str | None:
 
 
 def _bars_and_actions(
-    records: object, ticker: str, exchange_of: ExchangeOf, fetch_day: dt.date, final: bool
+    records: object,
+    ticker: str,
+    exchange_of: ExchangeOf,
+    fetch_day: dt.date,
+    final: bool,
+    fetched_at: dt.datetime,
+    adjusted: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """Bars as traded and the split and dividend actions, from Yahoo's split-adjusted history."""
+    """Bars and the split and dividend actions, from Yahoo's history.
+
+    Bars are as traded (Yahoo's split adjustment undone), or as Yahoo gives them when the
+    payload is ``adjusted``; bars of sessions not closed at ``fetched_at`` are left out and
+    counted.
+    """
     label = f"{SOURCE_NAME}:{ticker}:history"
     frame = _table(records, label, HISTORY_FIELDS)
     frame = parse_dates(frame, label, "Date")
@@ -648,20 +681,22 @@ def _bars_and_actions(
         ratio.reverse().cum_prod().reverse().shift(-1, fill_value=1.0).alias("__factor")
     )
     factor = pl.col("__factor")
+    scale = pl.lit(1.0) if adjusted else factor
 
     traded = frame.select(
         pl.lit(ticker).alias("ticker"),
         pl.col("Date").alias("date"),
         *(
-            (pl.col(y) * factor).round_sig_figs(PRICE_DIGITS).alias(y.lower())
+            (pl.col(y) * scale).round_sig_figs(PRICE_DIGITS).alias(y.lower())
             for y in ("Open", "High", "Low", "Close")
         ),
-        (volume / factor).round(0).alias("volume"),
+        (volume / scale).round(0).alias("volume"),
         pl.col(ROW),
     )
     unfinished = pl.col("date") == fetch_day if not final else pl.lit(False)
     kept = traded.filter(~unfinished)
-    bars = parse_bars(kept, label, ticker=ticker, exchange_of=exchange_of).frame
+    parsed = parse_bars(kept, label, ticker=ticker, exchange_of=exchange_of, at=fetched_at)
+    late = parsed.unfinished.count if parsed.unfinished is not None else 0
 
     events = pl.concat(
         [
@@ -680,7 +715,7 @@ def _bars_and_actions(
         ]
     ).sort("date", "kind")
     actions = parse_actions(events, label, ticker=ticker, exchange_of=exchange_of).frame
-    return bars, actions, traded.height - kept.height
+    return parsed.frame, actions, traded.height - kept.height + late
 
 
 def _target(column: str) -> pl.Expr:

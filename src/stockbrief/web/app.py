@@ -10,21 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Final
 from urllib.parse import quote
 
 from fastapi import FastAPI, Query, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockbrief import __version__
 from stockbrief.errors import InputError, NotFoundError, StockbriefError, StoreError
+from stockbrief.text import excerpt
 from stockbrief.web import pages
 
 STATIC: Final = Path(__file__).parent / "static"
@@ -46,10 +48,21 @@ STATUS_TITLES: Final = {
     400: "Bad request",
     404: "Not found",
     405: "Method not allowed",
+    414: "Address too long",
     422: "Invalid parameters",
     500: "Server error",
     503: "Store unavailable",
 }
+
+COMMON_HEADERS: Final = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+"""Headers of every response."""
+
+MAX_QUERY: Final = 2048
+"""Bytes of query string a request may carry: room for any screen expression a person writes
+and for dozens of tickers; a longer one is refused with 414 before any route reads the store."""
+
+MAX_PATH: Final = 512
+"""Bytes of path a request may carry (a ticker is at most 20 characters)."""
 
 AsOf = Annotated[
     dt.date | None, Query(description="Session date (YYYY-MM-DD); default: the latest stored.")
@@ -68,11 +81,19 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(pages.to_json(data), status, media_type="application/json")
 
 
-def _error(request: Request, status: int, message: str) -> Response:
+def _error(
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    # Messages quote what was asked for (an expression, a ticker): an excerpt is enough.
+    message = excerpt(message)
     if _wants_json(request):
-        return _json({"detail": message}, status)
-    title = STATUS_TITLES.get(status, "Error")
-    return _page(pages.render("error.html.j2", status=status, title=title, message=message), status)
+        response = _json({"detail": message}, status)
+    else:
+        title = STATUS_TITLES.get(status, "Error")
+        page = pages.render("error.html.j2", status=status, title=title, message=message)
+        response = _page(page, status)
+    response.headers.update(headers or {})
+    return response
 
 
 def _status(exc: StockbriefError) -> int:
@@ -90,13 +111,21 @@ async def _on_stockbrief_error(request: Request, exc: Exception) -> Response:
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return _error(request, exc.status_code, str(exc.detail))
+    headers = dict(exc.headers or {})
+    allow = [m.strip() for m in headers.get("Allow", "").split(",") if m.strip()]
+    if "GET" in allow and "HEAD" not in allow:
+        headers["Allow"] = ", ".join([*allow, "HEAD"])  # HeadAsGet answers HEAD wherever GET works
+    return _error(request, exc.status_code, str(exc.detail), headers)
 
 
 async def _on_invalid_request(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if _wants_json(request):
-        return await request_validation_exception_handler(request, exc)
+        problems = jsonable_encoder(exc.errors())
+        for problem in problems:
+            if isinstance(problem.get("input"), str):
+                problem["input"] = excerpt(problem["input"])
+        return _json({"detail": problems}, 422)
     problems = "; ".join(
         f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', '')}"
         for e in exc.errors()
@@ -104,12 +133,56 @@ async def _on_invalid_request(request: Request, exc: Exception) -> Response:
     return _error(request, 422, problems)
 
 
+class HeadAsGet:
+    """ASGI middleware: refuses over-long addresses at once, and answers HEAD as GET, bodiless.
+
+    A request whose query string is over :data:`MAX_QUERY` bytes or whose path is over
+    :data:`MAX_PATH` gets a short 414 before routing, so a huge query never occupies a worker.
+    A HEAD request runs as the GET of the same address and gets its status and headers
+    (``Content-Length`` included), without the body, on every route, error pages included.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET"}
+            send = _without_body(send)
+        query = len(scope.get("query_string", b""))
+        path = len(scope.get("raw_path") or scope["path"].encode())
+        if query > MAX_QUERY:
+            message = f"the query is {query:,} bytes long; at most {MAX_QUERY:,} are accepted"
+        elif path > MAX_PATH:
+            message = f"the path is {path:,} bytes long; at most {MAX_PATH:,} are accepted"
+        else:
+            await self.app(scope, receive, send)
+            return
+        refusal = _error(Request(scope), 414, message)
+        refusal.headers.update(COMMON_HEADERS)  # set by _common_headers, which it never reaches
+        await refusal(scope, receive, send)
+
+
+def _without_body(send: Send) -> Send:
+    async def send_head(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return
+            message = {"type": "http.response.body", "body": b"", "more_body": False}
+        await send(message)
+
+    return send_head
+
+
 async def _common_headers(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
     response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    for name, value in COMMON_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response
 
 
@@ -146,6 +219,7 @@ def create_app(store: Path, *, allowed_hosts: Sequence[str] | None = None) -> Fa
     app.middleware("http")(_common_headers)
     if allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    app.add_middleware(HeadAsGet)  # outermost: before any other middleware reads the request
     _add_pages(app, path)
     _add_api(app, path)
     return app
@@ -173,7 +247,7 @@ def _add_pages(app: FastAPI, store: Path) -> None:
         try:
             view = pages.screen_page(store, q, day)
         except InputError as exc:
-            view = pages.screen_page(store, q, day, error=str(exc))
+            view = pages.screen_page(store, q, day, error=excerpt(str(exc)))
             return _page(pages.render("screen.html.j2", page=view), 400)
         return _page(pages.render("screen.html.j2", page=view))
 
@@ -205,7 +279,7 @@ def _add_api(app: FastAPI, store: Path) -> None:
         ticker: Annotated[list[str] | None, Query(description="Tickers (default: all).")] = None,
     ) -> Response:
         """Events of the stored universe from ``since`` to ``as_of``, computed afresh."""
-        symbols = None if ticker is None else [pages.ticker_of(t) for t in ticker]
+        symbols = None if ticker is None else list(dict.fromkeys(map(pages.ticker_of, ticker)))
         return _json(pages.events_json(store, symbols, as_of, since))
 
     @app.get("/api/screen", tags=["screens"])

@@ -23,6 +23,7 @@ from stockbrief import api
 from stockbrief.errors import InputError
 from stockbrief.peers import tone
 from stockbrief.screen import PRESETS
+from stockbrief.text import strip_controls
 
 Lang = Literal["en", "de"]
 """Languages of a brief (``stockbrief.brief.narrative.LANGS``; a test keeps them equal)."""
@@ -507,15 +508,23 @@ def screen_page(
 
 # -- templates -------------------------------------------------------------------------------
 
+
+def _printable(value: Any) -> Any:
+    # Markup (a macro's output) is already escaped; plain text is escaped after this.
+    return strip_controls(value) if type(value) is str else value
+
+
 _ENV: Final = Environment(
     loader=PackageLoader("stockbrief.web", "templates"),
     autoescape=True,
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_printable,
 )
 
 
 def render(template: str, **context: Any) -> str:
-    """A page from ``web/templates``; every value is escaped on output."""
+    """A page from ``web/templates``; every value is escaped on output, without terminal
+    escape sequences or control characters (:func:`stockbrief.text.strip_controls`)."""
     return _ENV.get_template(template).render(**context)
