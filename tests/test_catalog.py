@@ -47,14 +47,18 @@ def computed(tmp_path: Path) -> Path:
 
 
 def test_the_schema_read_here_is_the_stores() -> None:
-    assert catalog.SCHEMA_VERSION == len(store.MIGRATIONS)
+    assert len(store.MIGRATIONS) == catalog.SCHEMA_VERSION
 
 
 def test_info_lists_the_stored_tickers_without_polars(computed: Path) -> None:
     text, modules = run_probe("info", "--store", str(computed), cwd=computed.parent)
     assert heavy(modules) == []
-    assert "ABC" in text and "2024-01-08" in text and "2 tickers, 8 bars, 0 actions" in text
-    records, _ = run_probe("info", "--store", str(computed), "--format", "json", cwd=computed.parent)
+    assert "ABC" in text
+    assert "2024-01-08" in text
+    assert "2 tickers, 8 bars, 0 actions" in text
+    records, _ = run_probe(
+        "info", "--store", str(computed), "--format", "json", cwd=computed.parent
+    )
     assert json.loads(records) == [
         {"ticker": "ABC", "first": "2024-01-02", "last": "2024-01-08", "bars": 5, "actions": 0},
         {"ticker": "DEF", "first": "2024-01-02", "last": "2024-01-04", "bars": 3, "actions": 0},
