@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from stockbrief import api
-from stockbrief.brief import render
+from stockbrief.notes import render
 from stockbrief.store import Store
 
 YAHOO = Path(__file__).resolve().parents[2] / "shared" / "data" / "yahoo-30"

@@ -26,7 +26,7 @@ from talib import stream
 
 from benchmarks.universe import universe
 from stockbrief.compute import INPUTS, compute, update
-from stockbrief.indicators import INDICATORS, run_many
+from stockbrief.kernels import INDICATORS, run_many
 
 N_TICKERS, N_DAYS = 5_000, 2_520
 

@@ -1,9 +1,9 @@
 """Screen speed: one session of a computed universe, screened in one pass.
 
 Run: ``python -m benchmarks.screen``. On a synthetic universe of 5,000 tickers x 260 sessions,
-computed once (indicators and events), times :func:`stockbrief.screen.run` of typical screens over
-the latest session (target: under 50 ms each). The baseline is the naive evaluation of the same
-screen over every row of the universe (:func:`stockbrief.screen.mask`) before keeping the last
+computed once (indicators and events), times :func:`stockbrief.screening.run` of typical screens
+over the latest session (target: under 50 ms each). The baseline is the naive evaluation of the same
+screen over every row of the universe (:func:`stockbrief.screening.mask`) before keeping the last
 session, which is what a screen would cost without the lookback-bounded window.
 """
 
@@ -19,7 +19,7 @@ import polars as pl
 
 from benchmarks.universe import universe
 from stockbrief.compute import compute
-from stockbrief.screen import PRESETS, Screen, mask, parse, run
+from stockbrief.screening import PRESETS, Screen, mask, parse, run
 
 N_TICKERS, N_DAYS = 5_000, 260
 TARGET_MS = 50.0

@@ -2,8 +2,8 @@
 
 Each event kind is a Polars expression over shifted helper columns, and ``detail`` is a JSON
 object of the numbers behind the event and the parameters used: the definitions and output of
-``stockbrief.events`` before detection moved into numba kernels and typed columns. Tests compare
-``stockbrief.events.with_detail(stockbrief.events.detect(frame))`` with :func:`detect` here.
+``stockbrief.detectors`` before detection moved into numba kernels and typed columns. Tests compare
+``stockbrief.detectors.with_detail(stockbrief.detectors.detect(frame))`` with :func:`detect` here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Final
 
 import polars as pl
 
-from stockbrief.events import THRESHOLDS
+from stockbrief.detectors import THRESHOLDS
 
 EVENTS_SCHEMA: Final[dict[str, pl.DataType]] = {
     "ticker": pl.String(),

@@ -12,8 +12,9 @@ import polars as pl
 import pytest
 
 from helpers import write_csv
-from stockbrief import api, events
-from stockbrief.brief import facts, narrative, render, verdict, wording
+from stockbrief import api
+from stockbrief import detectors as events
+from stockbrief.notes import facts, narrative, render, verdict, wording
 from stockbrief.store import Store
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "alibaba-2026-01"

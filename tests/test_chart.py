@@ -16,7 +16,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from stockbrief.brief.chart import FIGSIZE, price_chart
+from stockbrief.notes.chart import FIGSIZE, price_chart
 
 SESSIONS = 180
 N = 300

@@ -9,7 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from stockbrief import api, consensus, events, model
+from stockbrief import api, consensus, model
+from stockbrief import detectors as events
 from stockbrief.consensus import SCHEMES, bucket_of, from_ratings
 from stockbrief.errors import InputError
 

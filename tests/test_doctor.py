@@ -18,7 +18,7 @@ import pytest
 
 from conftest import shared_path
 from stockbrief import api
-from stockbrief.doctor import diagnose
+from stockbrief.diagnosis import diagnose
 from stockbrief.store import Store
 from test_plausibility import sessions, split_series, write_bars, zigzag
 

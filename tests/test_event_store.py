@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from stockbrief import events as ev
+from stockbrief import detectors as ev
 from stockbrief.errors import StoreError
 from stockbrief.store import MIGRATIONS, Store
 

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 import polars_events as reference
 from helpers import load_yahoo
 from stockbrief import consensus
-from stockbrief import events as ev
+from stockbrief import detectors as ev
 from stockbrief.compute import BARS_SCHEMA, compute
+from stockbrief.detectors import CONFIRM, EVENTS_SCHEMA, THRESHOLDS, detect, with_detail
 from stockbrief.errors import InputError
-from stockbrief.events import CONFIRM, EVENTS_SCHEMA, THRESHOLDS, detect, with_detail
 
 START = dt.date(2024, 1, 1)
 ROOT = Path(__file__).resolve().parents[1]

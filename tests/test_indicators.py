@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import shared_path
-from stockbrief import indicators
-from stockbrief.indicators import (
+from stockbrief import kernels as indicators
+from stockbrief.kernels import (
     INDICATORS,
     Indicator,
     atr,

@@ -27,8 +27,8 @@ from distributed import Client, LocalCluster, WorkerPlugin
 import stockbrief.scale.dask as scale
 from stockbrief import api
 from stockbrief.compute import Computed, EngineState, compute
+from stockbrief.detectors import EVENTS_SCHEMA
 from stockbrief.errors import InputError, NotFoundError, StockbriefError
-from stockbrief.events import EVENTS_SCHEMA
 from stockbrief.scale.dask import DaskResult, compute_dataset
 from stockbrief.store import Store
 

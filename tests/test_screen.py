@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stockbrief import screen as sc
+from stockbrief import screening as sc
 from stockbrief.compute import INPUTS, compute, output_columns
 from stockbrief.errors import InputError
-from stockbrief.screen import PRESETS, Screen, ScreenError, mask, parse, run
+from stockbrief.screening import PRESETS, Screen, ScreenError, mask, parse, run
 
 D = [dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 4), dt.date(2024, 1, 5)]
 

@@ -120,7 +120,7 @@ def test_kernels_compile_once_and_say_so(tmp_path: Path) -> None:
     first = stockbrief("indicators", "ABC", "--store", store)
     assert first.returncode == 0, first.stderr
     assert first.stderr.splitlines() == [COMPILING]
-    assert list((tmp_path / "numba").rglob("indicators.*.nbi"))
+    assert list((tmp_path / "numba").rglob("kernels.*.nbi"))
     again = stockbrief("indicators", "ABC", "--store", store)
     assert again.returncode == 0, again.stderr
     assert again.stderr == ""

@@ -21,7 +21,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from stockbrief import api
-from stockbrief.brief import render
+from stockbrief.notes import render
 from stockbrief.text import excerpt, markdown_text, strip_controls, terminal_text
 
 DAY = dt.date(2026, 1, 2)

@@ -20,8 +20,8 @@ pytest.importorskip("fastapi", reason="the web extra is not installed (pip insta
 from fastapi.testclient import TestClient
 
 from stockbrief import api
-from stockbrief.brief.narrative import LANGS
 from stockbrief.errors import StoreError
+from stockbrief.notes.narrative import LANGS
 from stockbrief.web import create_app, pages, serve
 from stockbrief.web.app import LOOPBACK_HOSTS, is_loopback
 

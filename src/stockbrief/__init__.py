@@ -1,8 +1,10 @@
 """stockbrief: data-backed market notes for a universe of stocks.
 
 The public API is re-exported here from :mod:`stockbrief.api`; everything else is internal.
-``brief``, ``events``, ``indicators`` and ``screen`` share their names with subpackages, which
-would shadow them here, so they are called as ``stockbrief.api.brief(...)`` and so on.
+No module shares a name with a public function (the note writer is :mod:`stockbrief.notes`,
+the event detectors :mod:`stockbrief.detectors`, the indicator kernels
+:mod:`stockbrief.kernels`, the screen language :mod:`stockbrief.screening`), so importing one
+never shadows the function here: ``stockbrief.brief("BABA")`` is the brief.
 
 The re-exports load on first use: :mod:`stockbrief.api` brings Polars and DuckDB with it,
 and ``import stockbrief`` (which every submodule import, the command line's included, runs
@@ -31,13 +33,17 @@ if TYPE_CHECKING:
         RunReport,
         Settings,
         analyst_view,
+        brief,
         check,
         check_out,
         daily_run,
         delete,
         demo_store_path,
+        doctor,
+        events,
         export_parquet,
         fetch,
+        indicators,
         info,
         ingest,
         kpis,
@@ -48,6 +54,7 @@ if TYPE_CHECKING:
         read_watchlist,
         refresh,
         refresh_on_dask,
+        screen,
         screen_coverage,
         store_path,
         study,
@@ -73,13 +80,17 @@ __all__ = [
     "StoreError",
     "__version__",
     "analyst_view",
+    "brief",
     "check",
     "check_out",
     "daily_run",
     "delete",
     "demo_store_path",
+    "doctor",
+    "events",
     "export_parquet",
     "fetch",
+    "indicators",
     "info",
     "ingest",
     "kpis",
@@ -90,6 +101,7 @@ __all__ = [
     "read_watchlist",
     "refresh",
     "refresh_on_dask",
+    "screen",
     "screen_coverage",
     "store_path",
     "study",

@@ -42,11 +42,11 @@ from stockbrief.store import PRICE_BASES, TABLES, PriceBasis, Store, Table, Upse
 
 if TYPE_CHECKING:
     from stockbrief import claims, compute, consensus, evidence, peers
-    from stockbrief import events as ev
-    from stockbrief.brief import document, facts, narrative, verdict
-    from stockbrief.brief.document import Brief
-    from stockbrief.brief.narrative import Lang
-    from stockbrief.doctor import DoctorReport
+    from stockbrief import detectors as ev
+    from stockbrief.diagnosis import DoctorReport
+    from stockbrief.notes import document, facts, narrative, verdict
+    from stockbrief.notes.document import Brief
+    from stockbrief.notes.narrative import Lang
 else:
     # Bound on first use: `info` and an up-to-date `compute` never load numba or Jinja.
     claims = lazy_module("stockbrief.claims")
@@ -54,11 +54,11 @@ else:
     consensus = lazy_module("stockbrief.consensus")
     evidence = lazy_module("stockbrief.evidence")
     peers = lazy_module("stockbrief.peers")
-    ev = lazy_module("stockbrief.events")
-    document = lazy_module("stockbrief.brief.document")
-    facts = lazy_module("stockbrief.brief.facts")
-    narrative = lazy_module("stockbrief.brief.narrative")
-    verdict = lazy_module("stockbrief.brief.verdict")
+    ev = lazy_module("stockbrief.detectors")
+    document = lazy_module("stockbrief.notes.document")
+    facts = lazy_module("stockbrief.notes.facts")
+    narrative = lazy_module("stockbrief.notes.narrative")
+    verdict = lazy_module("stockbrief.notes.verdict")
 
 IngestKind = Literal["prices", "actions", "ratings", "consensus", "news", "securities", "kpis"]
 INGEST_KINDS: tuple[str, ...] = get_args(IngestKind)
@@ -483,8 +483,8 @@ def info(store: StoreLike = None) -> pl.DataFrame:
 
 def doctor(ticker: str | None = None, *, store: StoreLike = None) -> DoctorReport:
     """Suspicious bars, missing sessions and unadjusted splits of one ticker or of the store,
-    each with what to run to mend it (see :mod:`stockbrief.doctor`)."""
-    from stockbrief.doctor import diagnose
+    each with what to run to mend it (see :mod:`stockbrief.diagnosis`)."""
+    from stockbrief.diagnosis import diagnose
 
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         if ticker is None:
@@ -1188,10 +1188,10 @@ def study(
     found = found.filter(pl.col("kind") == event)
     label = event
     if where:
-        from stockbrief import screen
+        from stockbrief import screening
 
         assert frame is not None  # a condition always reads the computed frame
-        rule = screen.parse(where, frame.columns, ev.MEANINGS)
+        rule = screening.parse(where, frame.columns, ev.MEANINGS)
         matching = frame.filter(rule.where).select("ticker", "date")
         kept = found.join(matching, on=["ticker", "date"], how="semi")
         label = (
@@ -1397,9 +1397,9 @@ def screen(
     """Tickers whose latest session on or before ``as_of`` matches a screen or a preset name.
 
     The universe is computed in one pass from the stored bars up to ``as_of``; expressions are
-    parsed by :mod:`stockbrief.screen` (never evaluated as code or SQL).
+    parsed by :mod:`stockbrief.screening` (never evaluated as code or SQL).
     """
-    from stockbrief import screen as screening
+    from stockbrief import screening
 
     text = screening.PRESETS[expression][0] if expression in screening.PRESETS else expression
     with using_store(store, read_only=not isinstance(store, Store)) as db:
@@ -1600,7 +1600,7 @@ def daily_run(
     Ctrl-C leaves one listing the briefs it wrote; the exception then carries a note saying
     where it is. ``out`` is checked before any work.
     """
-    from stockbrief.brief import render
+    from stockbrief.notes import render
 
     tickers = read_watchlist(watchlist)
     check_out(out)
@@ -1662,7 +1662,7 @@ def daily_run(
 
 def _written(target: Path, note: Brief, fmt: Literal["md", "html", "json"]) -> Path:
     """Write one brief to ``target``; an OS error (a full disk) is one line naming the file."""
-    from stockbrief.brief import render
+    from stockbrief.notes import render
 
     try:
         return render.write(note, fmt, target)
@@ -1673,7 +1673,7 @@ def _written(target: Path, note: Brief, fmt: Literal["md", "html", "json"]) -> P
 def _write_index(day: dt.date, entries: list[dict[str, Any]], watched: int, folder: Path) -> Path:
     """The day's index, written beside and then renamed over the old one: a reader or an
     interruption sees the old index or the new, never half of one."""
-    from stockbrief.brief import render
+    from stockbrief.notes import render
 
     folder.mkdir(parents=True, exist_ok=True)
     try:

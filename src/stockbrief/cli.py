@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from stockbrief import api, catalog
-    from stockbrief.brief.document import Brief
-    from stockbrief.brief.render import Format
+    from stockbrief.notes.document import Brief
+    from stockbrief.notes.render import Format
 
 P = ParamSpec("P")
 
@@ -102,12 +102,12 @@ def _may_compile(command: Callable[P, None]) -> Callable[P, None]:
         def notify() -> None:
             err().print(COMPILING, highlight=False)
 
-        if "stockbrief.indicators" not in sys.modules:
+        if "stockbrief.kernels" not in sys.modules:
             # numba loads only if the command needs kernels (an up-to-date `compute` does not).
             with compile_notice(notify):
                 command(*args, **kwargs)
             return
-        from stockbrief.indicators import on_compile
+        from stockbrief.kernels import on_compile
 
         with on_compile(notify):
             command(*args, **kwargs)
@@ -647,8 +647,8 @@ def write_brief(
 ) -> None:
     """Write the market note of one ticker on one date."""
     from stockbrief import api
-    from stockbrief.brief import render
-    from stockbrief.brief.narrative import LANGS
+    from stockbrief.notes import render
+    from stockbrief.notes.narrative import LANGS
 
     if fmt not in render.FORMATS:
         raise typer.BadParameter(f"use one of {', '.join(render.FORMATS)}", param_hint="--format")
@@ -673,13 +673,13 @@ def write_brief(
 
 def _names_folder(path: Path) -> bool:
     """Whether ``--out`` names a folder (an existing one, or a name without a suffix), as
-    :func:`stockbrief.brief.render.write` reads it."""
+    :func:`stockbrief.notes.render.write` reads it."""
     return path.is_dir() or path.suffix == ""
 
 
 def _write_note(note: Brief, fmt: Format, where: Path) -> Path:
     """Write a brief to a file or a folder and say so, and whether it replaced a file."""
-    from stockbrief.brief import render
+    from stockbrief.notes import render
 
     target = where / render.default_name(note, fmt) if _names_folder(where) else where
     existed = target.exists()
@@ -814,8 +814,7 @@ def run_screen(
     """Today's setups across the universe: a condition over indicators and events, or a preset."""
     from rich.table import Table
 
-    from stockbrief import api
-    from stockbrief import screen as screening
+    from stockbrief import api, screening
 
     if presets or expression is None:
         table = Table(title="screen presets")

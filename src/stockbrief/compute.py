@@ -17,9 +17,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from stockbrief import events as ev
+from stockbrief import detectors as ev
 from stockbrief.errors import InputError
-from stockbrief.indicators import INDICATORS, Indicator, run_many
+from stockbrief.kernels import INDICATORS, Indicator, run_many
 
 INPUTS: Final = ("open", "high", "low", "close", "volume")
 BARS_COLUMNS: Final = ("ticker", "date", *INPUTS)
@@ -95,7 +95,7 @@ class EngineState:
     kernels
         Per indicator, its ``(n_tickers, n_state)`` kernel state after the last row.
     recent
-        The last :data:`stockbrief.events.LOOKBACK` rows per ticker with inputs and outputs,
+        The last :data:`stockbrief.detectors.LOOKBACK` rows per ticker with inputs and outputs,
         which event detectors read as context.
     """
 

@@ -445,7 +445,7 @@ def history(
 
 
 def _params_id(kind: str, params: Mapping[str, float | str]) -> int:
-    """The id ``stockbrief.events.params_id`` gives these parameters (CRC-32 of the canonical
+    """The id ``stockbrief.detectors.params_id`` gives these parameters (CRC-32 of the canonical
     JSON ``[kind, params]``, folded to a positive ``Int32``); consensus sits below events, so
     the few lines are repeated here, and a test holds the two to the same ids."""
     numbers = {k: v if isinstance(v, str) else float(v) for k, v in params.items()}
@@ -454,7 +454,7 @@ def _params_id(kind: str, params: Mapping[str, float | str]) -> int:
 
 
 def changes(consensus_history: pl.DataFrame, scheme: SchemeName = "marketbeat") -> pl.DataFrame:
-    """Consensus changes as events, in the columns of ``stockbrief.events.EVENTS_SCHEMA``.
+    """Consensus changes as events, in the columns of ``stockbrief.detectors.EVENTS_SCHEMA``.
 
     Parameters
     ----------

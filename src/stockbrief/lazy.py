@@ -48,7 +48,7 @@ class _Proxy:
 @contextmanager
 def compile_notice(notify: Callable[[], None]) -> Iterator[None]:
     """Ask for ``notify`` to be called if kernels compile within the block, without importing
-    numba: :mod:`stockbrief.indicators` listens when (and only if) it is imported."""
+    numba: :mod:`stockbrief.kernels` listens when (and only if) it is imported."""
     _compile_notice.append(notify)
     try:
         yield

@@ -635,7 +635,7 @@ class Store:
         """Replace the stored events of ``tickers`` (all when None) by ``frame``.
 
         ``frame`` has the events' typed columns; ``params`` (``id, kind, params``, as
-        ``stockbrief.events.params_frame()`` gives them) are kept with
+        ``stockbrief.detectors.params_frame()`` gives them) are kept with
         :meth:`add_event_params` in the same transaction.
         """
         with self.transaction():

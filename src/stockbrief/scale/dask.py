@@ -66,9 +66,9 @@ class DaskResult:
     Attributes
     ----------
     events
-        In the typed columns of ``stockbrief.events.EVENTS_SCHEMA``, sorted by ticker, date
+        In the typed columns of ``stockbrief.detectors.EVENTS_SCHEMA``, sorted by ticker, date
         and kind; identical to ``compute(bars).events`` for the bars of the dataset (their
-        ``params_id`` are those of :data:`stockbrief.events.EVENT_PARAMS`, the same on every
+        ``params_id`` are those of :data:`stockbrief.detectors.EVENT_PARAMS`, the same on every
         worker since every worker runs this version).
     latest
         The last row of bars and indicators of each ticker (what a screen of today reads),
@@ -243,7 +243,7 @@ class WarmKernels(WorkerPlugin):
     name = WARM_PLUGIN
 
     async def setup(self, worker: Worker) -> None:
-        """Load the kernels of :mod:`stockbrief.indicators` into the worker process."""
+        """Load the kernels of :mod:`stockbrief.kernels` into the worker process."""
         await asyncio.to_thread(_warm_up)
 
 

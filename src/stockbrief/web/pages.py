@@ -22,11 +22,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from stockbrief import api
 from stockbrief.errors import InputError
 from stockbrief.peers import tone
-from stockbrief.screen import PRESETS
+from stockbrief.screening import PRESETS
 from stockbrief.text import strip_controls
 
 Lang = Literal["en", "de"]
-"""Languages of a brief (``stockbrief.brief.narrative.LANGS``; a test keeps them equal)."""
+"""Languages of a brief (``stockbrief.notes.narrative.LANGS``; a test keeps them equal)."""
 
 TICKER: Final = re.compile(r"\^?[A-Za-z0-9][A-Za-z0-9.\-=]{0,19}")
 """A ticker as a URL may carry it: letters, digits and ``. - = ^``, at most 20 characters."""

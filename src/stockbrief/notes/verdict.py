@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Literal
 
-from stockbrief.brief.facts import FactSheet
-from stockbrief.brief.wording import WORDING
+from stockbrief.notes.facts import FactSheet
+from stockbrief.notes.wording import WORDING
 
 NOTICE: Final = "not-investment-advice"
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import polars as pl
 
-from stockbrief.brief.facts import FactSheet
-from stockbrief.brief.narrative import Lang, Section
-from stockbrief.brief.verdict import Verdict
+from stockbrief.notes.facts import FactSheet
+from stockbrief.notes.narrative import Lang, Section
+from stockbrief.notes.verdict import Verdict
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from babel.dates import format_date
 from babel.numbers import format_compact_decimal, format_currency, format_decimal
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from stockbrief.brief import wording
-from stockbrief.brief.facts import FactSheet
-from stockbrief.brief.verdict import Verdict
+from stockbrief.notes import wording
+from stockbrief.notes.facts import FactSheet
+from stockbrief.notes.verdict import Verdict
 from stockbrief.text import strip_controls
 
 Lang = Literal["en", "de"]
@@ -123,7 +123,7 @@ def environment(lang: Lang, currency: str) -> Environment:
     Every printed value loses its terminal escapes (:func:`stockbrief.text.strip_controls`).
     """
     env = Environment(
-        loader=PackageLoader("stockbrief.brief", "templates"),
+        loader=PackageLoader("stockbrief.notes", "templates"),
         autoescape=select_autoescape(["html", "html.j2", "xml"]),
         undefined=StrictUndefined,
         finalize=_printable,

@@ -57,7 +57,7 @@ from typing import Final, Literal
 import numpy as np
 import polars as pl
 
-from stockbrief import events as ev
+from stockbrief import detectors as ev
 from stockbrief.compute import INPUTS, output_columns
 from stockbrief.errors import InputError
 

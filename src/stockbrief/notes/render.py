@@ -11,9 +11,9 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
-from stockbrief.brief.document import Brief
-from stockbrief.brief.narrative import environment
 from stockbrief.errors import InputError, StockbriefError
+from stockbrief.notes.document import Brief
+from stockbrief.notes.narrative import environment
 from stockbrief.text import markdown_text
 
 Format = Literal["md", "html", "json", "pdf"]
@@ -52,7 +52,7 @@ def chart_png(brief: Brief) -> bytes:
     """The price chart of a brief as PNG bytes (deterministic for the same brief)."""
     from matplotlib import pyplot as plt
 
-    from stockbrief.brief.chart import price_chart
+    from stockbrief.notes.chart import price_chart
 
     marked = brief.events.filter(
         pl.any_horizontal(pl.col("kind").str.starts_with(prefix) for prefix in CHART_EVENTS)

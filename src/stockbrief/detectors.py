@@ -2,7 +2,7 @@
 
 A detector reads bars plus indicators and flags the rows where something a market note would
 mention happened. Detection runs in numba kernels over contiguous arrays laid out as in
-:mod:`stockbrief.indicators` (every column one ``float64`` array of all tickers back to back,
+:mod:`stockbrief.kernels` (every column one ``float64`` array of all tickers back to back,
 ``offsets`` delimiting them; NaN means missing), parallel across tickers: one pass per ticker
 flags every row with a bit mask of the kinds that fire, a second writes the flagged rows' events
 into preallocated columns. Every detector looks back at most :data:`LOOKBACK` rows, so an
