@@ -47,7 +47,7 @@ def computed(tmp_path: Path) -> Path:
 
 
 def test_the_schema_read_here_is_the_stores() -> None:
-    assert len(store.MIGRATIONS) == catalog.SCHEMA_VERSION
+    assert store.SCHEMA_VERSION == catalog.SCHEMA_VERSION == len(store.MIGRATIONS)
 
 
 def test_info_lists_the_stored_tickers_without_polars(computed: Path) -> None:

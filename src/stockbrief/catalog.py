@@ -21,12 +21,9 @@ import duckdb
 
 from stockbrief.errors import StoreError
 from stockbrief.locking import StoreLock
+from stockbrief.schema import SCHEMA_VERSION
 
 DEFAULT_STORE: Final = "stockbrief.duckdb"
-SCHEMA_VERSION: Final = 7
-"""The schema this module reads: ``len(stockbrief.store.MIGRATIONS)`` (a test holds them equal).
-A store of another version takes the full path, which migrates it (and a migration may drop
-the engine state, so an older store is never "current" here)."""
 ENGINE_TABLES: Final = ("engine_meta", "engine_history", "engine_kernels", "engine_recent")
 """The tables an incremental compute resumes from (see :func:`stockbrief.api.refresh`)."""
 
