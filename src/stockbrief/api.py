@@ -1072,13 +1072,36 @@ def _known_facts(note: Brief) -> dict[str, tuple[Any, str]]:
 
 
 def check(
-    text: str, ticker: str, *, as_of: dt.date | None = None, store: StoreLike = None
+    text: str,
+    ticker: str,
+    *,
+    as_of: dt.date | None = None,
+    store: StoreLike = None,
+    lang: claims.LangOption = "auto",
 ) -> list[claims.Claim]:
-    """Each numeric claim of a market note, judged against the data of ``ticker`` on ``as_of``."""
-    note = brief(ticker, as_of=as_of, store=store)
-    firms = [item["firm"] for item in note.sheet.value("top_targets") or []]
-    known = _known_facts(note)
-    found = claims.extract(text, known, firms)
+    """Each numeric claim of a market note, judged against the data of ``ticker`` on ``as_of``.
+
+    Claims about another stored ticker (a peer named in passing) are judged against its bars
+    of the same session; ``lang`` is ``en``, ``de`` or ``auto`` (told from the text).
+    """
+    if lang not in ("en", "de", "auto"):
+        raise InputError(f"unknown language {lang!r}; use en, de or auto", field="lang")
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        note = brief(ticker, as_of=as_of, store=db)
+        firms = [item["firm"] for item in note.sheet.value("top_targets") or []]
+        known = _known_facts(note)
+        day = note.sheet.as_of
+        bases = db.price_basis()
+        market = claims.Market(
+            note.sheet.ticker,
+            day,
+            lambda t: claims.Bars(t, _engine_bars(db, [t], day)) if t in bases else None,
+            lambda t: bases.get(t, "traded"),
+            lambda t: note.sheet.currency if t == note.sheet.ticker else calendar.currency_for(t),
+            ADJUSTED_WORDS,
+        )
+        names = claims.aliases(db.securities().select("ticker", "name").rows(), bases)
+        found = claims.extract(text, known, firms, market=market, names=names, lang=lang)
     if note.sheet.value("price_basis") != "adjusted":
         return found
     # A note quotes prices as traded that day; an adjusted close differs by every later
@@ -1093,7 +1116,11 @@ def check(
         dataclasses.replace(
             c, note=f"{c.note}; compared with prices {ADJUSTED_WORDS}, not as traded"
         )
-        if c.source in priced
+        if c.value is not None
+        and (
+            claims.kind_of(c.kind).priced
+            or (c.source in priced and claims.kind_of(c.kind).value != "word")
+        )
         else c
         for c in found
     ]

@@ -714,38 +714,54 @@ def check_note(
     ticker: Annotated[str, typer.Option("--ticker", help="The ticker the note is about.")],
     store: StoreOption = None,
     as_of: AsOfOption = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="table, json or md.", show_default=True)
+    ] = "table",
+    lang: Annotated[
+        str, typer.Option("--lang", help="en, de or auto (told from the text).", show_default=True)
+    ] = "auto",
 ) -> None:
     """Check the numeric claims of someone else's note; exit 1 unless every claim holds."""
+    if fmt not in ("table", "json", "md"):
+        raise typer.BadParameter("use table, json or md", param_hint="--format")
+    if lang not in ("en", "de", "auto"):
+        raise typer.BadParameter("use en, de or auto", param_hint="--lang")
     if not note.is_file():
         raise typer.BadParameter(f"{note}: no such file", param_hint="NOTE")
-    from rich.table import Table
-    from rich.text import Text
-
-    from stockbrief import api
-    from stockbrief.text import strip_controls, terminal_text
+    from stockbrief import api, claims
 
     found = api.check(
-        note.read_text(encoding="utf-8"), ticker, as_of=_date(as_of, "--as-of"), store=store
+        note.read_text(encoding="utf-8"),
+        ticker,
+        as_of=_date(as_of, "--as-of"),
+        store=store,
+        lang=lang,  # type: ignore[arg-type]
     )
-    table = Table(title=terminal_text(f"{len(found)} claims in {note.name}"), show_lines=True)
-    for name in ("claim", "in the note", "in the data", "verdict", "source"):
-        table.add_column(name, overflow="fold")
-    colours = {"holds": "green", "off": "yellow", "contradicted": "red", "unverifiable": "dim"}
-    for claim in found:
-        verdict: str = claim.verdict
-        if claim.note and not claim.holds:
-            # "off by $9.30" already names its verdict.
-            verdict = claim.note if claim.note.startswith(verdict) else f"{verdict}: {claim.note}"
-        table.add_row(
-            terminal_text(claim.metric),
-            terminal_text(claim.stated),
-            terminal_text(claim.actual),
-            Text(strip_controls(verdict), style=colours[claim.verdict]),
-            terminal_text(claim.source),
-        )
-    out().print(table)
     held = sum(c.holds for c in found)
-    out().print(f"{held} of {len(found)} claims hold")
+    if fmt == "json":
+        sys.stdout.write(claims.to_json(found) + "\n")
+    elif fmt == "md":
+        sys.stdout.write(claims.to_markdown(found, f"{len(found)} claims in {note.name}"))
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        from stockbrief.text import strip_controls, terminal_text
+
+        table = Table(title=terminal_text(f"{len(found)} claims in {note.name}"), show_lines=True)
+        for name in ("claim", "in the note", "in the data", "verdict", "source"):
+            table.add_column(name, overflow="fold")
+        colours = {"holds": "green", "off": "yellow", "contradicted": "red", "unverifiable": "dim"}
+        for claim in found:
+            table.add_row(
+                terminal_text(claim.label),
+                terminal_text(claim.written),
+                terminal_text(claim.actual),
+                Text(strip_controls(claim.verdict_text), style=colours[claim.verdict]),
+                terminal_text(claim.source),
+            )
+        out().print(table)
+        out().print(f"{held} of {len(found)} claims hold")
     if held < len(found):
         raise typer.Exit(1)
 
