@@ -414,3 +414,58 @@ def _same(c: claims.Claim, stated: object) -> bool:
     if isinstance(stated, str) or isinstance(c.stated, str):
         return str(c.stated) == str(stated)
     return abs(float(c.stated) - float(stated)) <= 1e-9 * max(1.0, abs(float(stated)))  # type: ignore[arg-type]
+
+
+NVDA_NOTE = """Market pulse: NVIDIA (NVDA)
+
+NVIDIA shares slipped 0.8% on Thursday to finish at $180.14, as nearly 282 million shares changed
+hands. The stock swung between a low of $176.38 and an intraday peak of $184.44, a fresh 52-week
+high. Against the previous close of $183.57 the reaction to the quarterly report was muted.
+"""
+TSLA_NOTE = """Tesla rallied 2.3% to $448.98 after its earnings, printing a session high of $449.40;
+the stock still trades about 8% below its 52-week high of $488.54."""
+
+
+@pytest.mark.parametrize(
+    ("ticker", "day", "text", "expected"),
+    [
+        (
+            "NVDA",
+            dt.date(2025, 8, 28),
+            NVDA_NOTE,
+            [
+                ("change_1d", "0.8%", "holds"),
+                ("close", "$180.14", "holds"),
+                ("volume", "nearly 282 million", "holds"),
+                ("day_low", "$176.38", "holds"),
+                ("day_high", "$184.44", "holds"),
+                ("previous_close", "$183.57", "off"),  # it was $181.57
+            ],
+        ),
+        (
+            "TSLA",
+            dt.date(2025, 10, 23),
+            TSLA_NOTE,
+            [
+                ("change_1d", "2.3%", "holds"),
+                ("close", "$448.98", "holds"),
+                ("day_high", "$449.40", "holds"),
+                ("high_52w", "$488.54", "holds"),
+            ],
+        ),
+    ],
+)
+def test_a_note_names_its_company_when_the_store_does_not(
+    ticker: str, day: dt.date, text: str, expected: list[tuple[str, str, str]]
+) -> None:
+    """With no stored name, "NVIDIA" and "Tesla" are the note's own stock, not strangers."""
+    from conftest import shared_path
+
+    frame = pl.read_csv(shared_path("yahoo-30") / f"{ticker}.csv", try_parse_dates=True)
+    bars = claims.Bars(ticker, frame.rename(str.lower).filter(pl.col("date") <= day))
+    market = claims.Market(
+        ticker, day, lambda t: bars if t == ticker else None, lambda _: "adjusted"
+    )
+    found = claims.extract(text, {}, market=market, names={ticker: ticker})
+    got = [(c.kind, c.written, c.verdict) for c in found]
+    assert [g for g in got if g[0] in {e[0] for e in expected}] == expected, got

@@ -94,7 +94,11 @@ def extract(
     """
     language = detect_language(text) if lang == "auto" else lang
     main = market.ticker if market is not None else "?"
-    readings = read(text, Names(main, dict(names or {}), tuple(firms)), language)
+    words = dict(names or {})
+    own = own_name(text, main, words, firms)
+    if own is not None:
+        words[own] = main
+    readings = read(text, Names(main, words, tuple(firms)), language)
     if market is None:
         market = _known_market(known)
     return Judge(market, known).judge_all(readings)
@@ -130,6 +134,38 @@ def aliases(
         if len(short) >= 3:
             out.setdefault(short, ticker)
     return out
+
+
+def own_name(
+    text: str, ticker: str, names: Mapping[str, str], firms: Sequence[str] = ()
+) -> str | None:
+    """The name a note gives its own company when the store holds none for its ticker.
+
+    A note calls its stock "NVIDIA" or "Tesla", rarely by ticker; without the name its claims
+    would all read as about an unknown company. The name is the one written before the ticker
+    ("NVIDIA (NVDA)", "Tesla Inc. (NASDAQ: TSLA)"), else the company that moves in the note's
+    first sentences and most often overall; a name the store gives another ticker never is.
+    """
+    if any(t == ticker and word != ticker for word, t in names.items()):
+        return None
+    symbol = re.escape(ticker)
+    named = re.search(
+        rf"(?P<n>[A-Z][\w.&-]+(?:\s+[A-Z][\w.&-]+){{0,2}})\s*\((?:[A-Za-z]+:\s*)?{symbol}\)",
+        text,
+    )
+    if named is not None and named.group("n") not in names:
+        return _SUFFIXES.sub("", named.group("n")).strip() or None
+    probe = Names(ticker, dict(names), tuple(firms))
+    counts: dict[str, int] = {}
+    leading: set[str] = set()
+    for index, (_, sentence) in enumerate(sentences(text)):
+        for _, _, subject in probe.find(sentence):
+            if subject.kind == "unknown" and subject.name not in names:
+                counts[subject.name] = counts.get(subject.name, 0) + 1
+                if index < 3:
+                    leading.add(subject.name)
+    ranked = sorted(leading, key=lambda w: (-counts[w], w))
+    return ranked[0] if ranked else None
 
 
 def _known_market(known: Known) -> Market | None:

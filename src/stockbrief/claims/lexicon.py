@@ -187,6 +187,8 @@ CUES: Final[tuple[CueSpec, ...]] = (
               | \b(?:hit|touched|reached|set|marked|notched)\s+(?:an?\s+)?(?:intraday\s+)?
                 high\s+of\b
               | \bas\s+high\s+as\b | \bhi\b\.?:? | \bhigh\b:?(?=\s*[$\d])
+              | \b(?:between|from)\s+an?\s+(?:intraday\s+|session\s+)?(?:high|peak)\s+of\b
+              | \band\s+an?\s+(?:intraday\s+|session\s+)?(?:high|peak)\s+of\b
               | \b(?:Tageshoch|Intraday-Hoch|Tageshöchststand)\b
                 (?:\s+(?:von|bei|lag\s+bei))?"""
         ),
@@ -200,6 +202,8 @@ CUES: Final[tuple[CueSpec, ...]] = (
               | \blow\s+of\s+the\s+(?:day|session)\b(?:\s+(?:of|at|was))?
               | \b(?:hit|touched|reached|set|marked)\s+(?:an?\s+)?(?:intraday\s+)?low\s+of\b
               | \bas\s+low\s+as\b | \blo\b\.?:? | \blow\b:?(?=\s*[$\d])
+              | \b(?:between|from)\s+an?\s+(?:intraday\s+|session\s+)?(?:low|bottom)\s+of\b
+              | \band\s+an?\s+(?:intraday\s+|session\s+)?(?:low|bottom)\s+of\b
               | \b(?:Tagestief|Intraday-Tief|Tagestiefststand)\b
                 (?:\s+(?:von|bei|lag\s+bei))?"""
         ),
