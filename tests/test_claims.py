@@ -469,3 +469,34 @@ def test_a_note_names_its_company_when_the_store_does_not(
     found = claims.extract(text, {}, market=market, names={ticker: ticker})
     got = [(c.kind, c.written, c.verdict) for c in found]
     assert [g for g in got if g[0] in {e[0] for e in expected}] == expected, got
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A distance from an average, not the day's move.
+        ("Shares are up about 30% from the 200-day average.", [("pct_vs_sma_200", "holds")]),
+        ("NVIDIA is down 5% versus its 50-day average.", [("pct_vs_sma_50", "contradicted")]),
+        # A run of sessions is a duration, never a price.
+        (
+            "The stock has closed above its 50-day moving average for 20 straight sessions.",
+            [("position_sma_50", "holds")],
+        ),
+        # "Volume averaged" is the average, not the day's volume.
+        ("Volume averaged 170 million over the last 50 days.", [("average_volume", "holds")]),
+        ("Turnover ran at roughly 1.7 times the 50-day norm.", [("relative_volume", "holds")]),
+    ],
+)
+def test_phrasings_of_distance_duration_and_average(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    from conftest import shared_path
+
+    day = dt.date(2025, 8, 28)
+    frame = pl.read_csv(shared_path("yahoo-30") / "NVDA.csv", try_parse_dates=True)
+    bars = claims.Bars("NVDA", frame.rename(str.lower).filter(pl.col("date") <= day))
+    market = claims.Market(
+        "NVDA", day, lambda t: bars if t == "NVDA" else None, lambda _: "adjusted"
+    )
+    found = claims.extract(text, {}, market=market, names={"NVDA": "NVDA", "NVIDIA": "NVDA"})
+    assert [(c.kind, c.verdict) for c in found] == expected

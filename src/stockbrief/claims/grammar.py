@@ -557,6 +557,7 @@ def _sentence(sentence: str, offset: int, names: Names, lang: Lang, state: _Stat
     state.last_average = _positions(
         sentence, numbers, averages, cues, used, emit, qualifier, state, forward_before
     )
+    _distances(sentence, numbers, averages, used, emit, qualifier)
     _relative_volume(sentence, numbers, cues, used, emit, qualifier)
     _streaks(sentence, numbers, averages, used, emit)
 
@@ -1187,6 +1188,48 @@ def _relative_volume(
                 number=n,
                 qualifier=qualifier(n),
                 window=window,
+            )
+
+
+_DISTANCE: Final = re.compile(
+    r"""\b(?P<dir>up|down|higher|lower|ahead|behind)\s+
+        (?:(?:about|around|roughly|nearly|some|almost|more\s+than|over)\s+)?$""",
+    re.I | re.X,
+)
+_FROM: Final = re.compile(
+    r"\s*(?:from|vs\.?|versus|against|on|relative\s+to)\s+(?:its|the|their)?\s*$", re.I
+)
+
+
+def _distances(
+    sentence: str,
+    numbers: Sequence[Number],
+    averages: Sequence[Average],
+    used: set[int],
+    emit: Emit,
+    qualifier: Callable[[Number], Qualifier],
+) -> None:
+    """A percentage away from an average: "up about 30% from the 200-day average"."""
+    for i, n in enumerate(numbers):
+        if i in used or n.unit != "percent":
+            continue
+        way = _DISTANCE.search(sentence[max(0, n.start - 40) : n.start])
+        if way is None:
+            continue
+        after = [a for a in averages if a[0] >= n.end and _FROM.fullmatch(sentence[n.end : a[0]])]
+        if not after:
+            continue
+        _a, _b, windows, family = after[0]
+        sign = 1 if way.group("dir").lower() in ("up", "higher", "ahead") else -1
+        used.add(i)
+        for w in windows:
+            emit(
+                f"pct_vs_{family}_{w}",
+                abs(n.value) * sign,
+                (n.start, n.end),
+                f"{n.text} {'above' if sign > 0 else 'below'}",
+                number=n,
+                qualifier=qualifier(n),
             )
 
 

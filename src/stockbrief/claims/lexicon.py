@@ -214,6 +214,7 @@ CUES: Final[tuple[CueSpec, ...]] = (
         _c(
             r"""(?<!average\s)(?<!avg\.\s)(?<!avg\s)(?<!typical\s)(?<!daily\s)
                 \b(?:trading\s+|share\s+|daily\s+)?(?:volume|turnover)\b
+                (?!\s+(?:has\s+|have\s+)?averag)
                 (?:\s+(?:of|was|at|came\s+in\s+at|reached|stood\s+at|totall?ed|hit|:))?
               | \b(?:Handels)?volumen\b(?:\s+(?:von|lag\s+bei|bei|betrug))?
               | \bUmsatz\s+von\b | \bvol\b\.?:?(?=\s*\d)"""
@@ -233,7 +234,10 @@ CUES: Final[tuple[CueSpec, ...]] = (
     ),
     CueSpec(
         "average_volume",
-        _c(r"\b(?:avg\.?|average|Durchschnitt)(?:\s+(?:daily\s+)?vol(?:ume)?\.?)?(?=[\s,.;)]|$)"),
+        _c(
+            r"""\b(?:avg\.?|average|Durchschnitt)(?:\s+(?:daily\s+)?vol(?:ume)?\.?)?(?=[\s,.;)]|$)
+              | \b(?:volume|turnover)\s+(?:has\s+|have\s+)?averaged\b"""
+        ),
         {"count": "average_volume"},
         postfix=True,
     ),
@@ -393,8 +397,8 @@ RELATIVE_VOLUME: Final = _c(
 """Multiples of typical volume in words: "more than double", "twice", "das Doppelte"."""
 
 TYPICAL: Final = _c(
-    r"""\b(?:average|typical|normal|usual|avg\.?|ADV|Durchschnitt|durchschnittlich\w*|übliche\w*
-         |normale\w*|typische\w*)\b"""
+    r"""\b(?:average|typical|normal|usual|norm|avg\.?|ADV|Durchschnitt|durchschnittlich\w*
+         |übliche\w*|normale\w*|typische\w*)\b"""
 )
 
 TARGET: Final = _c(

@@ -79,10 +79,16 @@ _NOT_CLAIMS: Final = re.compile(
     | \b(?:Q[1-4]|H[12]|FY|CY)\s?'?\d{{2,4}}\b        # Q3 2025, FY2025
     | \b[1-4]Q\d{{2}}\b
     | (?<![\d$€.,])\b(?:19|20)\d{{2}}\b(?![.,]\d|\s?%|\s?(?:million|billion|Mio|Mrd|shares|Aktien))
+    | (?<![\d$€.,-])\b\d{{1,4}}\s+(?:straight\s+|consecutive\s+|successive\s+|trading\s+|full\s+)?
+      (?:sessions?|days?|weeks?|months?|years?|quarters?|Handelstag(?:e|en)?|Tag(?:e|en)?
+         |Wochen|Monat(?:e|en)?|Jahr(?:e|en)?)\b
+      (?!\s*(?:moving|average|avg|MA\b|SMA|EMA|line|Linie|Durchschnitt|high|low|range|Hoch|Tief
+             |simple|exponential|gleitend))                 # 20 straight sessions: a duration
     """,
     re.VERBOSE | re.IGNORECASE,
 )
-"""Dates, times, quarters and years: numbers in a note that state no market figure."""
+"""Dates, times, quarters, years and durations: numbers in a note that state no market figure
+(a window such as "50 day average" is no duration: the grammar reads it with its average)."""
 
 
 @dataclass(frozen=True)
