@@ -255,3 +255,14 @@ def test_one_tickers_adjusted_bars_equal_its_rows_of_the_universe(
             assert one.equals(everyone.filter(pl.col("ticker") == name)), name
         pair = db.bars(["CCC", "AAA"], adjusted=adjusted, dividends=dividends, end=end)
         assert pair.equals(everyone.filter(pl.col("ticker").is_in(["AAA", "CCC"])))
+
+
+def test_a_store_reads_on_after_counting_sessions(tmp_path: Path) -> None:
+    """Each read leaves the connection free for the next, as a notebook reuses one store."""
+    path = tmp_path / "s.duckdb"
+    api.ingest("prices", [write_csv(tmp_path / "ABC.csv", good_rows())], store=path)
+    with Store(path) as db:
+        assert db.session_coverage(None) == (dt.date(2024, 1, 8), 1, 1)
+        assert db.bars(["ABC"]).height == 5
+        assert api.screen_coverage(store=db)[0] == dt.date(2024, 1, 8)
+        assert api.prices("ABC", store=db).height == 5

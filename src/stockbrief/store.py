@@ -713,8 +713,8 @@ class Store:
             f" FROM ({query}) ORDER BY ticker, date)"
             f" TO ? (FORMAT parquet, PARTITION_BY (part){', OVERWRITE' if overwrite else ''})",
             [*params, str(folder)],
-        ).fetchone()
-        return int(written[0]) if written else 0
+        ).fetchall()
+        return int(written[0][0]) if written else 0
 
     def _append(self, table: str, frame: pl.DataFrame) -> None:
         if frame.is_empty():
@@ -917,8 +917,7 @@ class Store:
                 (SELECT count(DISTINCT ticker) FROM upto)
             """,
             [as_of, as_of],
-        ).fetchone()
-        assert row is not None
+        ).fetchall()[0]  # all rows: one left unread keeps the connection busy
         return row[0], int(row[1]), int(row[2])
 
     def tickers(self) -> list[str]:
