@@ -258,6 +258,8 @@ def test_today_is_the_exchange_s_today(tmp_path: Path, store: Store) -> None:
         ),
         ("news", NEWS_HEADER, "2026-03-02 garbage,Alibaba beats,BABA", "published_at", "not a"),
         ("actions", ACTION_HEADER, "BABA,2026-01-05 garbage,dividend,1", "date", "not a date"),
+        # An announced split stored early would adjust the bars before it takes effect.
+        ("actions", ACTION_HEADER, "BABA,2026-03-30,split,2", "date", "counts from its ex-date"),
     ],
 )
 def test_future_and_malformed_dates_are_refused(

@@ -304,7 +304,11 @@ def session_checks(exchanges: Mapping[str, str]) -> list[Check]:
     ]
 
 
-def future_checks(exchanges: Mapping[str, str], column: str = "date") -> list[Check]:
+def future_checks(
+    exchanges: Mapping[str, str],
+    column: str = "date",
+    why: str = "a future-dated row cannot be known yet; correct the date or leave the row out",
+) -> list[Check]:
     """One check per exchange: no row may be dated after today at that exchange.
 
     A row dated in the future cannot be known yet: it is a typo or a wrong year, and stored it
@@ -322,8 +326,7 @@ def future_checks(exchanges: Mapping[str, str], column: str = "date") -> list[Ch
             Check(
                 column,
                 _members(grouped, exchange) & (pl.col(column) > today),
-                f"dated after today ({today} {where}): a future-dated row cannot be known yet;"
-                " correct the date or leave the row out",
+                f"dated after today ({today} {where}): {why}",
             )
         )
     return checks
@@ -586,6 +589,10 @@ def parse_actions(
         ),
         duplicate_check(frame, model.ACTIONS_KEY),
         *session_checks(exchanges),
+        # Stored early, an announced split would adjust the bars before it takes effect.
+        *future_checks(
+            exchanges, why="an action counts from its ex-date; ingest it once that session traded"
+        ),
     ]
     run_checks(frame, file, checks)
     out = frame.with_columns(value.alias("value")).select(
