@@ -134,7 +134,7 @@ def test_a_store_of_the_previous_schema_records_its_bars_as_traded(tmp_path: Pat
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    for version, migration in enumerate(MIGRATIONS[:-1]):
+    for version, migration in enumerate(MIGRATIONS[:6]):  # schema 6: before the price basis
         con.execute(migration)
         con.execute("INSERT INTO schema_version VALUES (?)", [version + 1])
     con.execute("INSERT INTO bars VALUES ('OLD', DATE '2024-01-02', 1, 2, 0.5, 1.5, 100)")

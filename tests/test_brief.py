@@ -82,8 +82,8 @@ def test_the_note_says_what_the_data_say(store: Store) -> None:
     assert note.headline == "Alibaba jumped 6.2% to $155.74 on above-typical volume"
     text = note.text
     assert "well above the 200-day moving average ($137.00, +13.7%)" in text
-    assert "below the 50-day ($159.36, -2.3%)" in text
-    assert "1.4\u00d7 typical volume" in text
+    assert "below the 50-day ($159.36, \u22122.3%)" in text
+    assert "15.8 million shares traded, 1.4 times the typical 11.4 million" in text
     assert '"Moderate Buy"' in text
     assert "Jefferies $230.00 (Buy), Nomura $215.00 (Buy)" in text
     assert "Peer news from BIDU" in text
@@ -109,14 +109,16 @@ def test_the_note_says_what_the_data_say(store: Store) -> None:
     universe = evidence["setups"][1]
     assert universe["ci_low"] <= universe["base_pct"] <= universe["ci_high"]
     assert note.verdict.strength == "none"
-    assert "History does not back it" in text
+    assert "History does not confirm the positive lean" in text
+    assert "That difference is within chance: the setup shows no edge." in text
 
 
 def test_german_numbers_dates_and_money(store: Store) -> None:
     text = api.brief("BABA", as_of=DAY, lang="de", store=store).text
     assert "155,74\u00a0$" in text
-    assert "Am 02.01.2026 sprang Alibaba (BABA) um 6,2\u00a0% auf 155,74\u00a0$" in text
-    assert "15,8 Millionen Aktien" in text
+    assert "Am 2. Januar 2026 sprang Alibaba (BABA) um 6,2\u00a0% auf 155,74\u00a0$" in text
+    assert "15,8 Millionen Stück, das 1,4-Fache des üblichen Volumens von 11,4 Millionen" in text
+    assert "(159,36\u00a0$, \u22122,3\u00a0%)" in text  # the true minus sign
     assert "keine Anlageberatung" in text
 
 
@@ -159,6 +161,10 @@ def test_html_escapes_untrusted_text_and_embeds_the_chart(tmp_path: Path, store:
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
     assert 'src="data:image/png;base64,iVBOR' in page
+    # The chart's marks are explained beside it, in the note's language.
+    assert "</span> above a bar: a close crossing above the 50- or 200-day average" in page
+    german = render.html(api.brief("BABA", as_of=DAY, lang="de", store=store))
+    assert "</span> unter einem Balken: Der Schlusskurs kreuzt einen Durchschnitt" in german
 
 
 def test_cli_writes_each_format(tmp_path: Path, store: Store) -> None:
@@ -225,8 +231,12 @@ def test_position_words_on_each_side_of_their_thresholds(margin: float, key: str
 @pytest.mark.parametrize(
     ("rel", "key"),
     [
-        (1.99, "above_typical"),
+        (1.89, "above_typical"),
+        (1.9, "about_double"),
+        (1.99, "about_double"),
         (2.0, "more_than_double"),
+        (2.99, "more_than_double"),
+        (3.0, "more_than_triple"),
         (1.29, "typical"),
         (1.3, "above_typical"),
         (0.7, "below_typical"),
@@ -306,9 +316,9 @@ def test_history_backs_a_lean_only_when_it_points_the_same_way(
 def test_the_conclusion_names_reasons_for_and_against(store: Store) -> None:
     text = api.brief("BABA", as_of=DAY, store=store).sections[-1].text
     assert text.startswith(
-        "On balance the picture leans positive: above the 200-day average, momentum above the RSI"
-        " midline, volume confirming the move, analysts' targets above the price and a sector"
-        " tailwind; against it, below the 50-day average."
+        "On balance the picture leans positive: above the 200-day average, volume confirming the"
+        " move, analysts' targets above the price and a sector tailwind; against it, below the"
+        " 50-day average."
     )
 
 
@@ -363,3 +373,67 @@ def test_the_universe_evidence_is_kept_by_compute_and_never_looks_ahead(
     kept.close()
     later.close()
     store.close()
+
+
+@pytest.mark.parametrize(("rsi", "lean"), [(44.9, -1), (45.0, None), (55.0, None), (55.1, 1)])
+def test_an_rsi_near_50_is_no_reason_either_way(rsi: float, lean: int | None) -> None:
+    sheet = sheet_with()
+    sheet.add("rsi_14", rsi, "index", facts.Source("bars", ("T",), DAY, DAY), "rsi")
+    found = [r.lean for r in verdict.judge(sheet).reasons if r.key == "rsi"]
+    assert found == ([] if lean is None else [lean])
+
+
+@pytest.mark.parametrize(
+    ("name", "unit", "lang", "label", "shown"),
+    [
+        ("Qwen model family cumulative downloads", "downloads", "en", None, ""),
+        (
+            "Cloud Intelligence Group revenue",
+            "CNY",
+            "de",
+            "Umsatz (Cloud Intelligence Group)",
+            "CNY",
+        ),
+        ("Monthly active users", "users", "de", "monatlich aktive Nutzer", ""),
+        ("Qwen app downloads in its first week", "downloads", "de", None, ""),
+        ("Paying accounts", "members", "de", "„Paying accounts“", "members"),
+        ("Deliveries", "vehicles", "de", "Auslieferungen", "Fahrzeuge"),
+    ],
+)
+def test_kpi_names_and_units_by_the_glossary(
+    name: str, unit: str, lang: str, label: str | None, shown: str
+) -> None:
+    from stockbrief.notes import glossary
+
+    assert glossary.kpi_name(name, lang) == (label or (name if lang == "en" else f"„{name}“"))
+    assert glossary.kpi_unit(unit, name, lang) == shown
+
+
+def test_the_security_type_is_checked_and_stored(tmp_path: Path, yahoo30: Path) -> None:
+    from stockbrief.errors import InputError
+
+    with Store(tmp_path / "typed.duckdb") as db:
+        api.ingest("prices", [yahoo30 / "SPY.csv"], store=db, end=DAY)
+        bad = write_csv(tmp_path / "bad.csv", ["SPY,SPDR S&P 500,ETN"], "ticker,name,type")
+        with pytest.raises(InputError, match="unknown security type 'ETN'; use one of stock, etf"):
+            api.ingest("securities", [bad], store=db)
+        good = write_csv(tmp_path / "good.csv", ["SPY,SPDR S&P 500,ETF"], "ticker,name,type")
+        api.ingest("securities", [good], store=db)
+        assert db.securities()["type"].to_list() == ["etf"]
+        note = api.brief("SPY", as_of=DAY, store=db)
+    assert note.sheet.value("instrument") == "etf"
+    assert note.sheet.facts["instrument"].source.table == "securities"
+    assert "SPDR S&P 500 (SPY), an exchange-traded fund, edged up 0.2%" in note.text
+
+
+def test_every_printed_page_names_the_note_its_page_and_the_notice(store: Store) -> None:
+    weasyprint = pytest.importorskip("weasyprint")
+    note = api.brief("BABA", as_of=DAY, lang="de", store=store)
+    printed = weasyprint.HTML(string=render.html(note)).render()
+    total = len(printed.pages)
+    assert total >= 2
+    for number, page in enumerate(printed.pages, start=1):
+        texts = [t for box in page._page_box.descendants() if (t := getattr(box, "text", None))]
+        assert "BABA · 2. Januar 2026" in texts
+        assert "Diese Notiz beschreibt Daten; sie ist keine Anlageberatung." in texts
+        assert f"Seite {number} / {total}" in texts

@@ -500,3 +500,29 @@ def test_phrasings_of_distance_duration_and_average(
     )
     found = claims.extract(text, {}, market=market, names={"NVDA": "NVDA", "NVIDIA": "NVDA"})
     assert [(c.kind, c.verdict) for c in found] == expected
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+@pytest.mark.parametrize(
+    ("ticker", "day"),
+    [
+        ("BABA", dt.date(2026, 1, 2)),
+        ("AAPL", dt.date(2025, 4, 3)),
+        ("TSLA", dt.date(2025, 10, 23)),
+        ("0700.HK", dt.date(2025, 4, 7)),
+        ("SPY", dt.date(2025, 4, 9)),
+        ("NVDA", dt.date(2025, 8, 28)),
+    ],
+)
+def test_a_brief_checks_true_against_its_own_data(
+    corpus_store: Path, ticker: str, day: dt.date, lang: str
+) -> None:
+    """Every figure a brief writes is read back by check and holds: the gap, the distances in
+    brackets, "under it", the study's shares of cases and "am Vortag" all bind right."""
+    from stockbrief.notes import render
+
+    note = api.brief(ticker, as_of=day, lang=lang, store=corpus_store)  # type: ignore[arg-type]
+    found = api.check(render.markdown(note), ticker, as_of=day, store=corpus_store)
+    wrong = [(c.kind, c.written, c.verdict, c.note) for c in found if not c.holds]
+    assert len(found) >= 12
+    assert wrong == []

@@ -514,3 +514,28 @@ def test_the_command_line_prints_one_line_and_stores_nothing(
     assert f"a.csv, {message}" in result.stderr
     with Store(path) as db:
         assert same(before, state(db))
+
+
+def test_news_naming_no_ticker_is_refused_and_ticker_names_one(
+    tmp_path: Path, store: Store
+) -> None:
+    """An item with no subject would never reach a brief: refused, unless --ticker names one."""
+    bare = write_csv(
+        tmp_path / "n.csv", ["2026-03-20T12:00:00Z,Alibaba beats"], "published_at,headline"
+    )
+    refuse(store, "news", bare, None, "tickers", "news needs a tickers column")
+    api.ingest("news", [bare], store=store, ticker="BABA")
+    peer = write_csv(tmp_path / "p.csv", ["2026-03-20T13:00:00Z,Baidu gains,BIDU"], NEWS_HEADER)
+    api.ingest("news", [peer], store=store, ticker="BABA")
+    links = store._rows("SELECT ticker FROM news_tickers ORDER BY ticker")
+    assert links == [("BABA",), ("BABA",), ("BIDU",)]
+
+
+def test_a_ticker_with_bars_keeps_its_exchange(tmp_path: Path, store: Store) -> None:
+    """Moved under its bars, BABA's New York closes would be checked and quoted as Hong Kong's."""
+    moved = write_csv(tmp_path / "s.csv", ["BABA,Alibaba,XHKG,HKD"], SECURITY_HEADER)
+    refuse(store, "securities", moved, 1, "exchange", "BABA's stored bars are XNYS sessions")
+    same_sessions = write_csv(tmp_path / "t.csv", ["BABA,Alibaba,XNAS,USD"], SECURITY_HEADER)
+    assert api.ingest("securities", [same_sessions], store=store).rows == 1  # XNYS's calendar
+    fresh = write_csv(tmp_path / "u.csv", ["9988.HK,Alibaba HK,XHKG,HKD"], SECURITY_HEADER)
+    assert api.ingest("securities", [fresh], store=store).rows == 1  # no bars yet

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,12 +17,16 @@ from typing import Any, ClassVar
 import polars as pl
 import pytest
 
-from stockbrief import model
+from stockbrief import calendar, model
 from stockbrief.errors import InputError, ProviderError
+from stockbrief.sources import yahoo
 from stockbrief.sources.validate import FILE, ROW
-from stockbrief.sources.yahoo import YahooData, YahooSource, parse_payload
+from stockbrief.sources.yahoo import YahooData, YahooSource, parse_payload, year_on_year
 
 DATA = Path(__file__).parent / "data" / "yahoo"
+
+PAUSES: list[float] = []
+"""How long the retries would have waited, in seconds (the tests never wait)."""
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -482,6 +487,25 @@ def test_an_unreachable_yahoo_is_one_line_that_says_to_check_the_network(yfinanc
     assert yfinance.config.debug.hide_exceptions == before
 
 
+def test_offline_yfinance_logs_nothing_beside_the_error(
+    yfinance: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """yfinance warns ("continuing without crumb") on its way to the failure; the user sees
+    the one line only."""
+    requests = pytest.importorskip("requests")
+
+    class Offline(requests.Session):
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            yfinance.utils.get_yf_logger().warning("Cookie/crumb fetch failed, continuing")
+            raise requests.ConnectionError("Failed to resolve 'query2.finance.yahoo.com'")
+
+    level = logging.getLogger("yfinance").level
+    with caplog.at_level(logging.WARNING), pytest.raises(ProviderError):
+        YahooSource(["AAPL"], dt.date(2020, 8, 3), session=Offline()).fetch_raw()
+    assert [r for r in caplog.records if r.name.startswith("yfinance")] == []
+    assert logging.getLogger("yfinance").level == level
+
+
 class FakeTicker:
     """Stands in for ``yfinance.Ticker``, returning the pandas shapes yfinance 1.x returns.
 
@@ -492,6 +516,8 @@ class FakeTicker:
     requests: ClassVar[list[dict[str, Any]]] = []
     section: ClassVar[dict[str, Any]] = {}
     failure: ClassVar[BaseException | None] = None
+    transient: ClassVar[list[BaseException]] = []
+    """Failures raised by the next downloads, one each, before they succeed."""
     analyst_failure: ClassVar[BaseException | None] = None
 
     def __init__(self, ticker: str, session: object | None = None) -> None:
@@ -502,6 +528,8 @@ class FakeTicker:
         import pandas as pd
 
         FakeTicker.requests.append({"ticker": self.ticker, "session": self.session, **kwargs})
+        if FakeTicker.transient:
+            raise FakeTicker.transient.pop(0)
         if FakeTicker.failure is not None:
             raise FakeTicker.failure
         records = FakeTicker.section["history"]
@@ -544,13 +572,78 @@ class FakeTicker:
     def analyst_price_targets(self) -> dict[str, float]:
         return dict(FakeTicker.section["analyst_price_targets"])
 
+    @property
+    def info(self) -> dict[str, Any]:
+        # Ticker.info holds far more than the profile; the payload keeps only the profile.
+        return {**FakeTicker.section.get("profile", {}), "fullTimeEmployees": 124320}
+
+    @property
+    def news(self) -> list[dict[str, Any]]:
+        return copy.deepcopy(FakeTicker.section.get("news", []))
+
+    @staticmethod
+    def _statement(key: str) -> Any:
+        import pandas as pd
+
+        periods = FakeTicker.section.get(key, {})
+        frame = pd.DataFrame(periods, dtype=float)
+        frame.columns = pd.DatetimeIndex([pd.Timestamp(c) for c in periods])
+        return frame
+
+    @property
+    def income_stmt(self) -> Any:
+        return self._statement("income_stmt")
+
+    @property
+    def quarterly_income_stmt(self) -> Any:
+        return self._statement("quarterly_income_stmt")
+
+    @property
+    def earnings_dates(self) -> Any:
+        import pandas as pd
+
+        records = FakeTicker.section.get("earnings_dates", [])
+        if not records:
+            return None  # yfinance's answer when Yahoo lists no earnings dates
+        stamps = pd.to_datetime([r["Earnings Date"] for r in records]).tz_convert(
+            "America/New_York"
+        )
+        frame = pd.DataFrame(
+            [{k: v for k, v in r.items() if k != "Earnings Date"} for r in records], dtype=float
+        )
+        frame.index = pd.DatetimeIndex(stamps, name="Earnings Date")
+        return frame
+
+
+class FakeIndustry:
+    """Stands in for ``yfinance.Industry``: ``top_companies`` indexed by symbol."""
+
+    keys: ClassVar[list[str]] = []
+
+    def __init__(self, key: str, session: object | None = None) -> None:
+        FakeIndustry.keys.append(key)
+
+    @property
+    def top_companies(self) -> Any:
+        import pandas as pd
+
+        records = FakeTicker.section.get("industry_top", [])
+        frame = pd.DataFrame([{k: v for k, v in r.items() if k != "symbol"} for r in records])
+        frame.index = pd.Index([r["symbol"] for r in records], name="symbol")
+        return frame
+
 
 @pytest.fixture
 def fake_ticker(yfinance: Any, monkeypatch: pytest.MonkeyPatch, aapl: dict[str, Any]) -> Any:
     monkeypatch.setattr(yfinance, "Ticker", FakeTicker)
+    monkeypatch.setattr(yfinance, "Industry", FakeIndustry)
+    monkeypatch.setattr(FakeIndustry, "keys", [])
     monkeypatch.setattr(FakeTicker, "requests", [])
     monkeypatch.setattr(FakeTicker, "section", aapl["tickers"]["AAPL"])
     monkeypatch.setattr(FakeTicker, "failure", None)
+    monkeypatch.setattr(FakeTicker, "transient", [])
+    monkeypatch.setattr(yahoo, "pause", PAUSES.append)
+    PAUSES.clear()
     monkeypatch.setattr(FakeTicker, "analyst_failure", None)
     return FakeTicker
 
@@ -572,12 +665,34 @@ def test_fetch_raw_records_what_yfinance_returns_as_the_stored_payload(
         }
     ]
     assert json.loads(json.dumps(raw, allow_nan=False)) == raw  # plain JSON, nothing lost
-    assert raw["tickers"] == aapl["tickers"]
+    assert raw["tickers"] == {"AAPL": {**aapl["tickers"]["AAPL"], **NO_COMPANY_DATA}}
+    assert FakeIndustry.keys == []  # no profile, so no industry to ask about
     assert (raw["provider"], raw["format"], raw["since"]) == ("yahoo", 1, "2020-08-03")
     assert raw["fetched_at"].endswith("Z")
     data = source.load_all()
     assert isinstance(data, YahooData)
     assert on(data.bars, "2020-08-28")["close"] == 499.23
+
+
+NO_COMPANY_DATA: dict[str, Any] = {
+    "profile": {},
+    "news": [],
+    "income_stmt": {},
+    "quarterly_income_stmt": {},
+    "earnings_dates": [],
+    "industry_top": [],
+}
+
+
+def test_fetch_raw_records_profile_news_statements_and_industry_as_the_payload(
+    fake_ticker: Any, baba: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fake_ticker, "section", baba["tickers"]["BABA"])
+    raw = YahooSource(["BABA"], dt.date(2025, 12, 29)).fetch_raw()
+    assert json.loads(json.dumps(raw, allow_nan=False)) == raw
+    assert raw["tickers"]["BABA"] == baba["tickers"]["BABA"]
+    assert "fullTimeEmployees" not in raw["tickers"]["BABA"]["profile"]
+    assert FakeIndustry.keys == ["internet-retail"]
 
 
 def test_analyst_data_yahoo_does_not_have_is_recorded_as_empty(fake_ticker: Any) -> None:
@@ -623,3 +738,316 @@ def test_download_failures_are_one_line_provider_errors(
     with pytest.raises(ProviderError, match=words) as caught:
         YahooSource(["AAPL"], dt.date(2020, 8, 3)).fetch_raw()
     assert "\n" not in str(caught.value)
+
+
+# -- parse: company data -------------------------------------------------------------------------
+
+
+def test_the_profile_becomes_the_securities_row(baba: dict[str, Any]) -> None:
+    securities = parse_payload(baba).securities
+    assert securities.schema == pl.Schema(
+        {**model.SECURITIES, ROW: pl.Int64(), FILE: pl.Categorical()}
+    )
+    row = securities.row(0, named=True)
+    assert (row["ticker"], row["name"], row["exchange"], row["currency"]) == (
+        "BABA",
+        "Alibaba Group Holding Limited",
+        "XNYS",
+        "USD",
+    )
+    assert (row["sector"], row["industry"], row["peer_group"]) == (
+        "Consumer Cyclical",
+        "Internet Retail",
+        None,
+    )
+    assert row["type"] == "stock"
+
+
+@pytest.mark.parametrize(
+    ("profile", "ticker", "expected"),
+    [
+        pytest.param(
+            {"shortName": "TENCENT", "quoteType": "EQUITY", "exchange": "HKG", "currency": "HKD"},
+            "0700.HK",
+            ("TENCENT", "XHKG", "HKD", "stock"),
+            id="short-name-hong-kong",
+        ),
+        pytest.param(
+            {"longName": "CBOE Volatility Index", "quoteType": "INDEX", "exchange": "CXI"},
+            "^VIX",
+            ("CBOE Volatility Index", "XNYS", "USD", "index"),
+            id="index-unknown-exchange-code",
+        ),
+        pytest.param(
+            {"longName": "SPDR S&P 500 ETF Trust", "quoteType": "ETF", "exchange": "PCX"},
+            "SPY",
+            ("SPDR S&P 500 ETF Trust", "XNYS", "USD", "etf"),
+            id="etf",
+        ),
+    ],
+)
+def test_profiles_of_other_instruments(
+    baba: dict[str, Any], profile: dict[str, Any], ticker: str, expected: tuple[Any, ...]
+) -> None:
+    section = baba["tickers"].pop("BABA")
+    section["profile"] = profile
+    baba["tickers"][ticker] = section
+    row = parse_payload(baba).securities.row(0, named=True)
+    assert (row["name"], row["exchange"], row["currency"]) == expected[:3]
+    assert row["type"] == expected[3]
+
+
+def test_no_profile_means_no_securities_row(aapl: dict[str, Any]) -> None:
+    data = parse_payload(aapl)
+    assert data.securities.is_empty()
+    assert data.news.is_empty()
+    assert data.kpis.is_empty()
+    assert data.industry_peers.is_empty()
+
+
+def test_news_of_both_yfinance_shapes_keep_publisher_time_link_and_subjects(
+    baba: dict[str, Any],
+) -> None:
+    data = parse_payload(baba)
+    rows = data.news.sort("published_at").rows(named=True)
+    assert [(r["published_at"], r["source"]) for r in rows] == [
+        (dt.datetime(2026, 1, 1, 9, 10, tzinfo=dt.UTC), "Motley Fool"),  # flat, epoch seconds
+        (dt.datetime(2026, 1, 2, 15, 42, tzinfo=dt.UTC), "Reuters"),  # pubDate, not displayTime
+        (dt.datetime(2026, 1, 5, 13, 20, tzinfo=dt.UTC), "Barron's"),
+    ]
+    assert rows[1]["headline"] == (
+        "Chinese tech stocks rally at the start of 2026 as AI optimism builds"
+    )
+    assert rows[1]["url"] == (
+        "https://www.reuters.com/markets/asia/chinese-tech-stocks-rally-start-2026-2026-01-02/"
+    )
+    assert [r["tickers"] for r in rows] == [["BABA", "BIDU"], ["BABA", "BIDU", "JD"], ["BABA"]]
+    assert rows[0]["body"] is None
+    assert rows[2]["body"].startswith("Shares of Alibaba rose")
+    assert data.skipped_news == 1  # the video without a title
+
+
+def test_news_published_after_the_download_is_left_out(baba: dict[str, Any]) -> None:
+    baba["fetched_at"] = "2026-01-05T13:00:00Z"  # before the Barron's story
+    data = parse_payload(baba)
+    assert data.news.height == 2
+    assert data.skipped_news == 2
+
+
+def test_kpis_come_from_both_statements_in_the_reporting_currency(baba: dict[str, Any]) -> None:
+    kpis = parse_payload(baba).kpis
+    assert kpis.schema == pl.Schema({**model.KPIS, ROW: pl.Int64(), FILE: pl.Categorical()})
+    assert kpis.height == (5 + 4) * 4
+    latest = {
+        r["name"]: r
+        for r in kpis.filter(pl.col("period_end") == dt.date(2025, 9, 30)).iter_rows(named=True)
+    }
+    assert sorted(latest) == [
+        "Quarterly diluted EPS",
+        "Quarterly net income",
+        "Quarterly operating income",
+        "Quarterly revenue",
+    ]
+    revenue = latest["Quarterly revenue"]
+    assert (revenue["value"], revenue["unit"], revenue["source"]) == (247_795e6, "CNY", "yahoo")
+    assert latest["Quarterly diluted EPS"]["value"] == 1.09  # Diluted EPS, not Basic EPS
+    assert kpis["yoy"].null_count() == kpis.height  # computed from stored periods, not here
+
+
+def test_a_kpi_is_known_from_the_earnings_release_after_its_period(baba: dict[str, Any]) -> None:
+    kpis = parse_payload(baba).kpis.filter(pl.col("name").str.ends_with("revenue"))
+    known = dict(zip(kpis["period_end"], kpis["known_at"], strict=True))
+    release = dt.datetime(2025, 11, 25, 11, 30, tzinfo=dt.UTC)
+    assert known[dt.date(2025, 9, 30)] == release
+    assert known[dt.date(2025, 3, 31)] == dt.datetime(2025, 5, 15, 11, 30, tzinfo=dt.UTC)
+    # No release listed within 120 days of March 2022: known from the download, no earlier.
+    assert known[dt.date(2022, 3, 31)] == dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
+
+
+def test_a_release_announced_for_later_does_not_date_a_figure(baba: dict[str, Any]) -> None:
+    """Yahoo lists the next release (19 February) before it happens; a figure in the download
+    is known from the download, not from a date still to come."""
+    section = baba["tickers"]["BABA"]
+    q3 = section["quarterly_income_stmt"]["2025-09-30"]
+    section["quarterly_income_stmt"] = {"2025-12-31": q3}
+    kpis = parse_payload(baba).kpis.filter(pl.col("period_end") == dt.date(2025, 12, 31))
+    assert kpis.height == 4
+    assert kpis["known_at"].unique().to_list() == [dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)]
+
+
+def test_industry_top_companies_are_peers_without_the_ticker_itself(
+    baba: dict[str, Any],
+) -> None:
+    peers = parse_payload(baba).industry_peers
+    assert peers.rows() == [
+        ("BABA", "internet-retail", "AMZN", "Amazon.com, Inc."),
+        ("BABA", "internet-retail", "PDD", "PDD Holdings Inc."),
+        ("BABA", "internet-retail", "MELI", "MercadoLibre, Inc."),
+        ("BABA", "internet-retail", "JD", "JD.com, Inc."),
+    ]
+
+
+def _kpi_rows(*rows: tuple[str, str, float]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {"ticker": "BABA", "period_end": dt.date.fromisoformat(d), "name": n, "value": v}
+            for d, n, v in rows
+        ]
+    ).with_columns(pl.lit(None, dtype=pl.Float64).alias("yoy"))
+
+
+def test_year_on_year_compares_with_the_period_a_year_earlier() -> None:
+    rows = _kpi_rows(
+        ("2024-09-30", "Quarterly revenue", 236_503.0),
+        ("2024-12-31", "Quarterly revenue", 280_154.0),
+        ("2025-09-30", "Quarterly revenue", 247_795.0),
+        ("2025-03-31", "Annual revenue", 996_347.0),
+        ("2024-03-31", "Annual revenue", 941_168.0),
+        ("2025-09-27", "Quarterly net income", 5.0),  # a 52-53-week year: 368 days apart
+        ("2024-09-24", "Quarterly net income", -2.0),
+        ("2025-06-30", "Quarterly operating income", 10.0),
+        ("2024-07-31", "Quarterly operating income", 8.0),  # 334 days: not a year earlier
+    )
+    out = year_on_year(rows)
+    assert out.columns == rows.columns
+    yoy = dict(zip(zip(out["name"], out["period_end"], strict=True), out["yoy"], strict=True))
+    assert yoy[("Quarterly revenue", dt.date(2025, 9, 30))] == pytest.approx(247_795 / 236_503 - 1)
+    assert yoy[("Quarterly revenue", dt.date(2025, 9, 30))] == pytest.approx(0.0477, abs=1e-4)
+    assert yoy[("Annual revenue", dt.date(2025, 3, 31))] == pytest.approx(0.0586, abs=1e-4)
+    assert yoy[("Quarterly revenue", dt.date(2024, 12, 31))] is None  # no year-earlier period
+    assert yoy[("Quarterly net income", dt.date(2025, 9, 27))] is None  # from a loss: no ratio
+    assert yoy[("Quarterly operating income", dt.date(2025, 6, 30))] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "file", "row", "field", "words"),
+    [
+        pytest.param(
+            _set(("tickers", "BABA", "profile"), ["Alibaba"]),
+            "yahoo:BABA:profile",
+            None,
+            None,
+            "not an object",
+            id="profile-not-object",
+        ),
+        pytest.param(
+            _set(("tickers", "BABA", "profile", "currency"), "RMB"),
+            "yahoo:BABA:profile",
+            None,
+            "currency",
+            "RMB",
+            id="unknown-currency",
+        ),
+        pytest.param(
+            _set(("tickers", "BABA", "quarterly_income_stmt", "Q3 2025"), {"Total Revenue": 1.0}),
+            "yahoo:BABA:quarterly_income_stmt",
+            6,
+            None,
+            "period end",
+            id="bad-period",
+        ),
+        pytest.param(
+            _set(("tickers", "BABA", "news"), {"title": "x"}),
+            "yahoo:BABA:news",
+            None,
+            None,
+            "list",
+            id="news-not-a-list",
+        ),
+        pytest.param(
+            _set(("tickers", "BABA", "earnings_dates", 1, "Earnings Date"), "soon"),
+            "yahoo:BABA:earnings_dates",
+            None,
+            "Earnings Date",
+            "ISO timestamp",
+            id="bad-earnings-date",
+        ),
+    ],
+)
+def test_malformed_company_data_names_section_and_field(
+    baba: dict[str, Any],
+    change: Any,
+    file: str,
+    row: int | None,
+    field: str | None,
+    words: str,
+) -> None:
+    change(baba)
+    with pytest.raises(InputError, match=words) as caught:
+        parse_payload(baba)
+    assert (caught.value.file, caught.value.row, caught.value.field) == (file, row, field)
+
+
+# -- retries and the download cache --------------------------------------------------------------
+
+
+def test_a_rate_limited_download_is_tried_again_after_growing_pauses(
+    fake_ticker: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from yfinance import exceptions
+
+    fake_ticker.transient = [exceptions.YFRateLimitError(), exceptions.YFRateLimitError()]
+    raw = YahooSource(["AAPL"], dt.date(2020, 8, 3)).fetch_raw()
+    assert len(fake_ticker.requests) == 3
+    assert PAUSES == list(yahoo.RETRY_DELAYS[:2]) == [5.0, 20.0]
+    assert len(raw["tickers"]["AAPL"]["history"]) == 25
+    assert "rate-limiting requests for AAPL; trying again in 5 s" in caplog.text
+
+
+def test_a_rate_limit_that_lasts_ends_in_one_line_after_the_last_try(fake_ticker: Any) -> None:
+    from yfinance import exceptions
+
+    fake_ticker.failure = exceptions.YFRateLimitError()
+    with pytest.raises(ProviderError, match="rate-limiting"):
+        YahooSource(["AAPL"], dt.date(2020, 8, 3)).fetch_raw()
+    assert len(fake_ticker.requests) == 1 + len(yahoo.RETRY_DELAYS)
+    assert PAUSES == [5.0, 20.0, 60.0]
+
+
+def test_other_failures_are_not_tried_again(fake_ticker: Any) -> None:
+    fake_ticker.failure = KeyError("chart")
+    with pytest.raises(ProviderError):
+        YahooSource(["AAPL"], dt.date(2020, 8, 3)).fetch_raw()
+    assert (len(fake_ticker.requests), PAUSES) == (1, [])
+
+
+def test_a_refetch_the_same_day_reads_the_cache_until_a_session_closes(
+    fake_ticker: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fetch_at(moment: str, **options: Any) -> dict[str, Any]:
+        monkeypatch.setattr(calendar, "now", lambda: dt.datetime.fromisoformat(moment))
+        source = YahooSource(["AAPL"], dt.date(2020, 8, 3), cache=tmp_path, **options)
+        return source.fetch_raw()
+
+    first = fetch_at("2020-09-04T15:00:00+00:00")  # Friday 11:00 in New York, trading
+    assert len(fake_ticker.requests) == 1
+    assert json.loads((tmp_path / "AAPL.json").read_text())["section"] == first["tickers"]["AAPL"]
+    again = fetch_at("2020-09-04T17:00:00+00:00")
+    assert len(fake_ticker.requests) == 1  # no network
+    section = again["tickers"]["AAPL"]
+    assert section["fetched_at"] == "2020-09-04T15:00:00Z"  # judged as of its download
+    assert parse_payload(again).partial_bars == parse_payload(first).partial_bars == 1
+    fetch_at("2020-09-04T17:30:00+00:00", reuse=False)
+    assert len(fake_ticker.requests) == 2  # asked to download anew
+    fetch_at("2020-09-04T20:30:00+00:00")  # the session closed since: its final bar is due
+    assert len(fake_ticker.requests) == 3
+    assert parse_payload(fetch_at("2020-09-04T21:00:00+00:00")).partial_bars == 0
+    assert len(fake_ticker.requests) == 3
+
+
+def test_the_cache_is_not_used_for_a_longer_history_or_another_day(
+    fake_ticker: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(calendar, "now", lambda: dt.datetime(2020, 9, 5, 14, tzinfo=dt.UTC))
+    YahooSource(["AAPL"], dt.date(2020, 8, 10), cache=tmp_path).fetch_raw()
+    shorter = YahooSource(["AAPL"], dt.date(2020, 8, 17), cache=tmp_path).fetch_raw()
+    assert len(fake_ticker.requests) == 1
+    assert shorter["tickers"]["AAPL"]["history"][0]["Date"] == "2020-08-17"
+    YahooSource(["AAPL"], dt.date(2020, 8, 3), cache=tmp_path).fetch_raw()
+    assert len(fake_ticker.requests) == 2  # the cached history began later than asked
+    monkeypatch.setattr(calendar, "now", lambda: dt.datetime(2020, 9, 8, 14, tzinfo=dt.UTC))
+    YahooSource(["AAPL"], dt.date(2020, 8, 3), cache=tmp_path).fetch_raw()
+    assert len(fake_ticker.requests) == 3
+    (tmp_path / "AAPL.json").write_text("{not json")
+    YahooSource(["AAPL"], dt.date(2020, 8, 3), cache=tmp_path).fetch_raw()
+    assert len(fake_ticker.requests) == 4  # an unreadable entry is downloaded anew

@@ -61,12 +61,18 @@ if TYPE_CHECKING:
         universe_evidence,
         using_store,
     )
+    from stockbrief.calendar import DateLike
+    from stockbrief.evidence import StudyResult
+    from stockbrief.notes.document import Brief
+    from stockbrief.results import ScreenResult
     from stockbrief.store import Store
 
     __version__: str
 
 __all__ = [
+    "Brief",
     "ConflictError",
+    "DateLike",
     "DeleteReport",
     "IngestReport",
     "InputError",
@@ -74,10 +80,12 @@ __all__ = [
     "ProviderError",
     "RefreshReport",
     "RunReport",
+    "ScreenResult",
     "Settings",
     "StockbriefError",
     "Store",
     "StoreError",
+    "StudyResult",
     "__version__",
     "analyst_view",
     "brief",
@@ -109,7 +117,13 @@ __all__ = [
     "using_store",
 ]
 
-_HOMES = {"Store": "stockbrief.store"}
+_HOMES = {
+    "Brief": "stockbrief.notes.document",
+    "DateLike": "stockbrief.calendar",
+    "ScreenResult": "stockbrief.results",
+    "Store": "stockbrief.store",
+    "StudyResult": "stockbrief.evidence",
+}
 """Modules other than :mod:`stockbrief.api` that a lazily exported name comes from."""
 
 

@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args, overload
 
 import polars as pl
 
 from stockbrief import calendar
 from stockbrief.errors import ConflictError, InputError, NotFoundError, StockbriefError
 from stockbrief.lazy import lazy_module
+from stockbrief.results import ScreenResult
 from stockbrief.sources.base import Parsed
 from stockbrief.sources.files import ActionFile, PriceFile, read_table
 from stockbrief.sources.plausibility import Finding, check_incoming, refusal
@@ -43,6 +44,7 @@ from stockbrief.store import PRICE_BASES, TABLES, PriceBasis, Store, Table, Upse
 if TYPE_CHECKING:
     from stockbrief import claims, compute, consensus, evidence, peers
     from stockbrief import detectors as ev
+    from stockbrief.calendar import DateLike
     from stockbrief.diagnosis import DoctorReport
     from stockbrief.notes import document, facts, narrative, verdict
     from stockbrief.notes.document import Brief
@@ -178,7 +180,24 @@ def _parse_file(
     keep = ("tickers",) if kind == "news" else ()
     spec, file = SPECS[kind], str(path)
     raw = read_table(path, lambda header: spec.check_header(header, file, keep))
-    return parse_table(raw, file, spec, ticker=ticker, keep=keep, exchange_of=exchange_of)
+    parsed = parse_table(raw, file, spec, ticker=ticker, keep=keep, exchange_of=exchange_of)
+    if kind == "news" and ticker is not None:
+        parsed = Parsed(_with_subject(parsed.frame, calendar.normalize_ticker(ticker)))
+    return parsed
+
+
+def _with_subject(news: pl.DataFrame, ticker: str) -> pl.DataFrame:
+    """News rows with ``ticker`` among each item's subjects (``--ticker`` of a news file)."""
+    if "tickers" not in news.columns:
+        return news.with_columns(pl.lit(ticker).alias("tickers"))
+    named = pl.col("tickers")
+    if isinstance(news.schema["tickers"], pl.List):
+        named = named.cast(pl.List(pl.String)).list.join(",")
+    return news.with_columns(
+        pl.concat_str([pl.lit(ticker), named.cast(pl.String).fill_null("")], separator=",").alias(
+            "tickers"
+        )
+    )
 
 
 def _prepare(kind: IngestKind, frame: pl.DataFrame) -> dict[Table, pl.DataFrame]:
@@ -203,13 +222,7 @@ def _prepare(kind: IngestKind, frame: pl.DataFrame) -> dict[Table, pl.DataFrame]
         return {"consensus": frame.with_columns(pl.col("source").fill_null("file"))}
     if kind == "news":
         news, links = split_news(Parsed(frame))
-        scored = news.with_columns(
-            pl.coalesce(
-                pl.col("sentiment"),
-                pl.col("headline").map_elements(peers.sentiment, return_dtype=pl.Float64),
-            ).alias("sentiment")
-        )
-        return {"news": scored, "news_tickers": links}
+        return {"news": _scored(news), "news_tickers": links}
     if kind == "securities":
         return {"securities": frame.with_columns(pl.col("exchange").str.to_uppercase())}
     table: Table = "bars" if kind == "prices" else kind
@@ -224,8 +237,8 @@ def ingest(
     ticker: str | None = None,
     exchange: str | None = None,
     replace: bool = False,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
     basis: PriceBasis = "traded",
     allow_unfinished: bool = False,
     strict: bool = False,
@@ -273,6 +286,7 @@ def ingest(
     the stored dividends after them, inside the write transaction: under the writer's lock no
     other command can change those closes between the check and the write.
     """
+    start, end = calendar.as_date(start, "start"), calendar.as_date(end, "end")
     if not files:
         raise InputError("no files given")
     if kind not in INGEST_KINDS:
@@ -285,6 +299,8 @@ def ingest(
         raise InputError("the price basis and unfinished sessions apply to prices only")
     if kind != "prices" and strict:
         raise InputError("--strict applies to prices only", field="strict")
+    if kind == "news" and any(_is_feed(f) for f in files):
+        return _ingest_feeds(files, store=store, ticker=ticker, replace=replace)
     exchange_of = exchange_lookup(_stored_exchanges(store), exchange)
     parsed = [
         _parse_file(kind, Path(f), ticker, exchange_of, start, end, allow_unfinished) for f in files
@@ -305,6 +321,8 @@ def ingest(
                     if strict and (refused := refusal(warnings)) is not None:
                         raise refused
                     db.record_price_basis(frame["ticker"].unique().to_list(), basis)
+                elif kind == "securities":
+                    _check_exchange_moves(frame, db)
                 for table, rows in tables.items():
                     done = db.upsert(table, rows, replace=replace)
                     result = result + done if table == main else result
@@ -323,6 +341,98 @@ def ingest(
         unfinished=sum(late[1:], late[0]) if late else None,
         warnings=warnings,
     )
+
+
+def _is_feed(location: str | Path) -> bool:
+    from stockbrief.sources.feeds import is_feed
+
+    text = str(location)
+    return text.lower().startswith(("http://", "https://")) or is_feed(Path(text))
+
+
+def _ingest_feeds(
+    locations: Sequence[str | Path],
+    *,
+    store: StoreLike,
+    ticker: str | None,
+    replace: bool,
+) -> IngestReport:
+    """RSS or Atom feeds (files or URLs) into news, each item linked to the stored securities
+    it names (or to ``ticker``), stories already stored or repeated across feeds left out."""
+    from stockbrief.sources.feeds import FeedItems, FeedSource
+
+    if not all(_is_feed(f) for f in locations):
+        raise InputError(
+            "feeds (.xml, .rss, .atom or a URL) and news files (JSON lines, CSV) go in"
+            " separate commands"
+        )
+    symbol = calendar.normalize_ticker(ticker) if ticker is not None else None
+    if isinstance(store, Store) or store_path(store).exists():
+        with using_store(store, read_only=not isinstance(store, Store)) as db:
+            known = db.securities().select("ticker", "name")
+    else:
+        known = pl.DataFrame(schema={"ticker": pl.String, "name": pl.String})
+    if known.is_empty() and symbol is None:
+        raise InputError(
+            "no stored securities to match feed items against: ingest securities (or fetch"
+            " the tickers) first, or pass --ticker"
+        )
+    items: list[FeedItems] = []
+    for location in locations:
+        source = FeedSource(location, known, symbol)
+        items.append(source.parse(source.fetch_raw()))
+    frame = pl.concat([i.frame for i in items])
+    with using_store(store) as db, db.transaction():
+        tables, repeated = _provider_news(db, frame)
+        result = db.upsert("news", tables["news"], replace=replace)
+        db.upsert("news_tickers", tables["news_tickers"], replace=replace)
+    unmatched = sum(i.unmatched for i in items)
+    untimed = sum(i.untimed for i in items)
+    parts = [
+        f"{n:,} {what}"
+        for n, what in (
+            (repeated, "already stored or repeated"),
+            (unmatched, "naming no stored security"),
+            (untimed, "without a time"),
+        )
+        if n
+    ]
+    return IngestReport(
+        "news",
+        len(locations),
+        tables["news"].height,
+        tables["news_tickers"]["ticker"].n_unique(),
+        result,
+        repeated + unmatched + untimed,
+        f"feed items left out ({', '.join(parts)})",
+    )
+
+
+def _check_exchange_moves(securities: pl.DataFrame, db: Store) -> None:
+    """Refuse a new exchange for a ticker whose stored bars are another exchange's sessions.
+
+    The exchange decides the calendar a ticker's dates are checked against and the currency
+    its brief quotes; moved under stored bars, BABA's New York closes would read as HK$.
+    """
+    stored = {r["ticker"]: r["exchange"] for r in db.securities().iter_rows(named=True)}
+    held = set(db.tickers())
+    for row in securities.filter(pl.col("exchange").is_not_null()).iter_rows(named=True):
+        ticker, exchange = row["ticker"], row["exchange"].upper()
+        if ticker not in held:
+            continue
+        try:
+            before = stored.get(ticker) or calendar.exchange_for(ticker)
+        except InputError:
+            continue  # stored with --exchange and no securities row: nothing to compare
+        if calendar.calendar_name(before) != calendar.calendar_name(exchange):
+            raise InputError(
+                f"{ticker}'s stored bars are {before} sessions; to list it on {exchange}, delete"
+                f" them first (stockbrief delete {ticker} --what bars) and ingest its {exchange}"
+                " bars",
+                file=row[FILE],
+                row=row[ROW],
+                field="exchange",
+            )
 
 
 def _stored_exchanges(store: StoreLike) -> dict[str, str]:
@@ -458,20 +568,71 @@ def notable_day(store: StoreLike = None) -> tuple[str, dt.date]:
     return row["ticker"], row["date"]
 
 
+PriceStyle = Literal["polars", "yfinance"]
+PRICE_STYLES: Final[tuple[str, ...]] = get_args(PriceStyle)
+YFINANCE_COLUMNS: Final = ("Open", "High", "Low", "Close", "Volume")
+
+
+@overload
 def prices(
     ticker: str,
     *,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
     adjusted: bool = False,
+    style: Literal["polars"] = "polars",
     store: StoreLike = None,
-) -> pl.DataFrame:
-    """Daily bars of one ticker, as traded or adjusted for the actions up to ``end``."""
+) -> pl.DataFrame: ...
+
+
+@overload
+def prices(
+    ticker: str,
+    *,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
+    adjusted: bool = False,
+    style: Literal["yfinance"],
+    store: StoreLike = None,
+) -> Any: ...
+
+
+def prices(
+    ticker: str,
+    *,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
+    adjusted: bool = False,
+    style: PriceStyle = "polars",
+    store: StoreLike = None,
+) -> Any:
+    """Daily bars of one ticker, as traded or adjusted for the actions up to ``end``.
+
+    ``style="yfinance"`` returns them as ``yfinance.download`` does, for code written against
+    it: a pandas frame of ``Open, High, Low, Close, Volume`` on a ``DatetimeIndex`` named
+    ``Date``. Otherwise a Polars frame (``ticker, date, open, high, low, close, volume``).
+    """
+    start, end = calendar.as_date(start, "start"), calendar.as_date(end, "end")
+    if style not in PRICE_STYLES:
+        raise InputError(
+            f"unknown style {style!r}; use one of {', '.join(PRICE_STYLES)}", field="style"
+        )
+    if style == "yfinance":
+        import importlib.util
+
+        if importlib.util.find_spec("pandas") is None:
+            raise StockbriefError("style='yfinance' returns a pandas frame: pip install pandas")
     symbol = calendar.normalize_ticker(ticker)
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         frame = db.bars([symbol], start=start, end=end, adjusted=adjusted)
         if frame.is_empty() and symbol not in db.tickers():
             raise NotFoundError(_unknown_ticker(symbol, db.tickers()))
+    if style == "yfinance":
+        shaped = frame.select(
+            pl.col("date").cast(pl.Datetime("ns")).alias("Date"),
+            *(pl.col(name.lower()).alias(name) for name in YFINANCE_COLUMNS),
+        )
+        return shaped.to_pandas().set_index("Date")
     return frame
 
 
@@ -503,51 +664,248 @@ def _unknown_ticker(ticker: str, known: Sequence[str]) -> str:
     return f"unknown ticker {ticker!r}: no bars stored{hint}"
 
 
+FETCH_YEARS: Final = 5
+"""Years of daily history `fetch` asks for when no start date is given."""
+
+Provider = Literal["yahoo", "sec"]
+PROVIDERS: Final[tuple[str, ...]] = get_args(Provider)
+
+
 def fetch(
     tickers: Sequence[str],
     *,
-    since: dt.date,
+    since: DateLike | None = None,
     store: StoreLike = None,
     replace: bool = False,
     session: object | None = None,
+    cached: bool = True,
+    providers: Sequence[Provider] | None = None,
 ) -> list[IngestReport]:
-    """Download from Yahoo Finance (extra ``[yahoo]``) and store it all in one transaction.
+    """Download from the providers (Yahoo Finance, extra ``[yahoo]``; SEC EDGAR) and store it
+    all in one transaction.
 
     Bars are stored as traded (Yahoo's split adjustment undone), and their basis recorded as
     such; a bar of a session still trading when the download was made is left out and counted.
+    Besides prices, ratings and the day's consensus (a snapshot that cannot be had later), it
+    stores each ticker's profile (name, type, exchange, currency, sector, industry: stored
+    values win, Yahoo's fill the gaps), its news (a story already stored, by link or by a
+    near-identical headline, is left out), its quarterly and annual revenue, operating income,
+    net income and diluted EPS (each known from its earnings release, with the year-on-year
+    change computed from the stored periods), and, for a ticker without a stored peer group,
+    its industry's top companies as peers. ``since`` defaults to :data:`FETCH_YEARS` years ago.
+
+    ``sec`` brings the same KPIs and the shares outstanding of US filers from their filings
+    (known from the day after each filing; set ``STOCKBRIEF_SEC_USER_AGENT``). Providers are
+    stored in the order given (default ``STOCKBRIEF_PROVIDERS``, e.g. ``yahoo,sec``, else
+    Yahoo alone): a KPI one of them stored first stands.
+
+    Each ticker's Yahoo download is kept in a folder beside the store (``STORE.cache/yahoo``):
+    a refetch the same day reads it instead of Yahoo, unless a session has closed since; the
+    SEC's documents likewise (``STORE.cache/sec``, the same UTC day). ``cached=False``
+    downloads anew all the same (and keeps that download).
     """
+    start = (
+        calendar.required_date(since, "since")
+        if since is not None
+        else calendar.today_anywhere() - dt.timedelta(days=365 * FETCH_YEARS)
+    )
+    if providers is None:
+        configured = os.environ.get("STOCKBRIEF_PROVIDERS", "yahoo")
+        providers = [p.strip() for p in configured.split(",") if p.strip()]  # type: ignore[misc]
+    wanted = list(dict.fromkeys(providers))
+    unknown = [p for p in wanted if p not in PROVIDERS]
+    if unknown or not wanted:
+        raise InputError(
+            f"unknown provider {unknown[0] if unknown else ''!r}; use {', '.join(PROVIDERS)}",
+            field="provider",
+        )
+    from stockbrief.sources.edgar import EdgarSource
     from stockbrief.sources.yahoo import YahooSource
 
     symbols = [calendar.normalize_ticker(t) for t in tickers]
-    data = YahooSource(symbols, since, session).load_all()
-    reports = []
-    with using_store(store) as db:
-        frames: dict[Table, pl.DataFrame] = {
-            "bars": data.bars,
-            "actions": data.actions,
-            "ratings": data.ratings,
-            "consensus": data.consensus,
-        }
-        try:
-            with db.transaction():
-                db.record_price_basis(data.bars["ticker"].unique().to_list(), data.basis)
-                for table, frame in frames.items():
-                    result = db.upsert(table, frame, replace=replace)
-                    count = frame["ticker"].n_unique() if frame.height else 0
-                    reports.append(
-                        IngestReport(
-                            f"yahoo {table}",
-                            1,
-                            frame.height,
-                            count,
-                            result,
-                            data.partial_bars if table == "bars" else 0,
-                            "bars of a session still trading left out",
-                        )
-                    )
-        except ConflictError as exc:
-            raise _located(exc, frames["bars"]) from None
+    where = store.path if isinstance(store, Store) else store_path(store)
+    folder = Path(f"{where}.cache")
+    downloads: dict[str, Any] = {}
+    for provider in wanted:
+        if provider == "yahoo":
+            downloads[provider] = YahooSource(
+                symbols, start, session, cache=folder / "yahoo", reuse=cached
+            ).load_all()
+        else:
+            source = EdgarSource(symbols, cache=folder / "sec", reuse=cached)
+            downloads[provider] = source.load().frame
+    reports: list[IngestReport] = []
+    with using_store(store) as db, db.transaction():
+        for name, data in downloads.items():
+            if name == "yahoo":
+                reports += _store_yahoo(db, data, replace)
+            else:
+                reports += _store_sec(db, data, replace)
     return reports
+
+
+def _store_yahoo(db: Store, data: Any, replace: bool) -> list[IngestReport]:
+    """A Yahoo download into the open transaction; one report per table."""
+    frames: dict[Table, pl.DataFrame] = {
+        "bars": data.bars,
+        "actions": data.actions,
+        "ratings": data.ratings,
+        "consensus": data.consensus,
+    }
+    reports = []
+    try:
+        db.record_price_basis(data.bars["ticker"].unique().to_list(), data.basis)
+        frames["securities"] = _fetched_securities(db.securities(), data)
+        news, duplicates = _provider_news(db, data.news)
+        frames.update(news)
+        frames["kpis"] = _fetched_kpis(db, data.kpis)
+        skipped = duplicates + data.skipped_news
+        left_out = {
+            "bars": (data.partial_bars, "bars of a session still trading left out"),
+            "news": (
+                skipped,
+                f"news item{'' if skipped == 1 else 's'} left out"
+                " (stories already stored, or without a headline or time)",
+            ),
+        }
+        for table, frame in frames.items():
+            result = db.upsert(table, frame, replace=replace)
+            if table == "news_tickers":
+                continue
+            named = frames["news_tickers"] if table == "news" else frame
+            count = named["ticker"].n_unique() if named.height else 0
+            filtered, reason = left_out.get(table, (0, ""))
+            reports.append(
+                IngestReport(f"yahoo {table}", 1, frame.height, count, result, filtered, reason)
+            )
+    except ConflictError as exc:
+        raise _located(exc, frames["bars"]) from None
+    return reports
+
+
+def _store_sec(db: Store, fetched: pl.DataFrame, replace: bool) -> list[IngestReport]:
+    """SEC KPIs into the open transaction; a figure another provider stored first stands."""
+    key = list(TABLES["kpis"][1])
+    stored = db.read("kpis", fetched["ticker"].unique().to_list())
+    others = stored.filter(pl.col("source") != "sec").select(key)
+    fresh = fetched.join(others, on=key, how="anti")
+    rows = _fetched_kpis(db, fresh)
+    try:
+        result = db.upsert("kpis", rows, replace=replace)
+    except ConflictError as exc:
+        raise _located(exc, rows) from None
+    count = rows["ticker"].n_unique() if rows.height else 0
+    dropped = fetched.height - fresh.height
+    return [
+        IngestReport(
+            "sec kpis",
+            1,
+            rows.height,
+            count,
+            result,
+            dropped,
+            f"figure{'' if dropped == 1 else 's'} another provider stored first left out",
+        )
+    ]
+
+
+def _fetched_securities(stored: pl.DataFrame, data: Any) -> pl.DataFrame:
+    """Fetched profiles merged into the stored rows: a stored value wins, Yahoo fills gaps.
+
+    A ticker without a stored peer group gets its Yahoo industry as one, and the industry's
+    top companies that are not stored yet are added with their names in the same group.
+    """
+    columns = [c for c in stored.columns if c in data.securities.columns]
+    fetched = data.securities.select(columns)
+    peers = data.industry_peers
+    grouped = stored.filter(pl.col("peer_group").is_not_null())["ticker"].to_list()
+    needing = peers.filter(~pl.col("ticker").is_in(grouped))
+    group = needing.select(
+        "ticker", pl.concat_str(pl.lit("yahoo:"), pl.col("industry")).alias("__group")
+    ).unique("ticker")
+    fetched = (
+        fetched.join(group, on="ticker", how="left")
+        .with_columns(pl.coalesce("peer_group", "__group").alias("peer_group"))
+        .drop("__group")
+    )
+    members = (
+        needing.join(group, on="ticker")
+        .filter(~pl.col("peer").is_in(stored["ticker"].implode()))
+        .filter(~pl.col("peer").is_in(fetched["ticker"].implode()))
+        .unique("peer", maintain_order=True)
+        .select(pl.col("peer").alias("ticker"), "name", pl.col("__group").alias("peer_group"))
+    )
+    incoming = pl.concat([fetched, members], how="diagonal_relaxed").select(
+        pl.col(c).cast(stored.schema[c]) for c in columns
+    )
+    merged = incoming.join(stored, on="ticker", how="left", suffix="__stored").select(
+        "ticker",
+        *(pl.coalesce(f"{c}__stored", c).alias(c) for c in columns if c != "ticker"),
+    )
+    out: pl.DataFrame = merged.select(columns)
+    return out
+
+
+def _provider_news(db: Store, incoming: pl.DataFrame) -> tuple[dict[Table, pl.DataFrame], int]:
+    """A provider's news as rows and links to store: links made canonical, ids derived as
+    for files, stories already stored (or repeated) left out, headlines scored."""
+    from stockbrief.sources.feeds import DUPLICATE_DAYS, canonical_url, drop_duplicates
+
+    frame = incoming.with_columns(pl.col("url").map_elements(canonical_url, return_dtype=pl.String))
+    if frame.is_empty():
+        news, links = frame.drop("tickers"), pl.DataFrame(schema=dict(TABLES["news_tickers"][0]))
+        return {"news": news, "news_tickers": links}, 0
+    news, links = split_news(Parsed(frame))
+    window = dt.timedelta(days=DUPLICATE_DAYS)
+    first, last = news["published_at"].min(), news["published_at"].max()
+    assert isinstance(first, dt.datetime)
+    assert isinstance(last, dt.datetime)
+    stored = db.news_between(first - window, last + window)
+    kept, dropped = drop_duplicates(news, stored)
+    links = links.filter(pl.col("id").is_in(kept["id"].implode()))
+    return {"news": _scored(kept), "news_tickers": links}, dropped
+
+
+def _scored(news: pl.DataFrame) -> pl.DataFrame:
+    """News with each missing sentiment scored from its headline."""
+    return news.with_columns(
+        pl.coalesce(
+            pl.col("sentiment"),
+            pl.col("headline").map_elements(peers.sentiment, return_dtype=pl.Float64),
+        ).alias("sentiment")
+    )
+
+
+def _fetched_kpis(db: Store, fetched: pl.DataFrame) -> pl.DataFrame:
+    """Fetched KPIs with ``yoy`` computed over the stored and fetched periods together.
+
+    A period already stored keeps the earlier of the two ``known_at``: a refetch must not
+    make a figure look newer than when it was first seen.
+    """
+    from stockbrief.sources.yahoo import year_on_year
+
+    if fetched.is_empty():
+        return fetched
+    stored = db.read("kpis", fetched["ticker"].unique().to_list()).filter(
+        pl.col("name").is_in(fetched["name"].unique().implode())
+    )
+    key = list(TABLES["kpis"][1])
+    rows = (
+        fetched.join(
+            stored.select(*key, pl.col("known_at").alias("__stored_at")), on=key, how="left"
+        )
+        .with_columns(pl.min_horizontal("known_at", "__stored_at").alias("known_at"))
+        .drop("__stored_at")
+    )
+    others = stored.join(rows, on=key, how="anti")
+    both = pl.concat(
+        [
+            rows.with_columns(pl.lit(True).alias("__new")),
+            others.with_columns(pl.lit(False).alias("__new")),
+        ],
+        how="diagonal_relaxed",
+    )
+    return year_on_year(both).filter(pl.col("__new")).drop("__new")
 
 
 # -- mending ---------------------------------------------------------------------------------
@@ -618,8 +976,8 @@ def delete(
     ticker: str,
     *,
     what: DeleteWhat = "all",
-    start: dt.date | None = None,
-    end: dt.date | None = None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
     dry_run: bool = False,
     store: StoreLike = None,
 ) -> DeleteReport:
@@ -646,6 +1004,7 @@ def delete(
         For an unknown ``what``, ``start`` after ``end``, or bars whose deletion would leave a
         stored dividend at or above the close before it (adjusted prices would turn negative).
     """
+    start, end = calendar.as_date(start, "start"), calendar.as_date(end, "end")
     if what not in DELETE_WHAT:
         raise InputError(
             f"unknown kind {what!r}; use one of {', '.join(DELETE_WHAT)}", field="--what"
@@ -709,7 +1068,7 @@ def _required_bars(db: Store, symbol: str, as_of: dt.date | None) -> pl.DataFram
 
 
 def indicators(
-    ticker: str, *, as_of: dt.date | None = None, store: StoreLike = None
+    ticker: str, *, as_of: DateLike | None = None, store: StoreLike = None
 ) -> pl.DataFrame:
     """Bars of one ticker with every indicator, up to ``as_of`` (default: the last stored day).
 
@@ -718,6 +1077,7 @@ def indicators(
     Prices are adjusted for the splits known on ``as_of`` and for nothing later, so the result
     for a date never changes when later data are stored.
     """
+    as_of = calendar.as_date(as_of, "as_of")
     symbol = calendar.normalize_ticker(ticker)
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         bars = _required_bars(db, symbol, as_of)
@@ -727,8 +1087,8 @@ def indicators(
 def events(
     tickers: Sequence[str] | None = None,
     *,
-    as_of: dt.date | None = None,
-    since: dt.date | None = None,
+    as_of: DateLike | None = None,
+    since: DateLike | None = None,
     store: StoreLike = None,
 ) -> pl.DataFrame:
     """Events of the given tickers (all when None) from ``since`` to ``as_of``, with the
@@ -738,6 +1098,7 @@ def events(
     split stored after ``as_of`` changes their price levels; otherwise, and for named tickers,
     they are computed from the bars known on ``as_of``, a batch of tickers at a time.
     """
+    as_of, since = calendar.as_date(as_of, "as_of"), calendar.as_date(since, "since")
     symbols = None if tickers is None else [calendar.normalize_ticker(t) for t in tickers]
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         if symbols is not None:
@@ -781,11 +1142,12 @@ def _close_on(db: Store, ticker: str, as_of: dt.date | None) -> tuple[dt.date, f
 def analyst_view(
     ticker: str,
     *,
-    as_of: dt.date | None = None,
+    as_of: DateLike | None = None,
     scheme: consensus.SchemeName = "marketbeat",
     store: StoreLike = None,
 ) -> consensus.Consensus | None:
     """The analysts' consensus on ``as_of`` with the upside from that day's close."""
+    as_of = calendar.as_date(as_of, "as_of")
     symbol = calendar.normalize_ticker(ticker)
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         day, close = _close_on(db, symbol, as_of)
@@ -796,9 +1158,10 @@ def analyst_view(
 
 
 def news(
-    ticker: str, *, as_of: dt.date | None = None, days: int = 7, store: StoreLike = None
+    ticker: str, *, as_of: DateLike | None = None, days: int = 7, store: StoreLike = None
 ) -> pl.DataFrame:
     """News about a ticker and its peers in the ``days`` up to ``as_of``, newest first."""
+    as_of = calendar.as_date(as_of, "as_of")
     symbol = calendar.normalize_ticker(ticker)
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         end = as_of or _close_on(db, symbol, None)[0]
@@ -812,8 +1175,9 @@ def news(
         )
 
 
-def kpis(ticker: str, *, as_of: dt.date | None = None, store: StoreLike = None) -> pl.DataFrame:
+def kpis(ticker: str, *, as_of: DateLike | None = None, store: StoreLike = None) -> pl.DataFrame:
     """Company metrics of a ticker for periods ended on or before ``as_of``."""
+    as_of = calendar.as_date(as_of, "as_of")
     symbol = calendar.normalize_ticker(ticker)
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         return db.read("kpis", [symbol], until=as_of)
@@ -942,7 +1306,7 @@ NEWS_DAYS: Final = 3
 def brief(
     ticker: str,
     *,
-    as_of: dt.date | None = None,
+    as_of: DateLike | None = None,
     lang: Lang = "en",
     store: StoreLike = None,
 ) -> Brief:
@@ -951,6 +1315,7 @@ def brief(
     Nothing dated after ``as_of`` is read: bars, splits, ratings, news and KPIs are all cut at
     that date, so the brief is the same whether or not later data are stored.
     """
+    as_of = calendar.as_date(as_of, "as_of")
     if lang not in narrative.LANGS:
         raise InputError(
             f"unknown language {lang!r}; use one of {', '.join(narrative.LANGS)}", field="lang"
@@ -958,6 +1323,25 @@ def brief(
     symbol = calendar.normalize_ticker(ticker)
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         return _brief(db, symbol, as_of, lang)
+
+
+MARKET_BENCHMARK: Final = "SPY"
+"""The stored ticker a US-quoted brief compares its day with, when it is stored."""
+
+
+def _market_move(
+    db: Store, symbol: str, currency: str, day: dt.date
+) -> tuple[str, dt.date, float] | None:
+    """The benchmark's close-to-close move on ``day`` (its ticker, previous session, return),
+    for a security quoted in dollars; None when it is the benchmark, is quoted elsewhere, or
+    the benchmark has no bar that day. One ticker's last sessions are read, nothing later."""
+    bench = MARKET_BENCHMARK
+    if symbol == bench or currency != "USD" or bench not in db.tickers():
+        return None
+    bars = db.bars([bench], start=day - dt.timedelta(days=14), end=day, adjusted=True)
+    if bars.height < 2 or bars["date"][-1] != day:
+        return None
+    return bench, bars["date"][-2], float(bars["close"][-1] / bars["close"][-2] - 1)
 
 
 def _brief(
@@ -975,6 +1359,7 @@ def _brief(
     info = securities.filter(pl.col("ticker") == symbol)
     name = (info["name"][0] if info.height and info["name"][0] else None) or symbol
     stored_currency = info["currency"][0] if info.height else None
+    stored_type = info["type"][0] if info.height and "type" in info.columns else None
     currency = stored_currency or calendar.currency_for(symbol)
     ratings = db.read("ratings", [symbol], until=day)
     summaries = db.read("consensus", [symbol], until=day)
@@ -1013,6 +1398,8 @@ def _brief(
         peer_returns=peer_returns,
         wind=wind,
         kpis=company,
+        instrument=stored_type,
+        market=_market_move(db, symbol, currency, day),
     )
     _with_basis(sheet, db.price_basis([symbol]).get(symbol, "traded"))
     judgement = verdict.judge(sheet, proof)
@@ -1075,7 +1462,7 @@ def check(
     text: str,
     ticker: str,
     *,
-    as_of: dt.date | None = None,
+    as_of: DateLike | None = None,
     store: StoreLike = None,
     lang: claims.LangOption = "auto",
 ) -> list[claims.Claim]:
@@ -1084,6 +1471,7 @@ def check(
     Claims about another stored ticker (a peer named in passing) are judged against its bars
     of the same session; ``lang`` is ``en``, ``de`` or ``auto`` (told from the text).
     """
+    as_of = calendar.as_date(as_of, "as_of")
     if lang not in ("en", "de", "auto"):
         raise InputError(f"unknown language {lang!r}; use en, de or auto", field="lang")
     with using_store(store, read_only=not isinstance(store, Store)) as db:
@@ -1131,6 +1519,8 @@ def check(
 STUDY_HORIZON: Final = 20
 """Sessions ahead a brief's evidence sentence speaks of."""
 SETUP_PRIORITY: Final = (
+    "large_move_up",
+    "large_move_down",
     "cross_above_sma_200",
     "cross_below_sma_200",
     "breakout_confirmed_sma_200",
@@ -1141,15 +1531,14 @@ SETUP_PRIORITY: Final = (
     "cross_below_sma_50",
     "breakout_confirmed_sma_50",
     "breakout_failed_sma_50",
-    "large_move_up",
-    "large_move_down",
     "volume_surge",
     "new_52w_high",
     "new_52w_low",
     "gap_up",
     "gap_down",
 )
-"""Which of a day's events a brief studies first: trend changes before one-day signals."""
+"""Which of a day's events a brief studies first: a move beyond 2.5 standard deviations (the
+rarest, most informative setup of a day), then trend changes, then the other one-day signals."""
 
 
 def _total_return_closes(
@@ -1166,7 +1555,7 @@ def study(
     *,
     tickers: Sequence[str] | None = None,
     horizons: Sequence[int] = (5, 20, 60),
-    until: dt.date | None = None,
+    until: DateLike | None = None,
     benchmark: str | None = "SPY",
     where: str | None = None,
     resamples: int = 1000,
@@ -1187,6 +1576,7 @@ def study(
     where
         A screen expression the occurrence must also satisfy, e.g. ``rel_volume >= 2``.
     """
+    until = calendar.as_date(until, "until")
     if event not in ev.MEANINGS:
         import difflib
 
@@ -1269,13 +1659,14 @@ def _study_one(prices: pl.DataFrame, found: pl.DataFrame, kind: str, day: dt.dat
     )
 
 
-def universe_evidence(db: Store, day: dt.date) -> pl.DataFrame:
+def universe_evidence(db: Store, day: DateLike) -> pl.DataFrame:
     """The universe's event study of every setup a brief may lead with, as of ``day``.
 
     It reads the events ``stockbrief compute`` stored and the total-return closes, a batch of
     tickers at a time (the events are never recomputed, and memory follows the batch). One row
     per setup kind with counted occurrences, in :data:`EVIDENCE_SCHEMA`.
     """
+    day = calendar.required_date(day, "day")
     tally = evidence.Tally(STUDY_HORIZON, until=day)
     for batch in _batches(db.tickers()):
         found = db.events(batch, end=day, kinds=SETUP_PRIORITY, keys_only=True)
@@ -1416,17 +1807,20 @@ def _setup_evidence(
 def screen(
     expression: str,
     *,
-    as_of: dt.date | None = None,
+    as_of: DateLike | None = None,
     sort: str | None = None,
     descending: bool = True,
     store: StoreLike = None,
-) -> pl.DataFrame:
+) -> ScreenResult:
     """Tickers whose latest session on or before ``as_of`` matches a screen or a preset name.
 
     The universe is computed in one pass from the stored bars up to ``as_of``; expressions are
-    parsed by :mod:`stockbrief.screening` (never evaluated as code or SQL).
+    parsed by :mod:`stockbrief.screening` (never evaluated as code or SQL). The result is a
+    Polars frame that also names the screen and the session it read (``summary()``).
     """
     from stockbrief import screening
+
+    as_of = calendar.as_date(as_of, "as_of")
 
     text = screening.PRESETS[expression][0] if expression in screening.PRESETS else expression
     with using_store(store, read_only=not isinstance(store, Store)) as db:
@@ -1440,7 +1834,8 @@ def screen(
             frame, found = result.frame, result.events
             rule = screening.parse(text, frame.columns, ev.MEANINGS)
         found = _with_analyst_events(found, db.read("ratings", until=as_of))
-    return screening.run(rule, frame, found, as_of=as_of, sort=sort, descending=descending)
+    matched = screening.run(rule, frame, found, as_of=as_of, sort=sort, descending=descending)
+    return ScreenResult.of(matched, frame, expression=expression, rule=text, as_of=as_of)
 
 
 def _current_universe(db: Store, as_of: dt.date | None) -> tuple[pl.DataFrame, pl.DataFrame] | None:
@@ -1468,13 +1863,14 @@ def _saved_recent(db: Store, as_of: dt.date | None) -> pl.DataFrame | None:
 
 
 def screen_coverage(
-    as_of: dt.date | None = None, *, store: StoreLike = None
+    as_of: DateLike | None = None, *, store: StoreLike = None
 ) -> tuple[dt.date | None, int, int]:
     """The session a screen reads, how many tickers traded on it, and how many are stored.
 
     On a day one exchange is closed (a US holiday in a universe with Hong Kong listings), its
     tickers have no bar on the session and are not screened; this says how many.
     """
+    as_of = calendar.as_date(as_of, "as_of")
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         return db.session_coverage(as_of)
 
@@ -1616,7 +2012,7 @@ def daily_run(
     watchlist: Path,
     out: Path,
     *,
-    as_of: dt.date | None = None,
+    as_of: DateLike | None = None,
     store: StoreLike = None,
     progress: Callable[[str], None] | None = None,
 ) -> RunReport:
@@ -1628,6 +2024,8 @@ def daily_run(
     where it is. ``out`` is checked before any work.
     """
     from stockbrief.notes import render
+
+    as_of = calendar.as_date(as_of, "as_of")
 
     tickers = read_watchlist(watchlist)
     check_out(out)

@@ -8,12 +8,20 @@ import difflib
 import re
 import warnings
 from functools import lru_cache
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from stockbrief.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DateLike: TypeAlias = "str | dt.date | np.datetime64"
+"""What a date parameter takes: an ISO string (``"2026-01-02"``), a ``datetime.date``, a
+``datetime.datetime`` or ``pandas.Timestamp`` (its own calendar date is kept, never shifted to
+another zone), or a ``numpy.datetime64``; see :func:`as_date`."""
 
 DEFAULT_EXCHANGE: Final = "XNYS"
 CALENDAR_START: Final = "1990-01-01"
@@ -307,6 +315,11 @@ def _open_calendar(name: str) -> Any:
     return xcals.get_calendar(name, start=f"{year}-01-01")
 
 
+def calendar_name(exchange: str) -> str:
+    """The trading calendar an exchange code keeps: XNAS and NYSE keep XNYS's sessions."""
+    return str(_calendar(exchange.upper()).name)
+
+
 @lru_cache(maxsize=64)
 def _calendar(exchange: str) -> Any:
     import exchange_calendars as xcals
@@ -402,3 +415,56 @@ def unfinished_session(
 def local_time(exchange: str, moment: dt.datetime) -> str:
     """A moment as the exchange's wall-clock time with its zone: ``16:00 EDT``."""
     return moment.astimezone(_calendar(exchange).tz).strftime("%H:%M %Z")
+
+
+def as_date(value: object, field: str) -> dt.date | None:
+    """The calendar date a user means by ``value``, or None for None.
+
+    Every public function that takes a date reads it through here, so a notebook user can pass
+    what their other tools hand them (see :data:`DateLike`) and gets the same error for anything
+    else. numpy and pandas are never imported for this: their values are told by type name.
+
+    Raises
+    ------
+    InputError
+        When ``value`` is not a date (or is NaT), naming ``field``.
+    """
+    if value is None:
+        return None
+    kind = type(value)
+    if kind.__name__ == "NaTType" or (kind.__name__ == "float" and value != value):
+        raise InputError("a missing date (NaT or NaN) is not a date; pass a real one", field=field)
+    if isinstance(value, dt.datetime):  # before date: a datetime is a date, pandas.Timestamp too
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if kind.__name__ == "datetime64" and kind.__module__ == "numpy":
+        day = value.astype("datetime64[D]").item()  # type: ignore[attr-defined]
+        if not isinstance(day, dt.date):  # NaT, or a day outside datetime.date's range
+            raise InputError(f"{value!r} is not a date; pass a real date", field=field)
+        return day
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+        try:
+            return dt.datetime.fromisoformat(text).date()
+        except ValueError:
+            raise InputError(
+                f"{value!r} is not a date; expected YYYY-MM-DD, e.g. 2026-01-02", field=field
+            ) from None
+    raise InputError(
+        f"{value!r} ({kind.__name__}) is not a date; pass YYYY-MM-DD text, a datetime.date, "
+        "a datetime, a numpy.datetime64 or a pandas.Timestamp",
+        field=field,
+    )
+
+
+def required_date(value: object, field: str) -> dt.date:
+    """:func:`as_date` for a parameter that has no default: None is refused, naming ``field``."""
+    day = as_date(value, field)
+    if day is None:
+        raise InputError("a date is required here, e.g. 2026-01-02", field=field)
+    return day

@@ -13,16 +13,23 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Final, ParamSpec
+from typing import TYPE_CHECKING, Annotated, Any, Final, ParamSpec
 
 import typer
 
+from stockbrief.console import (
+    DISPLAY,
+    check_format,
+    err,
+    out,
+    require_extra,
+    write_frame,
+    write_records,
+)
 from stockbrief.errors import StockbriefError
 from stockbrief.lazy import compile_notice
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from stockbrief import api, catalog
     from stockbrief.notes.document import Brief
     from stockbrief.notes.render import Format
@@ -49,25 +56,6 @@ export_app = typer.Typer(help="Write stored data for other engines.", no_args_is
 app.add_typer(export_app, name="export")
 
 
-@functools.cache
-def out() -> Console:
-    """Standard output, created on first use so that ``--help`` never loads Rich.
-
-    Markup is off: tickers, headlines, firm names and file names are data, never Rich markup.
-    """
-    from rich.console import Console
-
-    return Console(soft_wrap=True, markup=False)
-
-
-@functools.cache
-def err() -> Console:
-    """Standard error, for notes, progress and the one-line errors; markup off as in :func:`out`."""
-    from rich.console import Console
-
-    return Console(stderr=True, markup=False)
-
-
 def _print_version(value: bool) -> None:
     """Answer ``--version`` from the installed metadata, before any command is parsed."""
     if value:
@@ -90,29 +78,44 @@ def _root(
 
 
 def _may_compile(command: Callable[P, None]) -> Callable[P, None]:
-    """Say so on stderr, once, if the command compiles stockbrief's numba kernels.
+    """Say so on stderr, once, if the command compiles stockbrief's numba kernels, and spin
+    beside the notice on a terminal until the command's next step shows progress or it ends.
 
     Loading them from numba's on-disk cache takes a fraction of a second; compiling them (the
     first run, or the first after an upgrade) takes up to a minute, which would otherwise pass in
-    silence.
+    silence. The wrapper also refuses, before any work, a ``--format pdf`` that the installed
+    extras cannot write.
     """
 
     @functools.wraps(command)
     def announcing(*args: P.args, **kwargs: P.kwargs) -> None:
+        if kwargs.get("fmt") == "pdf":
+            require_extra("pdf")
+
         def notify() -> None:
             err().print(COMPILING, highlight=False)
+            DISPLAY.compiling()
 
-        if "stockbrief.kernels" not in sys.modules:
-            # numba loads only if the command needs kernels (an up-to-date `compute` does not).
-            with compile_notice(notify):
+        try:
+            if "stockbrief.kernels" not in sys.modules:
+                # numba loads only if the command needs kernels (an up-to-date `compute` does not).
+                with compile_notice(notify):
+                    command(*args, **kwargs)
+                return
+            from stockbrief.kernels import on_compile
+
+            with on_compile(notify):
                 command(*args, **kwargs)
-            return
-        from stockbrief.kernels import on_compile
-
-        with on_compile(notify):
-            command(*args, **kwargs)
+        finally:
+            DISPLAY.compiled()
 
     return announcing
+
+
+OutputFormat = Annotated[
+    str, typer.Option("--format", help="table, json or csv.", show_default=True)
+]
+"""``--format`` of the commands that print a table: JSON and CSV carry the API's column names."""
 
 
 StoreOption = Annotated[
@@ -279,7 +282,9 @@ _ingest_command(
     "target_mean/median/high/low].",
 )
 _ingest_command(
-    "news", "News (JSON lines or CSV): published_at, headline, tickers, [source, body, url, id]."
+    "news",
+    "News (JSON lines or CSV): published_at, headline, tickers, [source, body, url, id]; or RSS"
+    " and Atom feeds (.xml, .rss, .atom), each item linked to the stored securities it names.",
 )
 _ingest_command(
     "securities",
@@ -295,14 +300,19 @@ def show_consensus(
     ticker: Annotated[str, typer.Argument(help="Ticker, e.g. BABA.")],
     store: StoreOption = None,
     as_of: AsOfOption = None,
+    fmt: OutputFormat = "table",
 ) -> None:
     """The analysts' consensus on a date: label, targets, upside and the firms behind it."""
+    check_format(fmt)
     from rich.text import Text
 
     from stockbrief import api
     from stockbrief.text import strip_controls, terminal_text
 
     view = api.analyst_view(ticker, as_of=_date(as_of, "--as-of"), store=store)
+    if fmt != "table":
+        _write_consensus(view, fmt)
+        return
     if view is None:
         when = f" on or before {as_of}" if as_of else ""
         out().print(f"no analyst ratings or consensus summary for {ticker.upper()}{when}")
@@ -324,14 +334,44 @@ def show_consensus(
         )
 
 
+def _write_consensus(view: Any, fmt: str) -> None:
+    """A consensus as one record: :class:`stockbrief.consensus.Consensus`'s fields and its
+    ``upside`` and ``method``; JSON adds the per-label ``counts`` and the ``firms`` behind it,
+    which CSV's one row cannot hold. No consensus: an empty list, or a header alone."""
+    import dataclasses
+
+    import polars as pl
+
+    from stockbrief.consensus import Consensus
+
+    nested = ("counts", "firms")
+    names = [f.name for f in dataclasses.fields(Consensus)]
+    scalar = [n for n in names if n not in nested] + ["upside", "method"]
+    if view is None:
+        if fmt == "json":
+            write_records([])
+        else:
+            sys.stdout.write(",".join(scalar) + "\n")
+        return
+    record = {n: getattr(view, n) for n in names} | {"upside": view.upside, "method": view.method()}
+    if fmt == "json":
+        record["firms"] = [dataclasses.asdict(f) for f in view.firms]
+        write_records([record])
+        return
+    row = {n: record[n] for n in scalar}
+    sys.stdout.write(pl.DataFrame([row]).write_csv())
+
+
 @app.command("news")
 def show_news(
     ticker: Annotated[str, typer.Argument(help="Ticker, e.g. BABA.")],
     store: StoreOption = None,
     as_of: AsOfOption = None,
     days: Annotated[int, typer.Option(help="Days of news up to the date.")] = 7,
+    fmt: OutputFormat = "table",
 ) -> None:
     """News about a ticker and its peers, with sentiment."""
+    check_format(fmt)
     from rich.table import Table
 
     from stockbrief import api
@@ -339,6 +379,9 @@ def show_news(
     from stockbrief.text import terminal_text
 
     frame = api.news(ticker, as_of=_date(as_of, "--as-of"), days=days, store=store)
+    if fmt != "table":
+        write_frame(frame, fmt)
+        return
     table = Table(title=f"news for {ticker.upper()} and peers")
     for name in ("published", "about", "role", "tone", "headline"):
         table.add_column(name)
@@ -516,13 +559,24 @@ def show_indicators(
     ticker: Annotated[str, typer.Argument(help="Ticker, e.g. BABA.")],
     store: StoreOption = None,
     as_of: AsOfOption = None,
+    fmt: OutputFormat = "table",
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history", help="JSON or CSV: every session up to the date, not the date alone."
+        ),
+    ] = False,
 ) -> None:
     """Every indicator of one ticker on one date (prices adjusted for splits known then)."""
+    check_format(fmt)
     from rich.table import Table
 
     from stockbrief import api
 
     frame = api.indicators(ticker, as_of=_date(as_of, "--as-of"), store=store)
+    if fmt != "table":
+        write_frame(frame if history else frame.tail(1), fmt)
+        return
     last = frame.row(frame.height - 1, named=True)
     table = Table(title=f"{last['ticker']} as of {last['date']}")
     table.add_column("name")
@@ -553,8 +607,10 @@ def show_events(
     store: StoreOption = None,
     as_of: AsOfOption = None,
     since: Annotated[str | None, typer.Option("--since", help="First date, YYYY-MM-DD.")] = None,
+    fmt: OutputFormat = "table",
 ) -> None:
     """Events (crosses, breakouts, surges, gaps, new highs) up to a date."""
+    check_format(fmt)
     from rich.table import Table
 
     from stockbrief import api
@@ -563,6 +619,9 @@ def show_events(
     frame = api.events(
         tickers or None, as_of=_date(as_of, "--as-of"), since=_date(since, "--since"), store=store
     )
+    if fmt != "table":
+        write_frame(frame, fmt, json_columns=("detail",))
+        return
     table = Table(title=f"{frame.height} events")
     for name in ("ticker", "date", "kind", "value", "detail"):
         table.add_column(name, justify="right" if name == "value" else "left")
@@ -603,6 +662,10 @@ def compute_store(
     ] = 16,
 ) -> None:
     """Bring indicators and stored events up to date (incrementally after the first run)."""
+    if engine not in ("local", "dask"):
+        raise typer.BadParameter("use local or dask", param_hint="--engine")
+    if engine == "dask":
+        require_extra("dask")
     from stockbrief import catalog
 
     if engine == "local" and not full and catalog.engine_current(store):
@@ -611,23 +674,15 @@ def compute_store(
     from stockbrief import api
 
     if engine == "dask":
-        report = api.refresh_on_dask(
-            dataset=dataset, scheduler=scheduler, partitions=partitions, store=store
-        )
+        with DISPLAY.task(f"computing {partitions} partitions on Dask"):
+            report = api.refresh_on_dask(
+                dataset=dataset, scheduler=scheduler, partitions=partitions, store=store
+            )
         out().print(report.summary() + " (on Dask)")
         return
-    if engine != "local":
-        raise typer.BadParameter("use local or dask", param_hint="--engine")
-    out().print(api.refresh(store, full=full, progress=_batch_progress).summary())
-
-
-def _batch_progress(done: int, total: int) -> None:
-    """One overwritten line per batch of a universe job, on a terminal only."""
-    if not sys.stderr.isatty():
-        return
-    sys.stderr.write(f"\rcomputed {done:,} of {total:,} tickers")
-    sys.stderr.write("\n" if done >= total else "")
-    sys.stderr.flush()
+    with DISPLAY.task("computing tickers") as update:
+        report = api.refresh(store, full=full, progress=update)
+    out().print(report.summary())
 
 
 @app.command("brief")
@@ -693,18 +748,71 @@ def _write_note(note: Brief, fmt: Format, where: Path) -> Path:
 
 @app.command("fetch")
 def fetch(
-    tickers: Annotated[list[str], typer.Argument(help="Tickers, e.g. BABA 0700.HK.")],
-    since: Annotated[str, typer.Option("--since", help="First date, YYYY-MM-DD.")],
+    tickers: Annotated[
+        list[str] | None,
+        typer.Argument(help="Tickers, e.g. BABA 0700.HK (or `news` with --feed only)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="First date, YYYY-MM-DD (default: five years ago)."),
+    ] = None,
+    feed: Annotated[
+        list[str] | None,
+        typer.Option("--feed", help="An RSS or Atom feed URL to read news from (repeatable)."),
+    ] = None,
+    provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--provider",
+            help="yahoo or sec (SEC EDGAR's KPIs of US filers; set STOCKBRIEF_SEC_USER_AGENT);"
+            " repeat for both, the first one's KPIs standing (default: STOCKBRIEF_PROVIDERS,"
+            " else yahoo).",
+        ),
+    ] = None,
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh",
+            help="Download again a ticker already fetched today (kept beside the store).",
+        ),
+    ] = False,
     store: StoreOption = None,
     replace: ReplaceOption = False,
 ) -> None:
-    """Download prices, splits, dividends, analyst ratings and consensus from Yahoo Finance."""
+    """Download prices, splits, dividends, analysts' ratings and consensus, the profile, news
+    and income-statement KPIs from Yahoo Finance; with --feed, news from RSS or Atom feeds."""
     from stockbrief import api
 
-    start = _date(since, "--since")
-    assert start is not None
-    for report in api.fetch(tickers, since=start, store=store, replace=replace):
-        out().print(report.summary())
+    symbols = list(tickers or [])
+    if feed and [t.lower() for t in symbols] == ["news"]:
+        symbols = []
+    if not symbols and not feed:
+        raise typer.BadParameter("name at least one ticker, or --feed URL", param_hint="TICKERS")
+    import os
+
+    configured = os.environ.get("STOCKBRIEF_PROVIDERS", "yahoo").split(",")
+    providers = list(provider or [p.strip() for p in configured if p.strip()])
+    for name in providers:
+        if name not in api.PROVIDERS:
+            raise typer.BadParameter(
+                f"{name!r}: use {' or '.join(api.PROVIDERS)}", param_hint="--provider"
+            )
+    if symbols:
+        if "yahoo" in providers:
+            require_extra("yahoo")
+        start = _date(since, "--since")
+        reports = api.fetch(
+            symbols,
+            since=start,
+            store=store,
+            replace=replace,
+            cached=not refresh,
+            providers=providers,  # type: ignore[arg-type]
+        )
+        for report in reports:
+            out().print(report.summary())
+    if feed:
+        out().print(api.ingest("news", feed, store=store, replace=replace).summary())
 
 
 @app.command("check")
@@ -784,9 +892,19 @@ def run_study(
         str | None, typer.Option("--where", help="Extra condition, e.g. 'rel_volume >= 2'.")
     ] = None,
     store: StoreOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    fmt: OutputFormat = "table",
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the whole result as one JSON object: table, counts, method."
+        ),
+    ] = False,
 ) -> None:
-    """Event study: what followed every past occurrence of an event, against the base rate."""
+    """Event study: what followed every past occurrence of an event, against the base rate.
+
+    ``--format json|csv`` prints the table of horizons (the result's ``table`` frame); the
+    method and counts are in ``--json``."""
+    check_format(fmt)
     try:
         spans = [int(h) for h in horizons.split(",") if h.strip()]
     except ValueError:
@@ -797,18 +915,22 @@ def run_study(
         raise typer.BadParameter("use --ticker or --universe, not both", param_hint="--universe")
     from stockbrief import api
 
-    result = api.study(
-        event,
-        tickers=ticker or None,
-        horizons=spans,
-        until=_date(until, "--until"),
-        where=where,
-        store=store,
-    )
+    with DISPLAY.task(f"studying {event}"):
+        result = api.study(
+            event,
+            tickers=ticker or None,
+            horizons=spans,
+            until=_date(until, "--until"),
+            where=where,
+            store=store,
+        )
     if as_json:
         import json
 
         sys.stdout.write(json.dumps(result.to_json(), indent=2, default=str) + "\n")
+        return
+    if fmt != "table":
+        write_frame(result.table, fmt)
         return
     from stockbrief.text import terminal_text
 
@@ -828,6 +950,7 @@ def run_screen(
     presets: Annotated[bool, typer.Option("--list", help="List the presets and exit.")] = False,
 ) -> None:
     """Today's setups across the universe: a condition over indicators and events, or a preset."""
+    check_format(fmt)
     from rich.table import Table
 
     from stockbrief import api, screening
@@ -840,14 +963,9 @@ def run_screen(
             table.add_row(name, text, meaning)
         out().print(table)
         return
-    if fmt not in ("table", "csv", "json"):
-        raise typer.BadParameter("use table, csv or json", param_hint="--format")
     frame = api.screen(expression, as_of=_date(as_of, "--as-of"), sort=sort, store=store)
-    if fmt == "csv":
-        sys.stdout.write(frame.write_csv())
-        return
-    if fmt == "json":
-        sys.stdout.write(frame.write_json() + "\n")
+    if fmt != "table":
+        write_frame(frame, fmt)
         return
     from stockbrief.text import terminal_text
 
@@ -875,19 +993,19 @@ def daily_run(
     as_of: AsOfOption = None,
 ) -> None:
     """The daily run: update events, brief every watched ticker with a notable event, index."""
-    from rich.progress import Progress
-
     from stockbrief import api
 
     # Mistakes in the options are told before the progress display starts.
     api.read_watchlist(watchlist)
     api.check_out(out_dir)
     try:
-        with Progress(console=err(), transient=True) as bar:
-            task = bar.add_task("writing briefs", total=None)
+        with DISPLAY.task("updating events, then writing briefs") as update:
+            written = 0
 
             def step(ticker: str) -> None:
-                bar.update(task, advance=1, description=f"brief {ticker}")
+                nonlocal written
+                written += 1
+                update(written, description=f"brief {ticker}")
 
             report = api.daily_run(
                 watchlist, out_dir, as_of=_date(as_of, "--as-of"), store=store, progress=step
@@ -939,14 +1057,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the local web dashboard (extra [web])."""
+    require_extra("web")
     from stockbrief import api
+    from stockbrief.web import serve as run_server
 
-    try:
-        from stockbrief.web import serve as run_server
-    except ImportError:
-        raise StockbriefError(
-            "the dashboard needs the web extra: pip install 'stockbrief[web]'"
-        ) from None
     run_server(api.store_path(store), host=host, port=port)
 
 

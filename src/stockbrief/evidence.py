@@ -1040,6 +1040,70 @@ class StudyResult:
     def __str__(self) -> str:
         return self.summary()
 
+    def __repr__(self) -> str:
+        counted = ", ".join(f"{row['horizon']}d n={row['n']:,}" for row in self.table.to_dicts())
+        return f"<StudyResult {self.label or 'unnamed'}: {counted or 'no horizons'}>"
+
+    def _repr_html_(self) -> str:
+        """The study as a notebook shows it: what was counted, the table, then the method."""
+        import html
+
+        head = (
+            "horizon",
+            "n",
+            "mean",
+            "mean 95% CI",
+            "median",
+            "hit rate",
+            "hit 95% CI",
+            "base hit rate",
+            "base mean",
+            "excess",
+            "vs bench",
+            "strength",
+            "pending",
+            "skipped",
+        )
+        rows = []
+        for row in self.table.iter_rows(named=True):
+            counted = bool(row["n"])
+            cells = (
+                row["horizon"],
+                f"{row['n']:,}",
+                _pct(row["mean"]),
+                f"{_pct(row['mean_ci_low'])} to {_pct(row['mean_ci_high'])}" if counted else "n/a",
+                _pct(row["median"]),
+                _pct(row["hit_rate"], 1),
+                f"{_pct(row['hit_ci_low'], 1)} to {_pct(row['hit_ci_high'], 1)}"
+                if counted
+                else "n/a",
+                _pct(row["base_hit_rate"], 1),
+                _pct(row["base_mean"]),
+                _pct(row["mean_excess"]),
+                _pct(row["mean_relative"]),
+                row["strength"],
+                f"{row['n_pending']:,}",
+                f"{row['n_skipped']:,}",
+            )
+            rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells))
+        period = f"{self.period[0]} to {self.period[1]}" if self.period else "no sessions"
+        facts = [
+            f"Period: {period}" + (f" (as of {self.until})" if self.until else ""),
+            f"Occurrences: {self.counts['given']:,} given, {self.counts['matched']:,} matched",
+            f"Overlap: {self.overlap}; bootstrap: {self.resamples:,} resamples, seed {self.seed}",
+        ]
+        method = "".join(f"<p>{html.escape(p)}</p>" for p in self.method.split("\n"))
+        return "".join(
+            [
+                f"<h4>Event study: {html.escape(self.label or 'unnamed')}</h4>",
+                "<p>" + "<br>".join(html.escape(f) for f in facts) + "</p>",
+                "<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>",
+                *rows,
+                "</table>",
+                f"<details><summary>Method</summary>{method}</details>",
+            ]
+        )
+
 
 # --------------------------------------------------------------------------------------------
 # Average path and plot

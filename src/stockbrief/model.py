@@ -46,8 +46,12 @@ SECURITIES: Final[dict[str, pl.DataType]] = {
     "sector": pl.String(),
     "industry": pl.String(),
     "peer_group": pl.String(),
+    "type": pl.String(),
 }
-"""Reference data per security; key ticker."""
+"""Reference data per security; key ticker. ``type`` is one of :data:`SECURITY_TYPES`."""
+
+SECURITY_TYPES: Final[tuple[str, ...]] = ("stock", "etf", "fund", "index", "adr", "reit")
+"""The kinds of security a brief tells apart (an ADR or a REIT reads as a stock)."""
 
 RATINGS: Final[dict[str, pl.DataType]] = {
     "ticker": pl.String(),
@@ -110,8 +114,13 @@ KPIS: Final[dict[str, pl.DataType]] = {
     "unit": pl.String(),
     "yoy": pl.Float64(),
     "source": pl.String(),
+    "known_at": pl.Datetime("us", "UTC"),
 }
-"""A company metric for a period; key (ticker, period_end, name). ``yoy`` is a fraction."""
+"""A company metric for a period; key (ticker, period_end, name). ``yoy`` is a fraction.
+
+``known_at`` is when the figure was published (filed, released or at least downloaded); an
+as-of read sees a row only from the UTC day of ``known_at`` on, and from ``period_end`` when
+it is null."""
 
 BARS_KEY: Final[tuple[str, ...]] = ("ticker", "date")
 ACTIONS_KEY: Final[tuple[str, ...]] = ("ticker", "date", "kind")

@@ -112,6 +112,17 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO price_basis SELECT ticker, 'traded' FROM ticker_stats WHERE bars > 0;
     """,
+    # 7 -> 8: when each KPI became known (its release or filing), so an as-of read never
+    # shows a figure published after its date. Rows stored before have none: their period end
+    # stands, as it did.
+    """
+    ALTER TABLE kpis ADD COLUMN known_at TIMESTAMPTZ;
+    """,
+    # 8 -> 9: the security's type (stock, etf, index, fund, ...), which picks a brief's
+    # template. Rows stored before have none: a brief then says only what the bars show.
+    """
+    ALTER TABLE securities ADD COLUMN type VARCHAR;
+    """,
 ]
 """``MIGRATIONS[i]`` moves a store from schema version ``i`` to ``i + 1``; append, never edit."""
 

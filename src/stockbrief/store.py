@@ -858,10 +858,15 @@ class Store:
     ) -> pl.DataFrame:
         """Rows of a model table, for some tickers, dated on or before ``until``.
 
-        News is dated by the UTC day of ``published_at``; KPIs by ``period_end``.
+        News is dated by the UTC day of ``published_at``; KPIs by ``period_end``, or by the UTC
+        day of ``known_at`` when they became known later.
         """
         schema, key = TABLES[table]
-        date = {"news": "CAST(t.published_at AT TIME ZONE 'UTC' AS DATE)", "kpis": "t.period_end"}
+        date = {
+            "news": "CAST(t.published_at AT TIME ZONE 'UTC' AS DATE)",
+            "kpis": "greatest(t.period_end,"
+            " coalesce(CAST(t.known_at AT TIME ZONE 'UTC' AS DATE), t.period_end))",
+        }
         clauses: list[str] = ["TRUE"]
         params: list[Any] = []
         if tickers is not None and "ticker" in schema:
@@ -875,6 +880,15 @@ class Store:
             f"SELECT t.* FROM {table} t WHERE {' AND '.join(clauses)} ORDER BY {order}", params
         )
         return frame.cast(dict(schema))  # type: ignore[arg-type]
+
+    def news_between(self, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+        """News items published from ``start`` to ``end`` (inclusive), oldest first: what a
+        new item is checked against for duplicates, without reading the whole table."""
+        frame = self._frame(
+            "SELECT * FROM news WHERE published_at BETWEEN ? AND ? ORDER BY published_at, id",
+            [start, end],
+        )
+        return frame.cast(dict(model.NEWS))  # type: ignore[arg-type]
 
     def price_basis(self, tickers: Sequence[str] | None = None) -> dict[str, PriceBasis]:
         """The basis of each ticker with bars stored (of ``tickers``, or all).

@@ -502,8 +502,11 @@ def _sentence(sentence: str, offset: int, names: Names, lang: Lang, state: _Stat
         day = None
         for m in lx.WEEKDAY.finditer(scope):
             day = lx.WEEKDAYS[m.group("d").lower()]
-        if lx.PREVIOUS.search(scope[: at + 40]):
-            return "previous", day
+        for m in lx.PREVIOUS.finditer(scope[: at + 40]):
+            # "after $438.97 the day before" marks that figure, not one written before it.
+            between = re.sub(r"^[$€]?\s*[\d.,]+", "", scope[at : m.start()])
+            if m.start() < at or not re.search(r"\d", between):
+                return "previous", day
         if lx.INTRADAY.search(scope):
             return "intraday", day
         return "session", day
@@ -557,6 +560,8 @@ def _sentence(sentence: str, offset: int, names: Names, lang: Lang, state: _Stat
     state.last_average = _positions(
         sentence, numbers, averages, cues, used, emit, qualifier, state, forward_before
     )
+    _statistics(sentence, numbers, used)
+    _gaps(sentence, numbers, used, emit, qualifier)
     _distances(sentence, numbers, averages, used, emit, qualifier)
     _relative_volume(sentence, numbers, cues, used, emit, qualifier)
     _streaks(sentence, numbers, averages, used, emit)
@@ -919,7 +924,12 @@ def _positions(
         # A percentage just before the position word: a distance ("5.2% above its 50-day").
         dist = None
         for i, n in enumerate(numbers):
-            if i not in used and n.unit == "percent" and 0 <= m.start() - n.end <= 14:
+            if (
+                i not in used
+                and n.unit == "percent"
+                and 0 <= m.start() - n.end <= 14
+                and _ADJACENT.fullmatch(sentence[n.end : m.start()])
+            ):
                 dist = (i, n)
         week52 = re.match(
             r"\s*(?:its|the|their|seinem|ihrem|dem)?\s*(?:52|fifty-two)[- ]?(?:week|wk|w|Wochen)"
@@ -929,6 +939,9 @@ def _positions(
         ) or re.match(
             r"\s*(?:its|the|their|dem|seinem|ihrem)?\s*(?:Jahres)(?P<hl>hoch|tief)", after, re.I
         )
+        if week52 is None and _WEEK52_BEFORE.search(sentence[: m.start()]):
+            # "The 52-week range is $86.60 to $184.45; the close is 2.3% below the high."
+            week52 = re.match(r"\s*(?:its|the|dem)\s+(?P<hl>high|low|Hoch|Tief)\b", after, re.I)
         if week52 and dist:
             i, n = dist
             hl = week52.group("hl").lower()
@@ -1201,6 +1214,60 @@ _FROM: Final = re.compile(
 )
 
 
+_SHARE_OF_CASES: Final = re.compile(
+    r"""\s*(?:of|von)\s+(?:all\s+|the\s+)?(?:[\d.,]+\s+)?(?:past\s+|earlier\s+|prior\s+|früheren\s+
+        |gespeicherten\s+)?(?:cases|occurrences|instances|days|trading\s+days|sessions|Fällen|Fälle)\b
+      | \s*aller\s+(?:Handelstage|Tage|Fälle)\b""",
+    re.I | re.X,
+)
+"""A share of an event study's cases ("in 57% of 44 past cases", "52% of all days"): a
+statistic of history, not a figure of the day."""
+_GAP: Final = re.compile(r"\b(?:gap(?:ped|s)?|Kurslücke|opened|eröffnete)\b", re.I)
+_FROM_CLOSE: Final = re.compile(
+    r"""\s*(?P<dir>below|above|under|over|unter|über)\s+(?:the\s+|dem\s+|its\s+)?
+        (?:previous\s+close|prior\s+close|close\s+before|Vortagesschluss\w*|Schlusskurs
+         (?:\s+des\s+Vortag(?:e)?s)?)""",
+    re.I | re.X,
+)
+_AGAINST_IT: Final = re.compile(
+    r"\s*(?P<dir>darunter|darüber|below\s+it|above\s+it|under\s+it|over\s+it)\b", re.I
+)
+
+
+def _statistics(sentence: str, numbers: Sequence[Number], used: set[int]) -> None:
+    """Shares of an event study's cases are history, never the day's figures: set aside."""
+    for i, n in enumerate(numbers):
+        if i not in used and n.unit == "percent" and _SHARE_OF_CASES.match(sentence[n.end :]):
+            used.add(i)
+
+
+def _gaps(
+    sentence: str,
+    numbers: Sequence[Number],
+    used: set[int],
+    emit: Emit,
+    qualifier: Callable[[Number], Qualifier],
+) -> None:
+    """The opening gap: "opened with a gap down, 4.3% below the previous close"."""
+    for i, n in enumerate(numbers):
+        if i in used or n.unit != "percent" or not _GAP.search(sentence[: n.start]):
+            continue
+        way = _FROM_CLOSE.match(sentence[n.end :])
+        if way is None:
+            continue
+        sign = -1 if way.group("dir").lower() in ("below", "under", "unter") else 1
+        used.add(i)
+        emit("gap", abs(n.value) * sign, (n.start, n.end), n.text, number=n, qualifier=qualifier(n))
+
+
+_WEEK52_BEFORE: Final = re.compile(r"\b(?:52|fifty-two)[- ]?(?:week|wk|Wochen)|\bJahres", re.I)
+_ADJACENT: Final = re.compile(r"\s*(?:(?:just|well|slightly|comfortably|far|still|now)\s*)?", re.I)
+"""What may stand between a distance and its position word ("5.2% well above"): no bracket
+or conjunction, which would make the figure another clause's."""
+_BRACKETED: Final = re.compile(r"\s*(?:moving\s+)?(?:average|line|MA)?\s*\([^()]*?,\s*$", re.I)
+"""An average followed by its bracketed level and distance: "the 200-day ($138.58, +30.0%)"."""
+
+
 def _distances(
     sentence: str,
     numbers: Sequence[Number],
@@ -1209,9 +1276,40 @@ def _distances(
     emit: Emit,
     qualifier: Callable[[Number], Qualifier],
 ) -> None:
-    """A percentage away from an average: "up about 30% from the 200-day average"."""
+    """A percentage away from an average: "up about 30% from the 200-day average", or the
+    signed distance in brackets after it: "the 200-day average ($138.58, +30.0%)"."""
     for i, n in enumerate(numbers):
         if i in used or n.unit != "percent":
+            continue
+        before = [a for a in averages if a[1] <= n.start]
+        it = _AGAINST_IT.match(sentence[n.end :])
+        if it is not None and before:
+            # "crossed below the 50-day and closed 9.2% under it"
+            _a, _b, windows, family = before[-1]
+            sign = -1 if it.group("dir").lower().startswith(("darunter", "below", "under")) else 1
+            used.add(i)
+            for w in windows:
+                emit(
+                    f"pct_vs_{family}_{w}",
+                    abs(n.value) * sign,
+                    (n.start, n.end),
+                    n.text,
+                    number=n,
+                    qualifier=qualifier(n),
+                )
+            continue
+        if n.signed and before and _BRACKETED.fullmatch(sentence[before[-1][1] : n.start]):
+            _a, _b, windows, family = before[-1]
+            used.add(i)
+            for w in windows:
+                emit(
+                    f"pct_vs_{family}_{w}",
+                    n.value,
+                    (n.start, n.end),
+                    n.text,
+                    number=n,
+                    qualifier=qualifier(n),
+                )
             continue
         way = _DISTANCE.search(sentence[max(0, n.start - 40) : n.start])
         if way is None:

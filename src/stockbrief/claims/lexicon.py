@@ -216,7 +216,7 @@ CUES: Final[tuple[CueSpec, ...]] = (
                 \b(?:trading\s+|share\s+|daily\s+)?(?:volume|turnover)\b
                 (?!\s+(?:has\s+|have\s+)?averag)
                 (?:\s+(?:of|was|at|came\s+in\s+at|reached|stood\s+at|totall?ed|hit|:))?
-              | \b(?:Handels)?volumen\b(?:\s+(?:von|lag\s+bei|bei|betrug))?
+              | \b(?:Handels)?volumen\b(?!\s+um\b)(?:\s+(?:von|lag\s+bei|bei|betrug))?
               | \bUmsatz\s+von\b | \bvol\b\.?:?(?=\s*\d)"""
         ),
         {"count": "volume", "plain": "volume", "percent": "volume_change"},

@@ -15,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from stockbrief.text import strip_controls
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -232,7 +234,8 @@ def price_chart(
             ax.yaxis.set_label_coords(_LABEL_X, 0.5)
         if price_ax.get_legend() is not None:
             price_ax.legend(loc="best", fontsize=9, framealpha=0.85)
-        fig.suptitle(title, y=_TITLE_Y, parse_math=False, usetex=False)
+        # A stored name is untrusted text: control characters would reach the font as glyphs.
+        fig.suptitle(strip_controls(title), y=_TITLE_Y, parse_math=False, usetex=False)
         # Ticks are created when first drawn; drawing now, under the chart's own style, keeps the
         # saved picture independent of the rcParams in force when the caller saves it.
         fig.canvas.draw()

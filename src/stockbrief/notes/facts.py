@@ -125,6 +125,8 @@ def gather(
     peer_returns: pl.DataFrame | None = None,
     wind: Tailwind | None = None,
     kpis: pl.DataFrame | None = None,
+    instrument: str | None = None,
+    market: tuple[str, dt.date, float] | None = None,
 ) -> FactSheet:
     """All the facts of one ticker on the last row of ``frame`` (the as-of session).
 
@@ -137,6 +139,11 @@ def gather(
     view, news, peer_returns, wind, kpis
         Analysts' consensus, related news (about the ticker and its peers), the peers' daily
         returns on the as-of session, the sector tailwind reading, and company KPIs.
+    instrument
+        The stored security type (stock, etf, index, fund, ...); without one, an index is
+        inferred from a ``^`` ticker or a history without any volume, and nothing else is.
+    market
+        The market benchmark's ticker, previous session and daily return on the as-of session.
     """
     last = frame.row(frame.height - 1, named=True)
     day: dt.date = last["date"]
@@ -232,6 +239,14 @@ def gather(
         window(61),
         "standard deviation of the last 60 daily returns",
     )
+
+    _instrument(sheet, frame, instrument)
+    if market is not None:
+        bench, before, move = market
+        src = Source("bars", (bench,), before, day)
+        sheet.add("market_return", move, "fraction", src, f"{bench} close / previous close - 1")
+        sheet.add("market_ticker", bench, "text", src, "the market benchmark")
+    _day_in_history(sheet, frame)
 
     crosses = events.filter(pl.col("kind").str.starts_with("cross_")).sort("date")
     for n in (50, 200):
@@ -357,3 +372,46 @@ def gather(
             "latest value of each company metric for periods ended by the day",
         )
     return sheet
+
+
+def _instrument(sheet: FactSheet, frame: pl.DataFrame, stored: str | None) -> None:
+    """The instrument's type: stored, or an index told by its ticker or its missing volume."""
+    ticker, day = sheet.ticker, sheet.as_of
+    if stored:
+        src = Source("securities", (ticker,), None, None)
+        sheet.add("instrument", stored.lower(), "text", src, "security type as stored")
+    elif ticker.startswith("^") or not (frame["volume"].fill_null(0) > 0).any():
+        src = Source("bars", (ticker,), frame["date"][0], day)
+        sheet.add("instrument", "index", "text", src, "inferred: no volume reported on any day")
+
+
+def _day_in_history(sheet: FactSheet, frame: pl.DataFrame) -> None:
+    """Where the day's move ranks among the ticker's stored daily moves in the same direction:
+    its rank (1 = the largest) and the last earlier day that moved further, read only up to
+    the as-of session."""
+    change = sheet.value("change_1d")
+    if change is None or change == 0 or frame.height < 3:
+        return
+    ticker, day = sheet.ticker, sheet.as_of
+    moves = frame.select("date", "return_1d").drop_nulls()
+    same = moves.filter(pl.col("return_1d") > 0 if change > 0 else pl.col("return_1d") < 0)
+    bigger = same.filter(pl.col("return_1d").abs() > abs(change))
+    start: dt.date = frame["date"][0]
+    src = Source("bars", (ticker,), start, day)
+    word = "gain" if change > 0 else "loss"
+    sheet.add(
+        "move_rank",
+        bigger.height + 1,
+        "count",
+        src,
+        f"rank of the day's {word} among all stored daily {word}es up to the day (1 = largest)",
+    )
+    if bigger.height:
+        sheet.add(
+            "move_record_since",
+            bigger["date"].max(),
+            "date",
+            src,
+            f"last session before the day with a larger daily {word}",
+        )
+    sheet.add("history_start", start, "date", src, "first stored session of the ticker")

@@ -13,7 +13,7 @@ import polars as pl
 
 from stockbrief.errors import InputError, StockbriefError
 from stockbrief.notes.document import Brief
-from stockbrief.notes.narrative import environment
+from stockbrief.notes.narrative import environment, sheet_environment
 from stockbrief.text import markdown_text
 
 Format = Literal["md", "html", "json", "pdf"]
@@ -60,7 +60,9 @@ def chart_png(brief: Brief) -> bytes:
     figure = price_chart(
         brief.history,
         marked,
-        title=f"{brief.sheet.name} ({brief.ticker})",
+        title=brief.ticker
+        if brief.sheet.name == brief.ticker
+        else f"{brief.sheet.name} ({brief.ticker})",
         sessions=CHART_SESSIONS,
         lang=brief.lang,
     )
@@ -74,7 +76,7 @@ def chart_png(brief: Brief) -> bytes:
 
 def html(brief: Brief, *, chart: bool = True) -> str:
     """A standalone HTML page; every text is escaped by the template's autoescape."""
-    template = environment(brief.lang, brief.sheet.currency).get_template("html/brief.html.j2")
+    template = sheet_environment(brief.sheet, brief.lang).get_template("html/brief.html.j2")
     image = base64.b64encode(chart_png(brief)).decode("ascii") if chart else None
     return template.render(
         brief=brief,

@@ -99,7 +99,8 @@ def judge(sheet: FactSheet, evidence: dict[str, Any] | None = None) -> Verdict:
             reasons.append(Reason("momentum", -1, "overbought", rsi))
         elif rsi <= WORDING["rsi_oversold"]:
             reasons.append(Reason("momentum", 1, "oversold", rsi))
-        else:
+        elif abs(rsi - 50) > WORDING["rsi_band"]:
+            # An RSI near 50 says nothing about momentum, so it gives no reason either way.
             reasons.append(Reason("momentum", 1 if rsi > 50 else -1, "rsi", rsi))
     rel, change = sheet.value("rel_volume"), sheet.value("change_1d")
     if rel is not None and change is not None and rel >= WORDING["volume_high"] and change:

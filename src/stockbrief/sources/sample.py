@@ -1,9 +1,11 @@
 """The embedded sample: daily bars of AAPL, FB, GOOG, IBM and MSFT, 2000-03 to 2013-03.
 
-The data are ``stocks.csv.gz`` from the ``bokeh-sampledata`` package (Quandl WIKI prices, declared
-public domain by its publisher). Open, high, low, close and volume are as traded; the file's
-``Adj Close`` is used only to recover the corporate actions: on an ex-date the ratio of raw to
-adjusted close changes by the action's factor, which gives split ratios and cash dividends.
+The data are ``stocks.csv.gz`` (Quandl WIKI prices, declared public domain by its publisher), as
+the ``bokeh-sampledata`` package prepared it, shipped inside this package: ``data/README.md``
+beside this module gives its provenance, licence and checksum. Open, high, low, close and volume
+are as traded; the file's ``Adj Close`` is used only to recover the corporate actions: on an
+ex-date the ratio of raw to adjusted close changes by the action's factor, which gives split
+ratios and cash dividends.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ DIVIDEND_FACTOR_MIN: Final = 1 + 1e-6
 """Below this the raw/adjusted ratio moves only by the source's rounding."""
 
 
-def sample_path() -> Path:
-    """Location of ``stocks.csv.gz`` inside the installed ``bokeh-sampledata`` package."""
-    import bokeh_sampledata
+SAMPLE_FILE: Final = Path(__file__).parent / "data" / "stocks.csv.gz"
+"""The sample inside the installed package: a 294 KB file, where depending on
+``bokeh-sampledata`` for it would install 27 MB of other sample data, shapely and icalendar."""
 
-    path: Path = bokeh_sampledata.package_path("stocks.csv.gz")
-    return path
+
+def sample_path() -> Path:
+    """Location of ``stocks.csv.gz`` inside the installed package."""
+    return SAMPLE_FILE
 
 
 SECURITIES: Final = pl.DataFrame(
@@ -75,7 +79,9 @@ class SampleSource(Source[pl.DataFrame]):
             pl.col("Date").str.to_date("%Y-%m-%d").alias("date"),
             pl.col("Adj Close").cast(pl.Float64).alias("adj_close"),
         )
-        securities = SECURITIES.with_columns(pl.lit(None, dtype=pl.String).alias("exchange"))
+        securities = SECURITIES.with_columns(
+            pl.lit(None, dtype=pl.String).alias("exchange"), pl.lit("stock").alias("type")
+        )
         return SampleData(bars, Parsed(recover_actions(bars.frame, adjusted)), securities)
 
 

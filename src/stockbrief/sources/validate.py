@@ -677,7 +677,15 @@ def _parse_timestamps(frame: pl.DataFrame, file: str, column: str) -> pl.DataFra
     run_checks(
         out,
         file,
-        [Check(column, pl.col("__ts").is_null(), "not a timestamp; expected ISO 8601")],
+        [
+            Check(
+                column,
+                # An empty cell is a null, refused by the required-column check where it matters.
+                pl.col("__ts").is_null()
+                & (pl.col(column).cast(pl.String).str.strip_chars().fill_null("") != ""),
+                "not a timestamp; expected ISO 8601",
+            )
+        ],
     )
     return out.with_columns(pl.col("__ts").alias(column)).drop("__ts")
 
@@ -703,6 +711,15 @@ def _parse_column(frame: pl.DataFrame, file: str, name: str, dtype: pl.DataType)
             run_checks(frame, file, whole)
         return frame
     return frame.with_columns(pl.col(name).cast(pl.String).str.strip_chars().replace("", None))
+
+
+def check_security_type(raw: str) -> str:
+    """A security type lower-cased and checked against :data:`model.SECURITY_TYPES`."""
+    code = raw.strip().lower()
+    if code in model.SECURITY_TYPES:
+        return code
+    known = ", ".join(model.SECURITY_TYPES)
+    raise InputError(f"unknown security type {raw!r}; use one of {known}", field="type")
 
 
 def check_codes(
@@ -886,7 +903,11 @@ SPECS: Final[dict[str, TableSpec]] = {
         model.SECURITIES,
         model.SECURITIES_KEY,
         ("ticker",),
-        codes={"exchange": calendar.check_exchange, "currency": calendar.check_currency},
+        codes={
+            "exchange": calendar.check_exchange,
+            "currency": calendar.check_currency,
+            "type": check_security_type,
+        },
     ),
     "kpis": TableSpec(
         model.KPIS,
@@ -928,7 +949,16 @@ def split_news(parsed: Parsed) -> tuple[pl.DataFrame, pl.DataFrame]:
         lambda text: hashlib.sha1(text.encode()).hexdigest()[:16], return_dtype=pl.String
     )
     frame = frame.with_columns(pl.coalesce(pl.col("id"), derived).alias("id"))
+    file = str(frame[FILE][0]) if frame.height else ""
     if "tickers" not in frame.columns:
+        if frame.height:
+            # Stored with no subject, an item would never reach a brief.
+            raise InputError(
+                "news needs a tickers column naming the tickers each item is about"
+                " (or --ticker for every item of the file)",
+                file=file,
+                field="tickers",
+            )
         links = pl.DataFrame(schema={"id": pl.String, "ticker": pl.String, ROW: pl.Int64})
     else:
         tickers = pl.col("tickers")
@@ -943,7 +973,6 @@ def split_news(parsed: Parsed) -> tuple[pl.DataFrame, pl.DataFrame]:
             .with_columns(pl.col("ticker").str.strip_chars())
             .filter(pl.col("ticker").is_not_null() & (pl.col("ticker") != ""))
         )
-    file = str(frame[FILE][0]) if frame.height else ""
     if "tickers" in frame.columns:
         _check_subjects(frame.select(ROW), links, file)
     checked = []

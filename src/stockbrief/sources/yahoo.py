@@ -1,4 +1,5 @@
-"""Yahoo Finance through yfinance: daily bars, splits and dividends, analyst ratings, consensus.
+"""Yahoo Finance through yfinance: daily bars, splits and dividends, analyst ratings, consensus,
+and the company: profile, news, income-statement KPIs and its industry's top companies.
 
 The provider follows the three steps of :class:`~stockbrief.sources.base.Source`.
 :meth:`YahooSource.fetch_raw` is the only code that talks to Yahoo; it turns what yfinance returns
@@ -28,7 +29,20 @@ The payload, format 1 (keys inside ``history`` and the analyst records are yfina
           "recommendations": [{"period": "0m", "strongBuy": 8, "buy": 21, "hold": 9,
                                "sell": 1, "strongSell": 1}, ...],
           "analyst_price_targets": {"current": ..., "high": ..., "low": ...,
-                                    "mean": ..., "median": ...}
+                                    "mean": ..., "median": ...},
+          # The sections below may be absent (payloads recorded before them): nothing then.
+          "profile": {"longName": ..., "quoteType": "EQUITY", "exchange": "NMS",
+                      "currency": "USD", "financialCurrency": "USD", "sector": ...,
+                      "industry": ..., "industryKey": "consumer-electronics", ...},
+          "news": [...],                            # Ticker.news's items as yfinance gives them
+          "income_stmt": {"2024-09-30": {"Total Revenue": ..., "Operating Income": ...,
+                                         "Net Income": ..., "Diluted EPS": ..., ...}, ...},
+          "quarterly_income_stmt": {...},           # the same, by quarter
+          "earnings_dates": [{"Earnings Date": "2024-10-31T20:30:00Z",
+                              "EPS Estimate": ..., "Reported EPS": ...}, ...],
+          "industry_top": [{"symbol": "SONY", "name": ..., "rating": ...,
+                            "market weight": ...}, ...],
+          "fetched_at": "2020-09-05T14:00:00Z"      # only in a section read from the cache
         }
       }
     }
@@ -41,11 +55,14 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 import logging
 import math
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, Literal
 
 import polars as pl
@@ -128,6 +145,69 @@ TARGET_FIELDS: Final[dict[str, str]] = {
 CURRENT_PERIOD: Final = "0m"
 """Yahoo's label for the current month in the recommendation trend."""
 
+PROFILE_FIELDS: Final = (
+    "longName",
+    "shortName",
+    "quoteType",
+    "exchange",
+    "currency",
+    "financialCurrency",
+    "sector",
+    "industry",
+    "industryKey",
+)
+"""Keys of ``Ticker.info`` the payload keeps: the security's profile."""
+
+QUOTE_TYPES: Final[dict[str, str]] = {
+    "EQUITY": "stock",
+    "ETF": "etf",
+    "INDEX": "index",
+    "MUTUALFUND": "fund",
+}
+"""Yahoo's ``quoteType`` as the securities ``type``; any other becomes null (unknown)."""
+
+YAHOO_EXCHANGES: Final[dict[str, str]] = {
+    "NYQ": "XNYS",
+    "NMS": "XNAS",
+    "NGM": "XNAS",
+    "NCM": "XNAS",
+    "NAS": "XNAS",
+    "ASE": "XASE",
+    "HKG": "XHKG",
+    "SHH": "XSHG",
+    "SHZ": "XSHE",
+    "LSE": "XLON",
+    "TYO": "XTKS",
+    "GER": "XETR",
+}
+"""Yahoo's exchange codes as ISO MICs; other codes fall back to the ticker's suffix."""
+
+KPI_LINES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("revenue", ("Total Revenue", "Operating Revenue")),
+    ("operating income", ("Operating Income",)),
+    ("net income", ("Net Income", "Net Income Common Stockholders")),
+    ("diluted EPS", ("Diluted EPS", "Basic EPS")),
+)
+"""Each KPI and the income-statement lines it is read from, the first present winning."""
+
+KPI_PERIODS: Final = (("quarterly_income_stmt", "Quarterly"), ("income_stmt", "Annual"))
+"""Payload statements and the word that starts their KPI names ("Quarterly revenue")."""
+
+REPORT_LAG: Final = dt.timedelta(days=120)
+"""Longest wait from a period's end to its earnings release that matches the two."""
+
+YOY_TOLERANCE: Final = dt.timedelta(days=16)
+"""How far from exactly one year earlier a period may end and still be "a year ago"."""
+
+RETRY_DELAYS: Final = (5.0, 20.0, 60.0)
+"""Seconds to wait before each new try when Yahoo answers that it is rate-limiting (HTTP 429);
+after the last, the download fails with a one-line error."""
+
+pause: Callable[[float], None] = time.sleep
+"""How the retries wait (tests replace it)."""
+
+_log = logging.getLogger(__name__)
+
 _DETAIL_CHARS: Final = 200
 
 
@@ -164,6 +244,17 @@ class YahooData:
     partial_bars: int = 0
     duplicate_ratings: int = 0
     basis: PriceBasis = "traded"
+    securities: pl.DataFrame = field(default_factory=lambda: _empty(model.SECURITIES))
+    """The profile of each ticker Yahoo has one for: :data:`~stockbrief.model.SECURITIES`,
+    with the quote type in ``type`` where the model has that column."""
+    news: pl.DataFrame = field(default_factory=lambda: _news_frame([]))
+    """:data:`~stockbrief.model.NEWS` (``id`` null: derived on store) plus ``tickers``."""
+    kpis: pl.DataFrame = field(default_factory=lambda: _empty(model.KPIS))
+    """Income-statement KPIs, ``yoy`` null: see :func:`year_on_year`."""
+    industry_peers: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_PEERS))
+    """Per ticker its industry's top companies (``ticker, industry, peer, name``)."""
+    skipped_news: int = 0
+    """News records left out: no headline or time, or published after the download."""
 
 
 class YahooSource(Source[dict[str, Any]]):
@@ -182,6 +273,12 @@ class YahooSource(Source[dict[str, Any]]):
         record or refuse the traffic (the tests pass one that cannot connect).
     exchange_of
         Maps a ticker to the exchange whose sessions its dates must be.
+    cache
+        A folder for the raw sections of each ticker. A ticker fetched earlier the same day (at
+        its exchange) is read from there instead of Yahoo, unless a session has closed since
+        (its final bar is then due) or the cached history starts after ``since``.
+    reuse
+        Read current sections from ``cache``; when false, download anew (and keep that).
 
     Notes
     -----
@@ -198,6 +295,8 @@ class YahooSource(Source[dict[str, Any]]):
         session: object | None = None,
         *,
         exchange_of: ExchangeOf = calendar.exchange_for,
+        cache: Path | None = None,
+        reuse: bool = True,
     ) -> None:
         names = tuple(dict.fromkeys(calendar.normalize_ticker(t) for t in tickers))
         if not names:
@@ -206,6 +305,8 @@ class YahooSource(Source[dict[str, Any]]):
         self.since = since
         self.session = session
         self.exchange_of = exchange_of
+        self.cache = cache
+        self.reuse = reuse
 
     def __repr__(self) -> str:
         return f"YahooSource(tickers={list(self.tickers)!r}, since={self.since.isoformat()!r})"
@@ -227,21 +328,69 @@ class YahooSource(Source[dict[str, Any]]):
         failure into a :class:`~stockbrief.errors.ProviderError`. Analyst data that Yahoo does
         not have for a ticker (funds, indices) is recorded as empty, not as an error.
         """
-        yf = _import_yfinance()
-        fetched_at = dt.datetime.now(dt.UTC)
+        fetched_at = calendar.now()
         tickers: dict[str, Any] = {}
-        with _failures_raised(yf):
-            for ticker in self.tickers:
-                tickers[ticker] = _download(yf, ticker, self.since, self.session)
+        missing = []
+        for ticker in self.tickers:
+            cached = self._cached(ticker, fetched_at)
+            if cached is None:
+                missing.append(ticker)
+            else:
+                tickers[ticker] = cached
+        version = "cached"
+        if missing:
+            yf = _import_yfinance()
+            version = str(getattr(yf, "__version__", "unknown"))
+            with _failures_raised(yf):
+                for ticker in missing:
+                    tickers[ticker] = _download(yf, ticker, self.since, self.session)
+                    self._keep(ticker, tickers[ticker], fetched_at)
         return {
             "provider": SOURCE_NAME,
             "format": PAYLOAD_FORMAT,
-            "yfinance": str(getattr(yf, "__version__", "unknown")),
+            "yfinance": version,
             "fetched_at": _iso_utc(fetched_at),
             "auto_adjust": AUTO_ADJUST,
             "since": self.since.isoformat(),
             "tickers": tickers,
         }
+
+    def _cached(self, ticker: str, now: dt.datetime) -> dict[str, Any] | None:
+        """The ticker's section from the cache, with its own ``fetched_at``, if still current."""
+        if self.cache is None or not self.reuse:
+            return None
+        path = self.cache / f"{ticker}.json"
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            section = entry["section"]
+            at = dt.datetime.fromisoformat(entry["fetched_at"])
+            since = dt.date.fromisoformat(entry["since"])
+            zone = section.get("timezone")
+            end = section.get("session_end")
+            closed = end is not None and at < dt.datetime.fromisoformat(end) <= now
+            day = _local_date(at, zone, ticker) == _local_date(now, zone, ticker)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, InputError):
+            return None  # no entry, or one this version cannot read: download anew
+        if closed or not day or since > self.since or at > now:
+            return None
+        first = self.since.isoformat()
+        history = [r for r in section.get("history", []) if str(r.get("Date")) >= first]
+        return {**section, "history": history, "fetched_at": _iso_utc(at)}
+
+    def _keep(self, ticker: str, section: dict[str, Any], at: dt.datetime) -> None:
+        """Write the ticker's section to the cache; a cache that cannot be written is skipped
+        (the download stands)."""
+        if self.cache is None:
+            return
+        entry = {"fetched_at": _iso_utc(at), "since": self.since.isoformat(), "section": section}
+        path = self.cache / f"{ticker}.json"
+        try:
+            self.cache.mkdir(parents=True, exist_ok=True)
+            part = path.with_suffix(".part")
+            part.write_text(json.dumps(entry, allow_nan=False), encoding="utf-8")
+            part.replace(path)
+        except OSError as exc:
+            _log.warning("cannot write the download cache %s: %s", path, exc.strerror)
 
     def parse(self, raw: dict[str, Any]) -> Parsed:
         """The payload's bars (see :func:`parse_payload`); ``filtered`` counts bars of
@@ -290,29 +439,64 @@ def _failures_raised(yf: Any) -> Iterator[None]:
     debug = config.debug
     before = debug.hide_exceptions
     debug.hide_exceptions = False
+    # Its warnings ("continuing without crumb") would print beside the one-line error: every
+    # failure that matters is raised, and said once.
+    logger = logging.getLogger("yfinance")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
         debug.hide_exceptions = before
+        logger.setLevel(level)
+
+
+def _answers(yf: Any, ticker: str, since: dt.date, session: object | None, yfe: Any) -> Any:
+    """Everything yfinance returns for one ticker, as it returns it."""
+    handle = yf.Ticker(ticker, session=session)
+    history = handle.history(
+        start=since.isoformat(), interval="1d", auto_adjust=AUTO_ADJUST, actions=True
+    )
+    info = _unless_absent(lambda: handle.info, yfe) or {}
+    industry = info.get("industryKey") if isinstance(info, Mapping) else None
+    return (
+        history,
+        handle.history_metadata,
+        _unless_absent(lambda: handle.upgrades_downgrades, yfe),
+        _unless_absent(lambda: handle.recommendations, yfe),
+        _unless_absent(lambda: handle.analyst_price_targets, yfe),
+        info,
+        _unless_absent(lambda: handle.news, yfe) or [],
+        _unless_absent(lambda: handle.income_stmt, yfe),
+        _unless_absent(lambda: handle.quarterly_income_stmt, yfe),
+        _unless_absent(lambda: handle.earnings_dates, yfe),
+        _unless_absent(lambda: yf.Industry(industry, session=session).top_companies, yfe)
+        if isinstance(industry, str) and industry
+        else None,
+    )
 
 
 def _download(yf: Any, ticker: str, since: dt.date, session: object | None) -> dict[str, Any]:
-    """One ticker's section of the payload."""
+    """One ticker's section of the payload, trying again while Yahoo is rate-limiting."""
     yfe = importlib.import_module("yfinance.exceptions")
-    try:
-        handle = yf.Ticker(ticker, session=session)
-        history = handle.history(
-            start=since.isoformat(), interval="1d", auto_adjust=AUTO_ADJUST, actions=True
-        )
-        meta = handle.history_metadata
-        timezone = meta.get("exchangeTimezoneName")
-        currency = meta.get("currency")
-        period = meta.get("currentTradingPeriod")
-        upgrades = _unless_absent(lambda: handle.upgrades_downgrades, yfe)
-        trend = _unless_absent(lambda: handle.recommendations, yfe)
-        targets = _unless_absent(lambda: handle.analyst_price_targets, yfe)
-    except Exception as exc:
-        raise _provider_error(exc, ticker, since, yfe) from exc
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            answers = _answers(yf, ticker, since, session, yfe)
+            break
+        except Exception as exc:
+            if delay is not None and isinstance(exc, yfe.YFRateLimitError):
+                _log.warning(
+                    "Yahoo Finance is rate-limiting requests for %s; trying again in %g s",
+                    ticker,
+                    delay,
+                )
+                pause(delay)
+                continue
+            raise _provider_error(exc, ticker, since, yfe) from exc
+    history, meta, upgrades, trend, targets, info, news, annual, quarterly, reported, top = answers
+    timezone = meta.get("exchangeTimezoneName")
+    currency = meta.get("currency")
+    period = meta.get("currentTradingPeriod")
 
     pandas = importlib.import_module("pandas")
     regular = period.get("regular") if isinstance(period, Mapping) else None
@@ -329,7 +513,38 @@ def _download(yf: Any, ticker: str, since: dt.date, session: object | None) -> d
         "analyst_price_targets": {
             str(k): _jsonable(v, pandas.isna) for k, v in (targets or {}).items()
         },
+        "profile": {k: _jsonable(info[k], pandas.isna) for k in PROFILE_FIELDS if k in info},
+        "news": [_plain(item) for item in news if isinstance(item, Mapping)],
+        "income_stmt": _statement(annual, pandas.isna),
+        "quarterly_income_stmt": _statement(quarterly, pandas.isna),
+        "earnings_dates": _records(reported, "Earnings Date", pandas.isna, day=False),
+        "industry_top": _records(top, "symbol", pandas.isna, day=False),
     }
+
+
+def _statement(frame: Any, isna: Any) -> dict[str, dict[str, Any]]:
+    """A yfinance statement (line items by period-end columns) as period -> line -> value."""
+    if frame is None or len(frame) == 0:
+        return {}
+    return {
+        stamp.date().isoformat(): {
+            str(line): _jsonable(value, isna) for line, value in frame[stamp].items()
+        }
+        for stamp in frame.columns
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value of yfinance's news (already parsed JSON), with anything else as text."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
 
 
 def _unless_absent(read: Callable[[], Any], yfe: Any) -> Any:
@@ -511,8 +726,8 @@ def parse_payload(
             file=SOURCE_NAME,
             field="format",
         )
-    fetched_at = _timestamp(raw.get("fetched_at"), SOURCE_NAME, "fetched_at", required=True)
-    assert fetched_at is not None
+    downloaded = _timestamp(raw.get("fetched_at"), SOURCE_NAME, "fetched_at", required=True)
+    assert downloaded is not None
     adjusted = raw.get("auto_adjust", False)
     if not isinstance(adjusted, bool):
         raise InputError("must be true or false", file=SOURCE_NAME, field="auto_adjust")
@@ -525,7 +740,8 @@ def parse_payload(
         )
 
     bars, actions, ratings, consensus = [], [], [], []
-    partial = duplicates = 0
+    securities, news, kpis, peers = [], [], [], []
+    partial = duplicates = skipped = 0
     for name, section in sections.items():
         ticker = _ticker(name)
         label = f"{SOURCE_NAME}:{ticker}"
@@ -534,6 +750,8 @@ def parse_payload(
         timezone = section.get("timezone")
         if timezone is not None and not isinstance(timezone, str):
             raise InputError("not a time zone name", file=label, field="timezone")
+        # A section read from the cache keeps the time it was downloaded.
+        fetched_at = _timestamp(section.get("fetched_at"), label, "fetched_at") or downloaded
         fetch_day = _local_date(fetched_at, timezone, label)
         session_end = _timestamp(section.get("session_end"), label, "session_end")
         final = session_end is not None and fetched_at >= session_end
@@ -555,6 +773,18 @@ def parse_payload(
         )
         partial += dropped
         duplicates += repeated
+        profile = section.get("profile", {})
+        if not isinstance(profile, Mapping):
+            raise InputError("not an object", file=f"{label}:profile")
+        currency = section.get("currency")
+        securities.append(
+            _security(profile, ticker, currency if isinstance(currency, str) else None)
+        )
+        peers.append(_industry_peers(section.get("industry_top", []), ticker, profile))
+        items, left_out = _news(section.get("news", []), ticker, fetched_at)
+        news.append(items)
+        skipped += left_out
+        kpis.append(_kpis(section, ticker, fetched_at, profile))
 
     return YahooData(
         bars=_stack(bars, model.BARS),
@@ -564,6 +794,11 @@ def parse_payload(
         partial_bars=partial,
         duplicate_ratings=duplicates,
         basis="adjusted" if adjusted else "traded",
+        securities=_stack([f for f in securities if f.height], model.SECURITIES),
+        news=pl.concat(news) if news else _news_frame([]),
+        kpis=_stack(kpis, model.KPIS),
+        industry_peers=pl.concat(peers) if peers else pl.DataFrame(schema=_PEERS),
+        skipped_news=skipped,
     )
 
 
@@ -872,3 +1107,285 @@ def _empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
 
 def _stack(frames: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.concat(frames) if frames else _empty(schema)
+
+
+# -- company data: profile, news, income statements, industry peers -------------------------------
+
+_PEERS: Final[dict[str, pl.DataType]] = {
+    "ticker": pl.String(),
+    "industry": pl.String(),
+    "peer": pl.String(),
+    "name": pl.String(),
+}
+
+
+def _words(profile: Mapping[str, Any], key: str, label: str) -> str | None:
+    value = profile.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InputError("not text", file=label, field=key)
+    text = " ".join(value.split()) if value else ""
+    return text or None
+
+
+def _security(profile: Mapping[str, Any], ticker: str, traded_in: str | None) -> pl.DataFrame:
+    """The securities row of a ticker's profile; no row when Yahoo sent no profile.
+
+    The exchange is the MIC of Yahoo's exchange code, else the one the ticker's suffix names;
+    the currency is the quote currency, checked against ISO 4217.
+    """
+    label = f"{SOURCE_NAME}:{ticker}:profile"
+    if not profile:
+        return _empty(model.SECURITIES)
+    code = _words(profile, "exchange", label)
+    try:
+        exchange: str | None = calendar.check_exchange(YAHOO_EXCHANGES.get(code or "", ""))
+    except InputError:
+        try:
+            exchange = calendar.exchange_for(ticker)
+        except InputError:
+            exchange = None
+    currency = _words(profile, "currency", label) or traded_in
+    if currency is not None:
+        try:
+            currency = calendar.check_currency(currency)
+        except InputError as exc:
+            raise InputError(exc.reason, file=label, field="currency") from None
+    quote = _words(profile, "quoteType", label)
+    values: dict[str, Any] = {
+        "ticker": ticker,
+        "name": _words(profile, "longName", label) or _words(profile, "shortName", label),
+        "exchange": exchange,
+        "currency": currency,
+        "sector": _words(profile, "sector", label),
+        "industry": _words(profile, "industry", label),
+        "peer_group": None,
+        # Written where the store has the column (the instrument picks the brief's template).
+        "type": QUOTE_TYPES.get((quote or "").upper()),
+    }
+    row = pl.DataFrame(
+        {c: [values.get(c)] for c in model.SECURITIES}, schema=dict(model.SECURITIES)
+    )
+    return row.with_columns(
+        pl.lit(1, dtype=pl.Int64).alias(ROW), pl.lit(label, dtype=pl.Categorical).alias(FILE)
+    )
+
+
+def _industry_peers(records: object, ticker: str, profile: Mapping[str, Any]) -> pl.DataFrame:
+    """The top companies of the ticker's industry, the ticker itself and bad symbols left out."""
+    label = f"{SOURCE_NAME}:{ticker}:industry_top"
+    industry = _words(profile, "industryKey", f"{SOURCE_NAME}:{ticker}:profile")
+    frame = _table(records, label, ("symbol",), ("name",))
+    rows = []
+    for symbol, name in frame.select("symbol", "name").iter_rows():
+        try:
+            peer = calendar.normalize_ticker(symbol or "")
+        except InputError:
+            continue
+        if peer != ticker and industry is not None:
+            rows.append((ticker, industry, peer, " ".join((name or "").split()) or None))
+    return pl.DataFrame(rows, schema=_PEERS, orient="row").unique("peer", maintain_order=True)
+
+
+def _news_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    schema = {
+        **model.NEWS,
+        "tickers": pl.List(pl.String()),
+        ROW: pl.Int64(),
+        FILE: pl.Categorical(),
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _nested(item: Mapping[str, Any], *path: str) -> Any:
+    value: Any = item
+    for key in path:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def _news(records: object, ticker: str, fetched_at: dt.datetime) -> tuple[pl.DataFrame, int]:
+    """Yahoo's news about a ticker: headline, publisher, time, link, summary and subjects.
+
+    Reads both shapes yfinance has returned: ``{"id", "content": {"title", "pubDate",
+    "provider": {"displayName"}, "canonicalUrl": {"url"}, "summary", "finance":
+    {"stockTickers": [{"symbol"}]}}}`` (yfinance 0.2.50 on) and the older flat ``{"title",
+    "providerPublishTime" (epoch seconds), "publisher", "link", "relatedTickers"}``. The
+    ticker asked for is a subject of each of its items. Items without a headline or a time,
+    or published after the download, are left out and counted.
+    """
+    label = f"{SOURCE_NAME}:{ticker}:news"
+    if not isinstance(records, list):
+        raise InputError("missing or not a list of records", file=label)
+    rows, skipped = [], 0
+    for i, record in enumerate(records, start=1):
+        if not isinstance(record, Mapping):
+            raise InputError("not an object", file=label, row=i)
+        item = record.get("content") if isinstance(record.get("content"), Mapping) else record
+        assert isinstance(item, Mapping)
+        headline = item.get("title")
+        stamp = item.get("pubDate") or item.get("displayTime")
+        epoch = item.get("providerPublishTime")
+        published: dt.datetime | None
+        if isinstance(stamp, str):
+            published = _timestamp(stamp, label, "pubDate")
+        elif isinstance(epoch, int | float) and not isinstance(epoch, bool):
+            published = dt.datetime.fromtimestamp(epoch, dt.UTC)
+        else:
+            published = None
+        if not isinstance(headline, str) or not headline.strip() or published is None:
+            skipped += 1
+            continue
+        if published > fetched_at:
+            skipped += 1
+            continue
+        url = (
+            _nested(item, "canonicalUrl", "url")
+            or _nested(item, "clickThroughUrl", "url")
+            or item.get("link")
+        )
+        source = _nested(item, "provider", "displayName") or item.get("publisher")
+        body = item.get("summary") or item.get("description")
+        symbols = [_nested(t, "symbol") for t in _nested(item, "finance", "stockTickers") or []]
+        symbols += list(item.get("relatedTickers") or [])
+        subjects = [ticker]
+        for symbol in symbols:
+            try:
+                subjects.append(calendar.normalize_ticker(symbol))
+            except (InputError, AttributeError, TypeError):
+                continue
+        rows.append(
+            {
+                "id": None,
+                "published_at": published,
+                "source": source if isinstance(source, str) else None,
+                "headline": " ".join(headline.split()),
+                "body": body if isinstance(body, str) and body.strip() else None,
+                "url": url if isinstance(url, str) and url.strip() else None,
+                "sentiment": None,
+                "tickers": list(dict.fromkeys(subjects)),
+                ROW: i,
+                FILE: label,
+            }
+        )
+    return _news_frame(rows), skipped
+
+
+def _report_dates(records: object, ticker: str) -> list[dt.datetime]:
+    """When Yahoo says each set of results was released, oldest first."""
+    label = f"{SOURCE_NAME}:{ticker}:earnings_dates"
+    frame = _table(records, label, ("Earnings Date",))
+    found = [_timestamp(text, label, "Earnings Date") for text in frame["Earnings Date"]]
+    return sorted(f for f in found if f is not None)
+
+
+def _known_at(
+    period_end: dt.date, released: list[dt.datetime], fetched_at: dt.datetime
+) -> dt.datetime:
+    """When a period's figures became known: the first release after the period's end (within
+    :data:`REPORT_LAG`) that was before the download, else the download itself."""
+    for moment in released:
+        if period_end < moment.date() <= period_end + REPORT_LAG and moment <= fetched_at:
+            return moment
+    return fetched_at
+
+
+def _kpis(
+    section: Mapping[str, Any], ticker: str, fetched_at: dt.datetime, profile: Mapping[str, Any]
+) -> pl.DataFrame:
+    """Revenue, operating income, net income and diluted EPS of each quarter and fiscal year.
+
+    Amounts are in the currency the company reports in (``financialCurrency``, which can differ
+    from the quote currency: Alibaba reports in CNY). Each row is known from the earnings
+    release Yahoo lists after the period's end, else from the download; ``yoy`` is left to
+    :func:`year_on_year`, computed from stored periods rather than taken from the provider.
+    """
+    label = f"{SOURCE_NAME}:{ticker}"
+    released = _report_dates(section.get("earnings_dates", []), ticker)
+    unit = _words(profile, "financialCurrency", f"{label}:profile") or _words(
+        profile, "currency", f"{label}:profile"
+    )
+    rows = []
+    for key, word in KPI_PERIODS:
+        statement = section.get(key, {})
+        where = f"{label}:{key}"
+        if not isinstance(statement, Mapping):
+            raise InputError("not an object of periods", file=where)
+        for n, (period, lines) in enumerate(statement.items(), start=1):
+            try:
+                end = dt.date.fromisoformat(str(period))
+            except ValueError:
+                raise InputError(
+                    f"{period!r} is not a period end date (YYYY-MM-DD)", file=where, row=n
+                ) from None
+            if not isinstance(lines, Mapping):
+                raise InputError("not an object of statement lines", file=where, row=n)
+            if end > fetched_at.date():
+                continue
+            for metric, names in KPI_LINES:
+                value = next(
+                    (
+                        lines[name]
+                        for name in names
+                        if isinstance(lines.get(name), int | float)
+                        and not isinstance(lines.get(name), bool)
+                        and math.isfinite(lines[name])
+                    ),
+                    None,
+                )
+                if value is None:
+                    continue
+                rows.append(
+                    {
+                        "ticker": ticker,
+                        "period_end": end,
+                        "name": f"{word} {metric}",
+                        "value": float(value),
+                        "unit": unit,
+                        "yoy": None,
+                        "source": SOURCE_NAME,
+                        "known_at": _known_at(end, released, fetched_at),
+                        ROW: n,
+                        FILE: where,
+                    }
+                )
+    schema = {**model.KPIS, ROW: pl.Int64(), FILE: pl.Categorical()}
+    return pl.DataFrame([{c: r.get(c) for c in schema} for r in rows], schema=schema)
+
+
+def year_on_year(kpis: pl.DataFrame) -> pl.DataFrame:
+    """``yoy`` of each row from the same metric's period ended a year earlier.
+
+    Notes
+    -----
+    ``yoy = value / value_a_year_earlier - 1``, with "a year earlier" the stored period of the
+    same ticker and name whose end lies within :data:`YOY_TOLERANCE` of 365 days before;
+    null when there is none or its value is not positive (a change from a loss has no
+    meaningful ratio). Rows keep their order and every other column.
+    """
+    if kpis.is_empty():
+        return kpis
+    keyed = kpis.with_row_index("__i")
+    prior = kpis.select(
+        "ticker",
+        "name",
+        pl.col("period_end").alias("__prior_end"),
+        pl.col("value").alias("__prior"),
+    ).unique(["ticker", "name", "__prior_end"])
+    gap = (pl.col("__prior_end") - (pl.col("period_end") - pl.duration(days=365))).abs()
+    nearest = (
+        keyed.select("__i", "ticker", "name", "period_end")
+        .join(prior, on=["ticker", "name"])
+        .filter(gap <= YOY_TOLERANCE)
+        .sort("__i", gap)
+        .unique("__i", keep="first")
+        .select("__i", "__prior")
+    )
+    change = (
+        pl.when(pl.col("__prior") > 0).then(pl.col("value") / pl.col("__prior") - 1).otherwise(None)
+    )
+    return (
+        keyed.join(nearest, on="__i", how="left")
+        .with_columns(change.alias("yoy"))
+        .sort("__i")
+        .select(kpis.columns)
+    )

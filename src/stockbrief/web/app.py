@@ -211,8 +211,11 @@ def create_app(store: Path, *, allowed_hosts: Sequence[str] | None = None) -> Fa
         title="stockbrief",
         version=__version__,
         summary="Data-backed market notes: bars, events, briefs and screens of a local store.",
+        docs_url=None,  # FastAPI's own pages load their scripts from a CDN: _add_docs serves them
+        redoc_url=None,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _add_docs(app)
     app.add_exception_handler(StockbriefError, _on_stockbrief_error)
     app.add_exception_handler(HTTPException, _on_http_error)
     app.add_exception_handler(RequestValidationError, _on_invalid_request)
@@ -223,6 +226,64 @@ def create_app(store: Path, *, allowed_hosts: Sequence[str] | None = None) -> Fa
     _add_pages(app, path)
     _add_api(app, path)
     return app
+
+
+DOCS_ASSETS: Final = "/docs-static"
+"""Where the API docs' scripts and styles are served from, beside the pages' ``/static``."""
+
+
+def _add_docs(app: FastAPI) -> None:
+    """The API docs, Swagger UI at ``/docs`` and ReDoc at ``/redoc``, from local files only.
+
+    The scripts come with the ``fastapi-offline`` package (Swagger UI, Apache-2.0; ReDoc, MIT;
+    their licence headers are kept in the files), so the docs render with no network at all.
+    Swagger UI's online validator is off, and the pages may show no image from elsewhere
+    (ReDoc's attribution logo would come from its CDN; its text link stays).
+    """
+    from importlib.resources import files
+
+    from fastapi.openapi.docs import (
+        get_redoc_html,
+        get_swagger_ui_html,
+        get_swagger_ui_oauth2_redirect_html,
+    )
+
+    assets = Path(str(files("fastapi_offline") / "static"))
+    app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-static")
+    schema = app.openapi_url or "/openapi.json"
+    redirect = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+
+    local_images = {"Content-Security-Policy": "img-src 'self' data:"}
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        page = get_swagger_ui_html(
+            openapi_url=schema,
+            title=f"{app.title} API",
+            oauth2_redirect_url=redirect,
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+        page.headers.update(local_images)
+        return page
+
+    @app.get(redirect, include_in_schema=False)
+    def swagger_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        page = get_redoc_html(
+            openapi_url=schema,
+            title=f"{app.title} API",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
+        page.headers.update(local_images)
+        return page
 
 
 def _add_pages(app: FastAPI, store: Path) -> None:

@@ -1,0 +1,297 @@
+"""SEC EDGAR company facts: parsing a recorded payload, the polite client against a local
+server, and point-in-time KPIs in the store.
+
+The files in ``tests/data/edgar/`` are written by hand in the shapes the SEC serves (see the
+README there); the client is exercised against an HTTP server on this machine, never the SEC.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from stockbrief import api, calendar
+from stockbrief.cli import app
+from stockbrief.errors import InputError, ProviderError
+from stockbrief.sources import edgar
+from stockbrief.sources.edgar import EdgarSource, parse_payload
+
+DATA = Path(__file__).parent / "data" / "edgar"
+AGENT = "Jane Doe jane@example.com"
+
+
+def payload() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((DATA / "aapl-2025-02-03.json").read_text())
+    return loaded
+
+
+def kpi(frame: pl.DataFrame, name: str, end: str) -> dict[str, Any]:
+    rows = frame.filter(
+        (pl.col("name") == name) & (pl.col("period_end") == dt.date.fromisoformat(end))
+    )
+    assert rows.height == 1
+    return rows.row(0, named=True)
+
+
+# -- parse ---------------------------------------------------------------------------------------
+
+
+def test_quarters_and_years_with_the_first_filing_that_reported_them() -> None:
+    kpis = parse_payload(payload())
+    year = kpi(kpis, "Annual revenue", "2024-09-28")
+    assert (year["value"], year["unit"], year["source"]) == (391_035e6, "USD", "sec")
+    assert year["known_at"] == dt.datetime(2024, 11, 2, tzinfo=dt.UTC)  # the day after filing
+    quarter = kpi(kpis, "Quarterly revenue", "2023-12-30")
+    # Repeated as a comparative in the 10-Q of January 2025: known since February 2024.
+    assert quarter["known_at"] == dt.datetime(2024, 2, 3, tzinfo=dt.UTC)
+    assert kpi(kpis, "Quarterly diluted EPS", "2024-12-28")["value"] == 2.40
+    assert kpi(kpis, "Annual net income", "2023-09-30")["value"] == 96_995e6
+    assert kpi(kpis, "Quarterly operating income", "2024-12-28")["value"] == 42_832e6
+
+
+def test_an_older_concept_fills_the_years_the_newer_does_not_cover() -> None:
+    kpis = parse_payload(payload())
+    assert kpi(kpis, "Annual revenue", "2017-09-30")["value"] == 229_234e6  # us-gaap:Revenues
+    assert kpis.filter(pl.col("name") == "Annual revenue").height == 3
+
+
+def test_nine_months_to_date_is_neither_a_quarter_nor_a_year() -> None:
+    kpis = parse_payload(payload())
+    assert dt.date(2024, 6, 29) not in kpis["period_end"].to_list()
+
+
+def test_shares_outstanding_at_each_cover_page_date() -> None:
+    shares = parse_payload(payload()).filter(pl.col("name") == "Shares outstanding")
+    assert shares.select("period_end", "value", "unit").rows()[-1] == (
+        dt.date(2025, 1, 17),
+        14_935_826_000.0,
+        "shares",
+    )
+    assert shares.height == 4
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        pytest.param(lambda r: r.pop("companies"), "missing or not an object", id="no-companies"),
+        pytest.param(lambda r: r["companies"]["AAPL"].pop("facts"), "companyfacts", id="no-facts"),
+        pytest.param(
+            lambda r: r["companies"]["AAPL"]["facts"]["facts"]["us-gaap"]["NetIncomeLoss"]["units"][
+                "USD"
+            ][0].update(val="n/a"),
+            "not a number",
+            id="text-value",
+        ),
+        pytest.param(
+            lambda r: r["companies"]["AAPL"]["facts"]["facts"]["us-gaap"]["NetIncomeLoss"]["units"][
+                "USD"
+            ][1].update(filed="last week"),
+            "must be dates",
+            id="bad-filed",
+        ),
+    ],
+)
+def test_a_malformed_payload_is_refused_naming_where(change: Any, words: str) -> None:
+    raw = payload()
+    change(raw)
+    with pytest.raises(InputError, match=words):
+        parse_payload(raw)
+
+
+# -- the client ----------------------------------------------------------------------------------
+
+
+class SecLike(http.server.BaseHTTPRequestHandler):
+    """Serves the recorded ticker list and Apple's company facts, and notes each request."""
+
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        SecLike.seen.append((self.path, self.headers.get("User-Agent")))
+        if self.path == "/files/company_tickers.json":
+            body = (DATA / "company_tickers.json").read_bytes()
+        elif self.path == "/api/xbrl/companyfacts/CIK0000320193.json":
+            body = json.dumps(payload()["companies"]["AAPL"]["facts"]).encode()
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def sec(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A local server standing in for the SEC; the source's URLs point at it."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SecLike)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setattr(EdgarSource, "tickers_url", f"{base}/files/company_tickers.json")
+    monkeypatch.setattr(
+        EdgarSource, "facts_url", base + "/api/xbrl/companyfacts/CIK{cik:010d}.json"
+    )
+    monkeypatch.setattr(SecLike, "seen", [])
+    yield base
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_the_client_names_itself_and_records_what_the_sec_serves(sec: str) -> None:
+    raw = EdgarSource(["aapl"], user_agent=AGENT).fetch_raw()
+    assert SecLike.seen == [
+        ("/files/company_tickers.json", AGENT),
+        ("/api/xbrl/companyfacts/CIK0000320193.json", AGENT),
+    ]
+    assert raw["companies"] == payload()["companies"]
+    assert (raw["provider"], raw["format"]) == ("sec", 1)
+    assert raw["fetched_at"].endswith("Z")
+
+
+def test_a_refetch_the_same_day_reads_the_cache(
+    sec: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fetch_at(moment: dt.datetime, **options: Any) -> dict[str, Any]:
+        monkeypatch.setattr(calendar, "now", lambda: moment)
+        source = EdgarSource(["AAPL"], user_agent=AGENT, cache=tmp_path, **options)
+        return source.fetch_raw()
+
+    first = fetch_at(dt.datetime(2025, 2, 3, 12, tzinfo=dt.UTC))
+    again = fetch_at(dt.datetime(2025, 2, 3, 18, tzinfo=dt.UTC))
+    assert len(SecLike.seen) == 2  # the second fetch asked nothing
+    assert again["companies"] == first["companies"]
+    fetch_at(dt.datetime(2025, 2, 3, 19, tzinfo=dt.UTC), reuse=False)
+    assert len(SecLike.seen) == 4
+    fetch_at(dt.datetime(2025, 2, 4, 9, tzinfo=dt.UTC))  # the next day: new filings may be in
+    assert len(SecLike.seen) == 6
+
+
+def test_the_user_agent_comes_from_the_environment(
+    sec: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(edgar.USER_AGENT_ENV, AGENT)
+    EdgarSource(["AAPL"]).fetch_raw()
+    assert {agent for _, agent in SecLike.seen} == {AGENT}
+
+
+@pytest.mark.parametrize("agent", ["", "stockbrief"], ids=["none", "no-address"])
+def test_without_a_contact_address_nothing_is_requested(
+    sec: str, monkeypatch: pytest.MonkeyPatch, agent: str
+) -> None:
+    monkeypatch.delenv(edgar.USER_AGENT_ENV, raising=False)
+    with pytest.raises(ProviderError, match=f"set {edgar.USER_AGENT_ENV}") as caught:
+        EdgarSource(["AAPL"], user_agent=agent).fetch_raw()
+    assert "\n" not in str(caught.value)
+    assert SecLike.seen == []
+
+
+def test_a_ticker_the_sec_does_not_list_is_one_line(sec: str) -> None:
+    with pytest.raises(ProviderError, match=r"SEC EDGAR does not list 0700\.HK: it has US filers"):
+        EdgarSource(["0700.HK"], user_agent=AGENT).fetch_raw()
+
+
+def test_a_listed_company_without_facts_is_one_line(
+    sec: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ProviderError, match="HTTP 404 for company facts of MSFT"):
+        EdgarSource(["MSFT"], user_agent=AGENT).fetch_raw()
+
+
+def test_an_unreachable_sec_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(EdgarSource, "tickers_url", "http://127.0.0.1:9/company_tickers.json")
+    with pytest.raises(ProviderError) as caught:
+        EdgarSource(["AAPL"], user_agent=AGENT).fetch_raw()
+    message = str(caught.value)
+    assert message.startswith("cannot reach SEC EDGAR for the SEC's ticker list: ")
+    assert message.endswith("; check your network connection")
+
+
+# -- into the store ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    raw = payload()
+    monkeypatch.setattr(EdgarSource, "fetch_raw", lambda self: copy.deepcopy(raw))
+    return raw
+
+
+def test_sec_kpis_are_stored_with_year_on_year_changes(
+    recorded: dict[str, Any], tmp_path: Path
+) -> None:
+    store = tmp_path / "s.duckdb"
+    (report,) = api.fetch(["AAPL"], store=store, providers=["sec"])
+    assert report.summary().startswith("sec kpis: 21 rows for 1 ticker from 1 file: 21 new")
+    kpis = api.kpis("AAPL", store=store)
+    assert kpi(kpis, "Annual revenue", "2024-09-28")["yoy"] == pytest.approx(0.0202, abs=1e-4)
+    # 28 December 2024 against 30 December 2023: 364 days, a year on Apple's 52-week calendar.
+    assert kpi(kpis, "Quarterly revenue", "2024-12-28")["yoy"] == pytest.approx(
+        124_300 / 119_575 - 1
+    )
+    assert kpi(kpis, "Quarterly revenue", "2023-12-30")["yoy"] is None
+    again = api.fetch(["AAPL"], store=store, providers=["sec"])
+    assert again[0].result.inserted == 0
+
+
+def test_a_figure_is_not_known_before_the_day_after_its_filing(
+    recorded: dict[str, Any], tmp_path: Path
+) -> None:
+    store = tmp_path / "s.duckdb"
+    api.fetch(["AAPL"], store=store, providers=["sec"])
+    filing_day = api.kpis("AAPL", as_of=dt.date(2025, 1, 31), store=store)
+    assert dt.date(2024, 12, 28) not in filing_day["period_end"].to_list()
+    next_day = api.kpis("AAPL", as_of=dt.date(2025, 2, 1), store=store)
+    assert kpi(next_day, "Quarterly revenue", "2024-12-28")["value"] == 124_300e6
+
+
+def test_a_figure_another_provider_stored_first_stands(
+    recorded: dict[str, Any], tmp_path: Path
+) -> None:
+    store = tmp_path / "s.duckdb"
+    (tmp_path / "kpis.csv").write_text(
+        "ticker,period_end,name,value,unit,source\n"
+        "AAPL,2024-09-28,Annual revenue,391000000000,USD,press-release\n"
+    )
+    api.ingest("kpis", [tmp_path / "kpis.csv"], store=store)
+    (report,) = api.fetch(["AAPL"], store=store, providers=["sec"])
+    assert report.filtered == 1
+    assert report.summary().endswith("; 1 figure another provider stored first left out")
+    year = kpi(api.kpis("AAPL", store=store), "Annual revenue", "2024-09-28")
+    assert (year["value"], year["source"]) == (391_000e6, "press-release")
+
+
+def test_fetch_provider_sec_on_the_command_line(recorded: dict[str, Any], tmp_path: Path) -> None:
+    store = str(tmp_path / "s.duckdb")
+    result = CliRunner().invoke(app, ["fetch", "AAPL", "--provider", "sec", "--store", store])
+    assert result.exit_code == 0, result.output
+    assert "sec kpis: 21 rows for 1 ticker" in result.output
+    bad = CliRunner().invoke(app, ["fetch", "AAPL", "--provider", "bloomberg", "--store", store])
+    assert bad.exit_code != 0
+    assert "use yahoo or sec" in bad.output
+
+
+def test_the_providers_to_fetch_from_can_be_configured(
+    recorded: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STOCKBRIEF_PROVIDERS", "sec")
+    (report,) = api.fetch(["AAPL"], store=tmp_path / "s.duckdb")
+    assert report.kind == "sec kpis"
+    monkeypatch.setenv("STOCKBRIEF_PROVIDERS", "sec, reuters")
+    with pytest.raises(InputError, match="unknown provider 'reuters'; use yahoo, sec"):
+        api.fetch(["AAPL"], store=tmp_path / "s.duckdb")
