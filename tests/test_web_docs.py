@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +13,9 @@ pytest.importorskip("fastapi", reason="the web extra is not installed (pip insta
 
 from fastapi.testclient import TestClient
 
-from helpers import good_rows, write_csv
+from helpers import good_rows, serving, write_csv
 from stockbrief import api
 from stockbrief.web import create_app
-from stockbrief.web.app import LOOPBACK_HOSTS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,30 +42,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(store: Path) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, in a thread stopped afterwards."""
-    import uvicorn
-
-    config = uvicorn.Config(
-        create_app(store, allowed_hosts=LOOPBACK_HOSTS), log_level="warning", lifespan="off"
-    )
-    running = uvicorn.Server(config)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 15
-        while not running.started:
-            assert thread.is_alive(), "uvicorn stopped while starting"
-            assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        running.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
-    assert not thread.is_alive(), "uvicorn did not stop within 15 s"
+    """The app under uvicorn on a free loopback port, stopped afterwards."""
+    with serving(store) as (host, port):
+        yield f"http://{host}:{port}"
 
 
 def test_docs_pages_name_only_local_assets(store: Path) -> None:

@@ -1276,59 +1276,47 @@ def _distances(
     emit: Emit,
     qualifier: Callable[[Number], Qualifier],
 ) -> None:
-    """A percentage away from an average: "up about 30% from the 200-day average", or the
-    signed distance in brackets after it: "the 200-day average ($138.58, +30.0%)"."""
+    """A percentage away from an average: "up about 30% from the 200-day average", the signed
+    distance in brackets after it ("the 200-day average ($138.58, +30.0%)"), or "under it"."""
     for i, n in enumerate(numbers):
         if i in used or n.unit != "percent":
             continue
-        before = [a for a in averages if a[1] <= n.start]
-        it = _AGAINST_IT.match(sentence[n.end :])
-        if it is not None and before:
-            # "crossed below the 50-day and closed 9.2% under it"
-            _a, _b, windows, family = before[-1]
-            sign = -1 if it.group("dir").lower().startswith(("darunter", "below", "under")) else 1
-            used.add(i)
-            for w in windows:
-                emit(
-                    f"pct_vs_{family}_{w}",
-                    abs(n.value) * sign,
-                    (n.start, n.end),
-                    n.text,
-                    number=n,
-                    qualifier=qualifier(n),
-                )
+        found = _distance_of(sentence, n, averages)
+        if found is None:
             continue
-        if n.signed and before and _BRACKETED.fullmatch(sentence[before[-1][1] : n.start]):
-            _a, _b, windows, family = before[-1]
-            used.add(i)
-            for w in windows:
-                emit(
-                    f"pct_vs_{family}_{w}",
-                    n.value,
-                    (n.start, n.end),
-                    n.text,
-                    number=n,
-                    qualifier=qualifier(n),
-                )
-            continue
-        way = _DISTANCE.search(sentence[max(0, n.start - 40) : n.start])
-        if way is None:
-            continue
-        after = [a for a in averages if a[0] >= n.end and _FROM.fullmatch(sentence[n.end : a[0]])]
-        if not after:
-            continue
-        _a, _b, windows, family = after[0]
-        sign = 1 if way.group("dir").lower() in ("up", "higher", "ahead") else -1
+        (_a, _b, windows, family), value, written = found
         used.add(i)
         for w in windows:
             emit(
                 f"pct_vs_{family}_{w}",
-                abs(n.value) * sign,
+                value,
                 (n.start, n.end),
-                f"{n.text} {'above' if sign > 0 else 'below'}",
+                written,
                 number=n,
                 qualifier=qualifier(n),
             )
+
+
+def _distance_of(
+    sentence: str, n: Number, averages: Sequence[Average]
+) -> tuple[Average, float, str] | None:
+    """The average a percentage measures the close against, the signed distance, as written."""
+    before = [a for a in averages if a[1] <= n.start]
+    it = _AGAINST_IT.match(sentence[n.end :])
+    if it is not None and before:
+        # "crossed below the 50-day and closed 9.2% under it"
+        below = it.group("dir").lower().startswith(("darunter", "below", "under"))
+        return before[-1], abs(n.value) * (-1 if below else 1), n.text
+    if n.signed and before and _BRACKETED.fullmatch(sentence[before[-1][1] : n.start]):
+        return before[-1], n.value, n.text
+    way = _DISTANCE.search(sentence[max(0, n.start - 40) : n.start])
+    if way is None:
+        return None
+    after = [a for a in averages if a[0] >= n.end and _FROM.fullmatch(sentence[n.end : a[0]])]
+    if not after:
+        return None
+    up = way.group("dir").lower() in ("up", "higher", "ahead")
+    return after[0], abs(n.value) * (1 if up else -1), f"{n.text} {'above' if up else 'below'}"
 
 
 _STREAK: Final = re.compile(
