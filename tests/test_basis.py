@@ -21,7 +21,7 @@ import pytest
 from helpers import good_rows, write_csv
 from stockbrief import api
 from stockbrief.errors import ConflictError, InputError
-from stockbrief.sources.yahoo import parse_payload
+from stockbrief.sources.yahoo_payload import parse_payload
 from stockbrief.store import MIGRATIONS, Store
 
 DAY = dt.date(2026, 1, 2)

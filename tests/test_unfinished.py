@@ -20,7 +20,7 @@ import pytest
 from helpers import HEADER, write_csv
 from stockbrief import api, calendar
 from stockbrief.errors import InputError
-from stockbrief.sources.yahoo import parse_payload
+from stockbrief.sources.yahoo_payload import parse_payload
 from stockbrief.store import Store
 
 DURING = dt.datetime(2026, 3, 26, 14, 30, tzinfo=dt.UTC)

@@ -21,7 +21,8 @@ from stockbrief import calendar, model
 from stockbrief.errors import InputError, ProviderError
 from stockbrief.sources import yahoo
 from stockbrief.sources.validate import FILE, ROW
-from stockbrief.sources.yahoo import YahooData, YahooSource, parse_payload, year_on_year
+from stockbrief.sources.yahoo import YahooSource
+from stockbrief.sources.yahoo_payload import YahooData, parse_payload, year_on_year
 
 DATA = Path(__file__).parent / "data" / "yahoo"
 

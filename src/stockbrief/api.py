@@ -882,7 +882,7 @@ def _fetched_kpis(db: Store, fetched: pl.DataFrame) -> pl.DataFrame:
     A period already stored keeps the earlier of the two ``known_at``: a refetch must not
     make a figure look newer than when it was first seen.
     """
-    from stockbrief.sources.yahoo import year_on_year
+    from stockbrief.sources.yahoo_payload import year_on_year
 
     if fetched.is_empty():
         return fetched
