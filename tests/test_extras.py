@@ -162,6 +162,18 @@ def test_compute_shows_a_bar_on_a_terminal_only(tmp_path: Path, store: Path) -> 
     assert "computing" not in stdout
 
 
+def test_ingest_counts_its_files_on_a_terminal(tmp_path: Path) -> None:
+    files = [str(write_csv(tmp_path / f"T{i}.csv", good_rows())) for i in range(3)]
+    store = str(tmp_path / "ingested.duckdb")
+    stdout, screen = run_on_terminal(tmp_path, "ingest", "prices", *files, "--store", store)
+    assert "reading files" in screen
+    assert "3/3" in screen
+    assert "prices: 15 rows for 3 tickers from 3 files" in stdout
+    piped = run(tmp_path, "ingest", "prices", *files, "--store", store)
+    assert piped.returncode == 0, piped.stderr
+    assert "reading files" not in piped.stderr
+
+
 def test_json_stays_clean_when_stderr_is_a_terminal(tmp_path: Path, store: Path) -> None:
     stdout, screen = run_on_terminal(
         tmp_path, "study", "gap_up", "--format", "json", "--store", str(store)

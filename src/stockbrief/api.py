@@ -242,6 +242,7 @@ def ingest(
     basis: PriceBasis = "traded",
     allow_unfinished: bool = False,
     strict: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
     """Validate every row of every file, then store them all in one transaction.
 
@@ -273,6 +274,8 @@ def ingest(
         Refuse prices with a suspicious bar (a spike that reverts, a jump like an unrecorded
         split, volume on an index, zero-volume runs, stale repeats; judged with the stored
         bars around them) instead of storing them with warnings in the report.
+    progress
+        Called with (files read, files in all) after each file is validated.
 
     Raises
     ------
@@ -302,9 +305,11 @@ def ingest(
     if kind == "news" and any(_is_feed(f) for f in files):
         return _ingest_feeds(files, store=store, ticker=ticker, replace=replace)
     exchange_of = exchange_lookup(_stored_exchanges(store), exchange)
-    parsed = [
-        _parse_file(kind, Path(f), ticker, exchange_of, start, end, allow_unfinished) for f in files
-    ]
+    parsed = []
+    for count, f in enumerate(files, 1):
+        parsed.append(_parse_file(kind, Path(f), ticker, exchange_of, start, end, allow_unfinished))
+        if progress is not None:
+            progress(count, len(files))
     main: Table = "bars" if kind == "prices" else kind
     frame = _check_unique_across([p.frame for p in parsed], TABLES[main][1])
     tables = _prepare(kind, frame)

@@ -202,19 +202,21 @@ def ingest_prices(
         raise typer.BadParameter("use traded or adjusted", param_hint="--basis")
     from stockbrief import api
 
-    report = api.ingest(
-        "prices",
-        files,
-        store=store,
-        ticker=ticker,
-        exchange=exchange,
-        replace=replace,
-        start=_date(start, "--from"),
-        end=_date(end, "--to"),
-        basis="adjusted" if basis == "adjusted" else "traded",
-        allow_unfinished=allow_unfinished,
-        strict=strict,
-    )
+    with DISPLAY.task("reading files", total=len(files)) as update:
+        report = api.ingest(
+            "prices",
+            files,
+            store=store,
+            ticker=ticker,
+            exchange=exchange,
+            replace=replace,
+            start=_date(start, "--from"),
+            end=_date(end, "--to"),
+            basis="adjusted" if basis == "adjusted" else "traded",
+            allow_unfinished=allow_unfinished,
+            strict=strict,
+            progress=update,
+        )
     _print_warnings(report)
     out().print(report.summary())
 
@@ -251,9 +253,16 @@ def ingest_actions(
     """Splits and dividends: columns [ticker,] date, kind (split|dividend), value."""
     from stockbrief import api
 
-    report = api.ingest(
-        "actions", files, store=store, ticker=ticker, exchange=exchange, replace=replace
-    )
+    with DISPLAY.task("reading files", total=len(files)) as update:
+        report = api.ingest(
+            "actions",
+            files,
+            store=store,
+            ticker=ticker,
+            exchange=exchange,
+            replace=replace,
+            progress=update,
+        )
     out().print(report.summary())
 
 
@@ -266,7 +275,11 @@ def _ingest_command(kind: api.IngestKind, doc: str) -> None:
     ) -> None:
         from stockbrief import api
 
-        out().print(api.ingest(kind, files, store=store, ticker=ticker, replace=replace).summary())
+        with DISPLAY.task("reading files", total=len(files)) as update:
+            report = api.ingest(
+                kind, files, store=store, ticker=ticker, replace=replace, progress=update
+            )
+        out().print(report.summary())
 
     command.__doc__ = doc
     ingest_app.command(kind)(command)
