@@ -224,3 +224,25 @@ def test_bad_input_says_what_to_fix(bars: pl.DataFrame) -> None:
         price_chart(bars.head(0), title="T")
     with pytest.raises(ValueError, match="at least 1"):
         price_chart(bars, title="T", sessions=0)
+
+
+def test_candles_span_the_day_and_are_coloured_by_its_direction(
+    chart: Figure, bars: pl.DataFrame
+) -> None:
+    window = bars.tail(SESSIONS)
+    price = panel(chart, "Price")
+    bodies = price.patches
+    assert len(bodies) == SESSIONS
+    green, red = mpl.colors.to_rgb("#00b060"), mpl.colors.to_rgb("#fe3032")
+    for i in (0, 60, SESSIONS - 1):
+        o, c = window["open"][i], window["close"][i]
+        body = bodies[i]
+        assert body.get_x() < i < body.get_x() + body.get_width()
+        assert body.get_y() == pytest.approx(min(o, c))
+        assert body.get_y() + body.get_height() == pytest.approx(max(o, c))
+        assert mpl.colors.to_rgb(body.get_facecolor()) == (green if c > o else red)
+    # Wicks: one segment below and one above each body, together reaching low and high.
+    (wicks,) = [c for c in price.collections if not isinstance(c, PathCollection)]
+    ends = np.array([seg[:, 1] for seg in wicks.get_segments()])
+    np.testing.assert_allclose(ends[:SESSIONS, 0], window["low"].to_numpy())
+    np.testing.assert_allclose(ends[SESSIONS:, 1], window["high"].to_numpy())

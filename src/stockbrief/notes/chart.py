@@ -7,7 +7,6 @@ open figures, so building many charts neither leaks figures nor needs a display.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -18,6 +17,8 @@ import polars as pl
 from stockbrief.text import strip_controls
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
     from matplotlib.ticker import Formatter
@@ -65,10 +66,43 @@ _MARKER_PAD: Final = 0.025
 _MARKER_STEP: Final = 1.4
 """Spacing of markers stacked on one day, in multiples of the pad."""
 
-_PADDING: Final = {"left": 0.3, "right": 1.0, "top": 0.8, "bottom": 0.6}
-"""Multipliers of mplfinance's margins (0.18 left, 0.10 right, 0.12 top, 0.18 bottom)."""
-_TITLE_Y: Final = 1.0 - 0.12 * 0.8 / 2
+_MARGINS: Final = {"left": 0.054, "right": 0.10, "top": 0.096, "bottom": 0.108}
+"""Figure fractions around the panels; prices are labelled on the right, so the left is narrow."""
+_PANEL_RATIO: Final = (3, 1)
+"""Heights of the price and the volume panel."""
+_TITLE_Y: Final = 1.0 - _MARGINS["top"] / 2
 """Middle of the top margin."""
+
+# Yahoo Finance's look: green up, red down, grey wicks, lighter volume bars, on white with a faint
+# grid. Keys of the colour maps are "the day rose".
+_CANDLE_COLOR: Final = {True: "#00b060", False: "#fe3032"}
+_BODY_ALPHA: Final = 0.9
+"""Opacity of a candle body's fill; its edge is opaque."""
+_WICK_COLOR: Final = "#606060"
+_VOLUME_FACE: Final = {True: "#4dc790", False: "#fd6b6c"}
+_VOLUME_EDGE: Final = {True: "#3bbd83", False: "#fd4749"}
+_RC: Final[dict[Any, Any]] = {
+    "font.size": 10,
+    "axes.facecolor": "#ffffff",
+    "axes.edgecolor": "#b0b0b0",
+    "axes.labelcolor": "#101010",
+    "axes.grid": True,
+    "axes.grid.axis": "both",
+    "grid.color": "#e6e6e6",
+    "grid.linestyle": "-",
+    "xtick.color": "#101010",
+    "ytick.color": "#101010",
+    "figure.titlesize": "x-large",
+    "figure.titleweight": "bold",
+    "path.simplify_threshold": 1.0,
+    "agg.path.chunksize": 10000,
+}
+
+_WIDTH_SESSIONS: Final = (30, 60, 90, 120, 150, 180, 210, 240)
+_CANDLE_WIDTHS: Final = (0.65, 0.575, 0.50, 0.445, 0.435, 0.425, 0.420, 0.415)
+_CANDLE_LINEWIDTHS: Final = (1.00, 0.875, 0.75, 0.625, 0.500, 0.438, 0.435, 0.435)
+_VOLUME_WIDTHS: Final = (0.98, 0.96, 0.95, 0.925, 0.9, 0.9, 0.875, 0.825)
+"""Widths in sessions (bodies, bars) and points (edges, wicks) by how many sessions are drawn."""
 
 _LABEL_X: Final = 1.085
 """Where the y-axis labels sit, in axes widths: right of the ticks and the close tag."""
@@ -144,96 +178,64 @@ def price_chart(
     if sessions < 1:
         raise ValueError(f"sessions must be at least 1, got {sessions}.")
 
-    # Imported here: matplotlib and mplfinance take a second to import and only charts need them.
+    # Imported here: matplotlib takes a while to import and only charts need it.
     import matplotlib as mpl
-    import matplotlib.pyplot as plt
-    import mplfinance as mpf
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
     words = _WORDS[lang]
     window = frame.select(BAR_COLUMNS).tail(sessions)
-    bars = (
-        window.select(
-            pl.col("date").cast(pl.Datetime("ns")),
-            *(pl.col(c).cast(pl.Float64).alias(c.capitalize()) for c in BAR_COLUMNS[1:6]),
-        )
-        .to_pandas()
-        .set_index("date")
+    opens, high, low, close, volume = (
+        window[c].cast(pl.Float64).to_numpy() for c in ("open", "high", "low", "close", "volume")
     )
-    high = window["high"].cast(pl.Float64).to_numpy()
-    low = window["low"].cast(pl.Float64).to_numpy()
     pad = _MARKER_PAD * float(np.nanmax(high) - np.nanmin(low) or abs(np.nanmax(high)) or 1.0)
+    # Sessions sit at 0, 1, 2, ... so weekends and holidays leave no gaps; the date formatter
+    # maps a position back to its day.
+    x = np.arange(window.height, dtype=float)
 
-    addplots: list[Any] = [
-        mpf.make_addplot(
-            window[level].cast(pl.Float64).to_numpy(),
-            type="line",
-            color=_SMA_COLORS[level],
-            width=1.4,
-            label=f"{words.average} {level.split('_')[1]}",
-            secondary_y=False,
-        )
-        for level in ("sma_50", "sma_200")
-    ]
-    for marker, color, ys in _marker_rows(window, events, high, low, pad):
-        addplots.append(
-            mpf.make_addplot(
-                ys,
-                type="scatter",
-                marker=marker,
-                markersize=40,
-                color=color,
-                edgecolors="white",
-                linewidths=0.4,
-                secondary_y=False,
-            )
-        )
-
-    # mplfinance applies its style by editing the global rcParams and creates the figure with
-    # pyplot; the context restores the caller's rcParams, and closing our own figure right away
-    # takes it off pyplot's list (no leak, no "too many figures" warning, the caller's current
-    # figure stays current).
-    with mpl.rc_context(), warnings.catch_warnings():
-        # An index such as ^VIX trades no volume: mplfinance then warns about a flat volume
-        # axis, which is set to start at zero below anyway.
-        warnings.filterwarnings("ignore", message="Attempting to set identical low and high")
-        fig: Figure
-        axes: list[Axes]
-        fig, axes = mpf.plot(
-            bars,
-            type="candle",
-            style=_style(mpf),
-            volume=True,
-            addplot=addplots,
-            panel_ratios=(3, 1),
-            figsize=FIGSIZE,
-            # Prices are labelled on the right, so the left margin can be narrow.
-            scale_padding=_PADDING,
-            ylabel=words.price,
-            ylabel_lower=words.volume,
-            datetime_format=words.date_format,
-            # Volume ticks get their own "2.5M" labels below instead of a 10^6 axis label.
-            volume_exponent=0,
-            xrotation=0,
-            returnfig=True,
-            # The caller chose how many sessions to draw; mplfinance would warn above 599.
-            warn_too_much_data=len(bars) + 1,
-        )
-        plt.close(fig)
+    # The context keeps the caller's rcParams; the figure is built without pyplot, so it is on no
+    # list of open figures and the caller's current figure stays current.
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=FIGSIZE)
         FigureCanvasAgg(fig)
-        price_ax, volume_ax = axes[0], axes[2]
-        _mark_close(price_ax, float(window["close"][-1]), words)
+        price_ax, volume_ax = _panels(fig)
+
+        _candles(price_ax, x, opens, high, low, close)
+        for level in ("sma_50", "sma_200"):
+            price_ax.plot(
+                x,
+                window[level].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+                color=_SMA_COLORS[level],
+                linewidth=1.4,
+                label=f"{words.average} {level.split('_')[1]}",
+            )
+        for marker, color, ys in _marker_rows(window, events, high, low, pad):
+            price_ax.scatter(
+                x, ys, s=40, marker=marker, color=color, edgecolors="white", linewidths=0.4
+            )
+        # About a session's width of room either side of the first and last candle.
+        room = (x[-1] - x[0]) / len(x) if len(x) > 1 else 0.75
+        price_ax.update_datalim(
+            ((x[0] - room, float(np.nanmin(low))), (x[-1] + room, float(np.nanmax(high))))
+        )
+        price_ax.autoscale_view()
+        _mark_close(price_ax, float(close[-1]), words)
         price_ax.yaxis.set_major_formatter(_price_formatter(words))
-        # mplfinance starts the volume axis just under the smallest volume, which exaggerates
-        # differences; bars measured from zero compare honestly.
-        volume_ax.set_ylim(bottom=0)
+        price_ax.legend(loc="best", fontsize=9, framealpha=0.85)
+
+        _volume(volume_ax, x, opens, close, volume)
         volume_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _format_volume(v, words)))
+        dates = window["date"].to_list()
+        volume_ax.xaxis.set_major_formatter(
+            FuncFormatter(lambda v, _: _format_day(v, dates, words.date_format))
+        )
+
+        price_ax.set_ylabel(words.price)
+        volume_ax.set_ylabel(words.volume)
         # The close tag sits over the price ticks; the axis labels move out beyond it.
         for ax in (price_ax, volume_ax):
             ax.yaxis.set_label_coords(_LABEL_X, 0.5)
-        if price_ax.get_legend() is not None:
-            price_ax.legend(loc="best", fontsize=9, framealpha=0.85)
         # A stored name is untrusted text: control characters would reach the font as glyphs.
         fig.suptitle(strip_controls(title), y=_TITLE_Y, parse_math=False, usetex=False)
         # Ticks are created when first drawn; drawing now, under the chart's own style, keeps the
@@ -242,14 +244,81 @@ def price_chart(
     return fig
 
 
-def _style(mpf: Any) -> Any:
-    """Yahoo's look (green up, red down, lighter volume bars) on white with a faint grid."""
-    return mpf.make_mpf_style(
-        base_mpf_style="yahoo",
-        gridcolor="#e6e6e6",
-        facecolor="#ffffff",
-        rc={"font.size": 10, "axes.edgecolor": "#b0b0b0", "figure.titleweight": "bold"},
+def _panels(fig: Figure) -> tuple[Axes, Axes]:
+    """Price above volume (3 : 1), sharing the session axis, prices and volumes on the right."""
+    left, right, top, bottom = (_MARGINS[k] for k in ("left", "right", "top", "bottom"))
+    width, height = 1.0 - left - right, 1.0 - top - bottom
+    volume_height = height * _PANEL_RATIO[1] / sum(_PANEL_RATIO)
+    price_ax = fig.add_axes((left, bottom + volume_height, width, height - volume_height))
+    volume_ax = fig.add_axes((left, bottom, width, volume_height), sharex=price_ax)
+    price_ax.tick_params(axis="x", labelbottom=False)
+    for ax in (price_ax, volume_ax):
+        ax.set_axisbelow(True)
+        ax.yaxis.tick_right()
+        ax.yaxis.set_label_position("right")
+    return price_ax, volume_ax
+
+
+def _candles(
+    ax: Axes, x: FloatArray, opens: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray
+) -> None:
+    """Wicks from low to body and body to high, bodies green if the day closed above its open."""
+    candle_width = _width(len(x), _CANDLE_WIDTHS)
+    linewidth = _width(len(x), _CANDLE_LINEWIDTHS)
+    body_low, body_high = np.fmin(opens, close), np.fmax(opens, close)
+    # Two segments per day, so the wick does not show through the translucent body.
+    ax.vlines(
+        np.r_[x, x],
+        np.r_[low, body_high],
+        np.r_[body_low, high],
+        colors=_WICK_COLOR,
+        linewidths=linewidth,
     )
+    from matplotlib.colors import to_rgba
+
+    edges = [_CANDLE_COLOR[bool(u)] for u in opens < close]
+    bodies = ax.bar(
+        x,
+        body_high - body_low,
+        width=candle_width,
+        bottom=body_low,
+        color=[to_rgba(c, _BODY_ALPHA) for c in edges],
+        edgecolor=edges,
+        linewidth=linewidth,
+    )
+    # A bar pins the price axis at its bottom; a candle body must not stop the axis margin.
+    for body in bodies:
+        body.sticky_edges.y.clear()
+
+
+def _volume(
+    ax: Axes, x: FloatArray, opens: FloatArray, close: FloatArray, volume: FloatArray
+) -> None:
+    """Volume bars from zero, green when the close rose from the day before (yahoo's rule)."""
+    up = np.r_[opens[:1] < close[:1], close[:-1] < close[1:]]
+    ax.bar(
+        x,
+        volume,
+        width=_width(len(x), _VOLUME_WIDTHS),
+        color=[_VOLUME_FACE[bool(u)] for u in up],
+        edgecolor=[_VOLUME_EDGE[bool(u)] for u in up],
+        linewidth=0.65,
+    )
+    # Bars measured from zero compare honestly; an index such as ^VIX trades no volume at all.
+    finite = volume[np.isfinite(volume)]
+    top = 1.1 * float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    ax.set_ylim(0.0, top)
+
+
+def _width(sessions: int, table: tuple[float, ...]) -> float:
+    """A width from a table indexed by 30, 60, ... 240 sessions: narrower when more are drawn."""
+    return float(np.interp(sessions, _WIDTH_SESSIONS, table))
+
+
+def _format_day(position: float, dates: list[dt.date], date_format: str) -> str:
+    """The day drawn at a session position; ticks beyond the sessions get no label."""
+    i = round(position)
+    return dates[i].strftime(date_format) if 0 <= i < len(dates) else ""
 
 
 def _kind_side() -> pl.Expr:
