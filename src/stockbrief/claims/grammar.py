@@ -1234,10 +1234,20 @@ _AGAINST_IT: Final = re.compile(
 )
 
 
+_INTERVAL: Final = re.compile(
+    r"\([^()]*?(?:confidence\s+interval|Konfidenzintervall|\bCI\b)[^()]*\)", re.I
+)
+"""A bracketed confidence interval: its bounds are a study's, not the day's."""
+
+
 def _statistics(sentence: str, numbers: Sequence[Number], used: set[int]) -> None:
-    """Shares of an event study's cases are history, never the day's figures: set aside."""
+    """Shares of an event study's cases, and the bounds of its confidence intervals, are
+    history, never the day's figures: set aside."""
+    intervals = [m.span() for m in _INTERVAL.finditer(sentence)]
     for i, n in enumerate(numbers):
-        if i not in used and n.unit == "percent" and _SHARE_OF_CASES.match(sentence[n.end :]):
+        if i in used or n.unit != "percent":
+            continue
+        if _SHARE_OF_CASES.match(sentence[n.end :]) or any(a <= n.start < b for a, b in intervals):
             used.add(i)
 
 
