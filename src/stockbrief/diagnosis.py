@@ -23,6 +23,7 @@ from stockbrief.errors import InputError
 from stockbrief.sources.plausibility import (
     FINDINGS,
     THRESHOLDS,
+    StoredBars,
     Thresholds,
     empty_findings,
     index_tickers,
@@ -43,20 +44,8 @@ on them. Hong Kong suspended trading for the day under a typhoon signal No. 8 or
 rainstorm warning until September 2024."""
 
 
-class StoreReader(Protocol):
-    """What the doctor reads from a store."""
-
-    def bars(
-        self,
-        tickers: Sequence[str] | None = None,
-        *,
-        start: dt.date | None = None,
-        end: dt.date | None = None,
-    ) -> pl.DataFrame: ...
-
-    def actions(self, tickers: Sequence[str] | None = None) -> pl.DataFrame: ...
-
-    def securities(self) -> pl.DataFrame: ...
+class StoreReader(StoredBars, Protocol):
+    """What the doctor reads from a store: what the ingest checks read, and its tickers."""
 
     def tickers(self) -> list[str]: ...
 

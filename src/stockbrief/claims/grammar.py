@@ -1142,66 +1142,49 @@ def _relative_volume(
     for i, n in enumerate(numbers):
         if i in used:
             continue
-        after = sentence[n.end : n.end + 60]
-        if n.unit == "ratio" and (typical or "volume" in low):
-            used.add(i)
-            emit(
-                "relative_volume",
-                n.value,
-                (n.start, n.end),
-                n.text,
-                number=n,
-                qualifier=qualifier(n),
-                window=window,
-            )
-        elif n.unit == "percent" and re.match(
-            r"\s*(?:above|higher\s+than|over|more\s+than|greater\s+than|über|oberhalb)\s+(?:the\s+|its\s+|dem\s+)?"
-            r"(?:\d+[- ]day\s+|3-month\s+|three-month\s+)?"
-            r"(?:average|typical|normal|usual|Durchschnitt)",
-            after,
-            re.I,
-        ):
-            used.add(i)
-            emit(
-                "relative_volume",
-                1 + n.value,
-                (n.start, n.end),
-                n.text,
-                number=n,
-                qualifier=qualifier(n),
-                window=window,
-            )
-        elif n.unit == "percent" and re.match(
-            r"\s*(?:below|under|less\s+than|unter)\s+(?:the\s+|its\s+)?(?:\d+[- ]day\s+)?"
-            r"(?:average|typical|normal|usual|Durchschnitt)",
-            after,
-            re.I,
-        ):
-            used.add(i)
-            emit(
-                "relative_volume",
-                1 - abs(n.value),
-                (n.start, n.end),
-                n.text,
-                number=n,
-                qualifier=qualifier(n),
-                window=window,
-            )
-        elif n.unit == "percent" and re.match(
-            r"\s*(?:surge|jump|increase|rise|spike|rebound)\s+in\s+(?:trading\s+)?volume",
-            after,
-            re.I,
-        ):
-            used.add(i)
-            emit(
-                "relative_volume",
-                1 + n.value,
-                (n.start, n.end),
-                n.text,
-                number=n,
-                qualifier=qualifier(n),
-                window=window,
-            )
+        value = _volume_multiple(n, sentence[n.end : n.end + 60], bool(typical or "volume" in low))
+        if value is None:
+            continue
+        used.add(i)
+        emit(
+            "relative_volume",
+            value,
+            (n.start, n.end),
+            n.text,
+            number=n,
+            qualifier=qualifier(n),
+            window=window,
+        )
+
+
+_ABOVE_TYPICAL: Final = re.compile(
+    r"\s*(?:above|higher\s+than|over|more\s+than|greater\s+than|über|oberhalb)\s+"
+    r"(?:the\s+|its\s+|dem\s+)?(?:\d+[- ]day\s+|3-month\s+|three-month\s+)?"
+    r"(?:average|typical|normal|usual|Durchschnitt)",
+    re.I,
+)
+_BELOW_TYPICAL: Final = re.compile(
+    r"\s*(?:below|under|less\s+than|unter)\s+(?:the\s+|its\s+)?(?:\d+[- ]day\s+)?"
+    r"(?:average|typical|normal|usual|Durchschnitt)",
+    re.I,
+)
+_SURGE_IN_VOLUME: Final = re.compile(
+    r"\s*(?:surge|jump|increase|rise|spike|rebound)\s+in\s+(?:trading\s+)?volume", re.I
+)
+
+
+def _volume_multiple(n: Number, after: str, about_volume: bool) -> float | None:
+    """Volume over its average as a figure states it: "1.7x", "38% above average", "38%
+    below the 50-day average", "a 38% surge in volume"; None for any other figure."""
+    if n.unit == "ratio":
+        return n.value if about_volume else None
+    if n.unit != "percent":
+        return None
+    if _ABOVE_TYPICAL.match(after) or _SURGE_IN_VOLUME.match(after):
+        return 1 + n.value
+    if _BELOW_TYPICAL.match(after):
+        return 1 - abs(n.value)
+    return None
 
 
 _DISTANCE: Final = re.compile(
