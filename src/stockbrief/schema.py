@@ -123,6 +123,35 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE securities ADD COLUMN type VARCHAR;
     """,
+    # 9 -> 10: which alert was delivered where, so a rerun of a session sends nothing twice and
+    # a failed delivery is retried. ``destination`` is a digest of the notification URL, never
+    # the URL, which carries passwords and tokens.
+    """
+    CREATE TABLE alert_deliveries (
+        rule VARCHAR NOT NULL, ticker VARCHAR NOT NULL, session DATE NOT NULL,
+        destination VARCHAR NOT NULL,
+        status VARCHAR NOT NULL CHECK (status IN ('sent', 'failed')),
+        attempts INTEGER NOT NULL, last_attempt TIMESTAMPTZ NOT NULL, error VARCHAR
+    );
+    """,
+    # 10 -> 11: named watchlists and saved screens, edited from the dashboard and used by the
+    # daily run.
+    """
+    CREATE TABLE watchlists (
+        name VARCHAR NOT NULL, ticker VARCHAR NOT NULL, position INTEGER NOT NULL
+    );
+    CREATE TABLE saved_screens (
+        name VARCHAR NOT NULL, expression VARCHAR NOT NULL, columns VARCHAR, sort VARCHAR,
+        saved_at TIMESTAMPTZ NOT NULL
+    );
+    """,
+    # 11 -> 12: a user's own thesis on a ticker, dated, so a brief quotes only what its writer
+    # had written by the brief's date, and quotes it as the user's.
+    """
+    CREATE TABLE theses (
+        ticker VARCHAR NOT NULL, written_on DATE NOT NULL, author VARCHAR, text VARCHAR NOT NULL
+    );
+    """,
 ]
 """``MIGRATIONS[i]`` moves a store from schema version ``i`` to ``i + 1``; append, never edit."""
 
