@@ -136,3 +136,47 @@ def test_a_screen_of_the_latest_session_reads_the_saved_engine_state(
                     api.screen("close > 0", as_of=as_of, store=db)
     finally:
         db.close()
+
+
+def test_the_daily_run_alerts_each_brief_once_and_skips_unknown_tickers(
+    tmp_path: Path, store: Store
+) -> None:
+    from test_alerts import free_port, webhook_server
+
+    watchlist = tmp_path / "watch.txt"
+    watchlist.write_text("BABA\nBABX\nSPY\n")
+    with webhook_server() as (port, received):
+        url = f"json://127.0.0.1:{port}/hook"
+        dry = api.daily_run(
+            watchlist, tmp_path / "out", as_of=DAY, store=store, notify=[url], dry_run=True
+        )
+        assert [d.outcome for d in dry.deliveries] == ["would send"]
+        assert received == []
+        report = api.daily_run(
+            watchlist, tmp_path / "out", as_of=DAY, store=store, notify=[url], lang="de"
+        )
+        assert report.skipped == ("BABX",)
+        assert "skipped, not in the store: BABX" in report.summary()
+        assert [(d.ticker, d.outcome) for d in report.deliveries] == [("BABA", "sent")]
+        (payload,) = received
+        assert str(payload["title"]).startswith("BABA: ")
+        assert "Standardabweichungen" in str(payload["message"])  # the German evidence line
+        again = api.daily_run(watchlist, tmp_path / "out", as_of=DAY, store=store, notify=[url])
+        assert [d.outcome for d in again.deliveries] == ["already sent"]
+        assert len(received) == 1
+
+    # A destination that is down: the run still writes its briefs, says so and exits 2.
+    from typer.testing import CliRunner
+
+    from stockbrief.cli import app
+
+    path = tmp_path / "cli.duckdb"
+    api.ingest("prices", shared_prices(["BABA", "SPY"]), store=path, end=dt.date(2026, 3, 25))
+    dead = f"json://127.0.0.1:{free_port()}/hook"
+    args = ["run", "--watchlist", str(watchlist), "--out", str(tmp_path / "o2")]
+    args += ["--notify", dead, "--as-of", DAY.isoformat(), "--store", str(path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "alert BABA -> json://127.0.0.1" in result.output
+    assert "failed" in result.output
+    assert (tmp_path / "o2" / "2026-01-02" / "BABA-2026-01-02-en.md").exists()

@@ -240,7 +240,8 @@ def test_market_page(client: TestClient) -> None:
     html = client.get("/", params={"as_of": "2026-01-03"}).text  # a Saturday: Friday's session
     assert "<h1>Market on 2026-01-02</h1>" in html
     assert '<a href="/ticker/BABA?as_of=2026-01-02">BABA</a>' in html
-    assert "large_move_up" in html
+    assert '<span class="chip" title="daily gain beyond 2.5 standard deviations' in html
+    assert "large_move_up" not in html  # event kinds are told in words
     assert '<a href="/screen?q=breakouts&amp;as_of=2026-01-02"' in html
     latest = client.get("/").text
     assert "<h1>Market on 2026-03-25</h1>" in latest

@@ -56,8 +56,11 @@ if TYPE_CHECKING:
         refresh_on_dask,
         screen,
         screen_coverage,
+        screens,
         store_path,
         study,
+        study_calibration,
+        study_strategy,
         universe_evidence,
         using_store,
     )
@@ -111,8 +114,11 @@ __all__ = [
     "refresh_on_dask",
     "screen",
     "screen_coverage",
+    "screens",
     "store_path",
     "study",
+    "study_calibration",
+    "study_strategy",
     "universe_evidence",
     "using_store",
 ]

@@ -42,19 +42,22 @@ from stockbrief.sources.validate import (
 from stockbrief.store import PRICE_BASES, TABLES, PriceBasis, Store, Table, UpsertResult
 
 if TYPE_CHECKING:
-    from stockbrief import claims, compute, consensus, evidence, peers
+    from stockbrief import alerts, claims, compute, consensus, evidence, peers
     from stockbrief import detectors as ev
     from stockbrief.calendar import DateLike
     from stockbrief.diagnosis import DoctorReport
+    from stockbrief.evidence import multiple
     from stockbrief.notes import document, facts, narrative, verdict
     from stockbrief.notes.document import Brief
     from stockbrief.notes.narrative import Lang
 else:
     # Bound on first use: `info` and an up-to-date `compute` never load numba or Jinja.
+    alerts = lazy_module("stockbrief.alerts")
     claims = lazy_module("stockbrief.claims")
     compute = lazy_module("stockbrief.compute")
     consensus = lazy_module("stockbrief.consensus")
     evidence = lazy_module("stockbrief.evidence")
+    multiple = lazy_module("stockbrief.evidence.multiple")
     peers = lazy_module("stockbrief.peers")
     ev = lazy_module("stockbrief.detectors")
     document = lazy_module("stockbrief.notes.document")
@@ -1632,6 +1635,77 @@ def study(
     )
 
 
+def _kind_occurrences(
+    db: Store, symbols: Sequence[str] | None, kinds: Sequence[str], until: dt.date | None
+) -> pl.DataFrame:
+    """``ticker, date, kind`` of the given event kinds: stored when current, else computed."""
+    if _saved_recent(db, until) is not None:
+        found = db.events(symbols, end=until, kinds=list(kinds), keys_only=True)
+    else:
+        found = compute.compute(_engine_bars(db, symbols, until)).events
+    return found.filter(pl.col("kind").is_in(list(kinds))).select("ticker", "date", "kind")
+
+
+def _known_event(event: str) -> None:
+    if event not in ev.EVENT_KINDS:
+        import difflib
+
+        close = difflib.get_close_matches(event, list(ev.EVENT_KINDS), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise InputError(f"unknown event {event!r}{hint}", field="event")
+
+
+def study_strategy(
+    event: str,
+    *,
+    tickers: Sequence[str] | None = None,
+    hold: int = STUDY_HORIZON,
+    cost_bp: float = 5.0,
+    until: DateLike | None = None,
+    store: StoreLike = None,
+) -> Any:
+    """Trading an event: buy at the next open, hold ``hold`` sessions, against buy-and-hold.
+
+    Returns a :class:`stockbrief.evidence.strategy.StrategyResult` (trades, equity curves and
+    the table of hit rate, mean, max drawdown and Sharpe) over the universe or ``tickers``.
+    """
+    from stockbrief.evidence import strategy
+
+    until = calendar.as_date(until, "until")
+    _known_event(event)
+    symbols = None if tickers is None else [calendar.normalize_ticker(t) for t in tickers]
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        stored = db.tickers()
+        for symbol in symbols or ():
+            if symbol not in stored:
+                raise NotFoundError(_unknown_ticker(symbol, stored))
+        found = _kind_occurrences(db, symbols, [event], until)
+        prices = db.bars(symbols, end=until, adjusted=True, dividends=True)
+    return strategy.backtest(
+        prices.select("ticker", "date", "open", "close"),
+        found.select("ticker", "date"),
+        hold=hold,
+        cost_bp=cost_bp,
+        until=until,
+        label=event,
+    )
+
+
+def study_calibration(*, until: DateLike | None = None, store: StoreLike = None) -> Any:
+    """How often the brief's stated odds of a gain came true, replayed day by day.
+
+    Returns a :class:`stockbrief.evidence.calibration.CalibrationResult` for the stored
+    universe: every replayed verdict, the reliability table and the Brier score.
+    """
+    from stockbrief.evidence import calibration
+
+    until = calendar.as_date(until, "until")
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        found = _kind_occurrences(db, None, SETUP_PRIORITY, until)
+        prices = _total_return_closes(db, None, until)
+    return calibration.calibrate(prices, found, SETUP_PRIORITY)
+
+
 def _evidence_row(result: evidence.StudyResult, kind: str, scope: str) -> dict[str, Any] | None:
     """The brief's line of an event study at :data:`STUDY_HORIZON`, or None with no cases."""
     row = result.row(STUDY_HORIZON)
@@ -1728,32 +1802,37 @@ def _store_universe_evidence(db: Store, day: dt.date) -> pl.DataFrame:
     return rows
 
 
-def _universe_line(db: Store, kind: str, day: dt.date) -> dict[str, Any] | None:
-    """The universe's study of ``kind`` for a brief on ``day``: from the newest kept study
-    valid on or before ``day`` (saying its date when earlier), else computed from the stored
-    events if they reach ``day``, else from events computed afresh."""
+def _universe_lines(
+    db: Store, kinds: Sequence[str], day: dt.date
+) -> dict[str, dict[str, Any] | None]:
+    """The universe's study of each of ``kinds`` for a brief on ``day``: from the newest kept
+    study valid on or before ``day`` (saying its date when earlier), else computed in one pass
+    from the stored events if they reach ``day``, else from events computed afresh."""
     kept = db.universe_evidence(day)
     if kept is not None:
         valid_for, rows = kept
-        match = rows.filter(pl.col("kind") == kind)
-        if match.is_empty():
-            return None
-        line = {"setup": ev.MEANINGS[kind], **match.row(0, named=True)}
-        if valid_for != day:
-            line["as_of"] = valid_for
-        return line
+        lines: dict[str, dict[str, Any] | None] = dict.fromkeys(kinds)
+        for kind in kinds:
+            match = rows.filter(pl.col("kind") == kind)
+            if match.is_empty():
+                continue
+            line = {"setup": ev.MEANINGS[kind], **match.row(0, named=True)}
+            if valid_for != day:
+                line["as_of"] = valid_for
+            lines[kind] = line
+        return lines
     stored = _events_current(db)
     tally = evidence.Tally(STUDY_HORIZON, until=day)
     for batch in _batches(db.tickers()):
         if stored:
-            found = db.events(batch, end=day, kinds=[kind], keys_only=True)
+            found = db.events(batch, end=day, kinds=list(kinds), keys_only=True)
         else:
             found = compute.compute(_engine_bars(db, batch, day)).events
-            found = found.filter(pl.col("kind") == kind)
+            found = found.filter(pl.col("kind").is_in(list(kinds)))
         if found.height:
             tally.add(_total_return_closes(db, batch, day), found.select("ticker", "date", "kind"))
-    rows = _tally_rows(tally)
-    return rows.row(0, named=True) if rows.height else None
+    counted = {row["kind"]: row for row in _tally_rows(tally).iter_rows(named=True)}
+    return {kind: counted.get(kind) for kind in kinds}
 
 
 def _events_current(db: Store) -> bool:
@@ -1777,10 +1856,10 @@ def _setup_evidence(
     ``day``, when many briefs of one session are written), so a brief never recomputes the
     universe when ``stockbrief compute`` has run.
     """
-    setups = [k for k in SETUP_PRIORITY if k in events_today][:1]
-    if not setups:
+    tried = [k for k in SETUP_PRIORITY if k in events_today]
+    if not tried:
         return None
-    kind = setups[0]
+    kind = tried[0]
     rows = []
     mine = found.filter(pl.col("kind") == kind)
     if not mine.is_empty():
@@ -1789,11 +1868,28 @@ def _setup_evidence(
         if row is not None:
             rows.append(row)
     if universe is not None:
-        match = universe.filter(pl.col("kind") == kind)
-        whole = match.row(0, named=True) if match.height else None
+        lines: dict[str, dict[str, Any] | None] = {}
+        for each in tried:
+            match = universe.filter(pl.col("kind") == each)
+            lines[each] = match.row(0, named=True) if match.height else None
     else:
-        whole = _universe_line(db, kind, day)
+        lines = _universe_lines(db, tried, day)
+    whole = lines[kind]
+    # The day's setups are tested together: the lead one backs the verdict only if its
+    # Benjamini-Hochberg adjusted p-value across all of them stays under the FDR level.
+    p_values = [
+        1.0
+        if line is None
+        else multiple.p_from_interval(
+            line["rose_pct"], line["ci_low"], line["ci_high"], line["base_pct"]
+        )
+        for line in lines.values()
+    ]
+    adjusted = multiple.benjamini_hochberg(p_values)[0]
     if whole is not None:
+        whole = {**whole, "p_value": p_values[0], "p_adjusted": adjusted}
+        if adjusted >= multiple.ALPHA:
+            whole.update(strength="none", direction="none")
         rows.append(whole)
     if not rows:
         return None
@@ -1802,7 +1898,10 @@ def _setup_evidence(
         "setups": rows,
         "strength": last["strength"] if last else "none",
         "direction": last["direction"] if last else "none",
-        "method": "event study, see stockbrief study",
+        "tried": len(tried),
+        "p_adjusted": adjusted if last else None,
+        "method": "event study, see stockbrief study; p-value adjusted (Benjamini-Hochberg) "
+        "across the setups of the day",
     }
 
 
@@ -1823,24 +1922,49 @@ def screen(
     parsed by :mod:`stockbrief.screening` (never evaluated as code or SQL). The result is a
     Polars frame that also names the screen and the session it read (``summary()``).
     """
+    found = screens([expression], as_of=as_of, sort=sort, descending=descending, store=store)
+    return found[expression]
+
+
+def screens(
+    expressions: Sequence[str],
+    *,
+    as_of: DateLike | None = None,
+    sort: str | None = None,
+    descending: bool = True,
+    store: StoreLike = None,
+) -> dict[str, ScreenResult]:
+    """Several screens of one session (see :func:`screen`), by expression, over one read of the
+    universe: a page that shows every preset reads the saved rows once, not once per preset."""
     from stockbrief import screening
 
     as_of = calendar.as_date(as_of, "as_of")
-
-    text = screening.PRESETS[expression][0] if expression in screening.PRESETS else expression
+    results: dict[str, ScreenResult] = {}
     with using_store(store, read_only=not isinstance(store, Store)) as db:
-        current = _current_universe(db, as_of)
-        if current is not None:
-            frame, found = current
-            rule = screening.parse(text, frame.columns, ev.MEANINGS)
-        if current is None or rule.lookback is None or rule.lookback >= ev.LOOKBACK:
-            # No saved state, or too few saved rows for this screen: compute the universe.
-            result = compute.compute(_engine_bars(db, None, as_of))
-            frame, found = result.frame, result.events
-            rule = screening.parse(text, frame.columns, ev.MEANINGS)
-        found = _with_analyst_events(found, db.read("ratings", until=as_of))
-    matched = screening.run(rule, frame, found, as_of=as_of, sort=sort, descending=descending)
-    return ScreenResult.of(matched, frame, expression=expression, rule=text, as_of=as_of)
+        ratings = db.read("ratings", until=as_of)
+        saved = _current_universe(db, as_of)
+        current = None if saved is None else (saved[0], _with_analyst_events(saved[1], ratings))
+        computed: tuple[pl.DataFrame, pl.DataFrame] | None = None
+        for expression in dict.fromkeys(expressions):
+            preset = screening.PRESETS.get(expression)
+            text = expression if preset is None else preset[0]
+            if current is not None:
+                frame, found = current
+                rule = screening.parse(text, frame.columns, ev.MEANINGS)
+            if current is None or rule.lookback is None or rule.lookback >= ev.LOOKBACK:
+                # No saved state, or too few saved rows for this screen: compute the universe.
+                if computed is None:
+                    result = compute.compute(_engine_bars(db, None, as_of))
+                    computed = result.frame, _with_analyst_events(result.events, ratings)
+                frame, found = computed
+                rule = screening.parse(text, frame.columns, ev.MEANINGS)
+            matched = screening.run(
+                rule, frame, found, as_of=as_of, sort=sort, descending=descending
+            )
+            results[expression] = ScreenResult.of(
+                matched, frame, expression=expression, rule=text, as_of=as_of
+            )
+    return results
 
 
 def _current_universe(db: Store, as_of: dt.date | None) -> tuple[pl.DataFrame, pl.DataFrame] | None:
@@ -1900,6 +2024,15 @@ class RunReport:
     files: list[Path]
     index: Path
     replaced: tuple[Path, ...] = ()
+    skipped: tuple[str, ...] = ()
+    """Watched tickers the store does not hold: left out, with a warning, not an abort."""
+    deliveries: tuple[alerts.Delivery, ...] = ()
+    """Each alert's outcome per destination (``--notify``)."""
+
+    @property
+    def failed(self) -> tuple[alerts.Delivery, ...]:
+        """Deliveries that did not go out; the next run of the session retries them."""
+        return tuple(d for d in self.deliveries if d.outcome == "failed")
 
     def summary(self) -> str:
         text = (
@@ -1908,6 +2041,13 @@ class RunReport:
         )
         if self.replaced:
             text += f" ({_count(len(self.replaced), 'existing file')} replaced)"
+        if self.skipped:
+            text += f"; skipped, not in the store: {', '.join(self.skipped)}"
+        if self.deliveries:
+            tally: dict[str, int] = {}
+            for delivery in self.deliveries:
+                tally[delivery.outcome] = tally.get(delivery.outcome, 0) + 1
+            text += "; alerts: " + ", ".join(f"{n} {outcome}" for outcome, n in tally.items())
         return text
 
 
@@ -2020,9 +2160,18 @@ def daily_run(
     as_of: DateLike | None = None,
     store: StoreLike = None,
     progress: Callable[[str], None] | None = None,
+    lang: Lang = "en",
+    notify: Sequence[str] = (),
+    dry_run: bool = False,
 ) -> RunReport:
     """Update events, then write a brief for each watched ticker with a notable event and an
     index page (HTML and JSON) of the day. Running it twice writes the same files.
+
+    Watched tickers the store does not hold are skipped and named in the report. With
+    ``notify`` (Apprise URLs), each brief is also sent as an alert (headline, the move, the
+    evidence, the Markdown brief attached), once per session and destination: a rerun sends
+    nothing twice and retries what failed. ``dry_run`` says what would be sent, and sends and
+    records nothing.
 
     The index is rewritten (atomically) after each brief, so a run stopped by an error or
     Ctrl-C leaves one listing the briefs it wrote; the exception then carries a note saying
@@ -2034,11 +2183,15 @@ def daily_run(
 
     tickers = read_watchlist(watchlist)
     check_out(out)
+    for url in notify:
+        alerts.redacted(url)  # an unknown URL is refused before any work
     with using_store(store) as db:
         refresh(db)
-        unknown = [t for t in tickers if t not in db.tickers()]
-        if unknown:
-            raise NotFoundError(_unknown_ticker(unknown[0], db.tickers()))
+        stored = set(db.tickers())
+        skipped = tuple(t for t in tickers if t not in stored)
+        tickers = [t for t in tickers if t in stored]
+        if not tickers:
+            raise NotFoundError(_unknown_ticker(skipped[0], sorted(stored)))
         frame = compute.compute(_engine_bars(db, tickers, as_of))
         last: dt.date = frame.frame["date"].to_list()[-1] if frame.frame.height else dt.date.min
         last = max(frame.frame["date"].to_list(), default=last)
@@ -2057,16 +2210,22 @@ def daily_run(
         entries: list[dict[str, Any]] = []
         index = folder / "index.html"
         whole = _store_universe_evidence(db, day) if notable else None
+        sent: list[alerts.Delivery] = []
         try:
             for ticker in sorted(notable):
                 if progress:
                     progress(ticker)
-                note = _brief(db, ticker, day, "en", whole)
+                note = _brief(db, ticker, day, lang, whole)
                 written = [
                     _written(folder / render.default_name(note, fmt), note, fmt)
                     for fmt in ("md", "html", "json")
                 ]
                 files += written
+                if notify:
+                    message = _alert_message(note, written[0])
+                    sent += alerts.deliver(
+                        db, NOTABLE_RULE, ticker, day, notify, message, dry_run=dry_run
+                    )
                 entries.append(
                     {
                         "ticker": ticker,
@@ -2087,7 +2246,27 @@ def daily_run(
     if not entries:
         index = _write_index(day, entries, len(tickers), folder)
     replaced = [p for p in [*files, index, index.with_name("index.json")] if p.name in before]
-    return RunReport(day, len(tickers), notable, files, index, tuple(replaced))
+    return RunReport(
+        day, len(tickers), notable, files, index, tuple(replaced), skipped, tuple(sent)
+    )
+
+
+NOTABLE_RULE: Final = "any notable event"
+"""The rule of the daily run's alerts: a brief was written because the day had a notable
+event."""
+
+ALERT_SECTIONS: Final = ("move", "evidence")
+"""The brief's sections an alert carries in its body; the whole brief is attached."""
+
+
+def _alert_message(note: Brief, markdown: Path) -> alerts.Message:
+    """An alert for one brief: its headline, what moved and what history says."""
+    from stockbrief.text import strip_controls
+
+    body = "\n\n".join(s.text for s in note.sections if s.key in ALERT_SECTIONS)
+    return alerts.Message(
+        strip_controls(f"{note.ticker}: {note.headline}"), strip_controls(body), markdown
+    )
 
 
 def _written(target: Path, note: Brief, fmt: Literal["md", "html", "json"]) -> Path:

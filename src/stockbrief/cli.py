@@ -890,7 +890,9 @@ def check_note(
 @app.command("study")
 @_may_compile
 def run_study(
-    event: Annotated[str, typer.Argument(help="Event kind, e.g. cross_above_sma_200.")],
+    event: Annotated[
+        str | None, typer.Argument(help="Event kind, e.g. cross_above_sma_200.")
+    ] = None,
     ticker: Annotated[
         list[str] | None, typer.Option("--ticker", help="Study these tickers only.")
     ] = None,
@@ -912,12 +914,41 @@ def run_study(
             "--json", help="Print the whole result as one JSON object: table, counts, method."
         ),
     ] = False,
+    strategy: Annotated[
+        bool, typer.Option("--strategy", help="Trade the event: next open, hold, vs buy-and-hold.")
+    ] = False,
+    hold: Annotated[int, typer.Option("--hold", help="Sessions a --strategy trade is held.")] = 20,
+    cost_bp: Annotated[
+        float, typer.Option("--cost-bp", help="Cost of each --strategy buy and sale, in bp.")
+    ] = 5.0,
+    calibration: Annotated[
+        bool,
+        typer.Option("--calibration", help="Replay past verdicts and measure how often they held."),
+    ] = False,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Write the --strategy or --calibration PNG here.")
+    ] = None,
 ) -> None:
     """Event study: what followed every past occurrence of an event, against the base rate.
 
     ``--format json|csv`` prints the table of horizons (the result's ``table`` frame); the
-    method and counts are in ``--json``."""
+    method and counts are in ``--json``. ``--strategy`` trades the event instead and
+    ``--calibration`` (no event) replays every past verdict; ``--chart FILE.png`` draws them."""
     check_format(fmt)
+    if chart is not None:
+        if chart.suffix.lower() != ".png":
+            raise typer.BadParameter("name a .png file", param_hint="--chart")
+        if not (strategy or calibration):
+            raise typer.BadParameter("needs --strategy or --calibration", param_hint="--chart")
+    if strategy and calibration:
+        raise typer.BadParameter(
+            "use --strategy or --calibration, not both", param_hint="--strategy"
+        )
+    if calibration or strategy:
+        _study_extra(event, ticker, until, store, strategy, hold, cost_bp, chart)
+        return
+    if event is None:
+        raise typer.BadParameter("name an event kind, e.g. golden_cross", param_hint="EVENT")
     try:
         spans = [int(h) for h in horizons.split(",") if h.strip()]
     except ValueError:
@@ -948,6 +979,55 @@ def run_study(
     from stockbrief.text import terminal_text
 
     out().print(terminal_text(result.summary()), highlight=False)
+
+
+def _study_extra(
+    event: str | None,
+    ticker: list[str] | None,
+    until: str | None,
+    store: Any,
+    strategy: bool,
+    hold: int,
+    cost_bp: float,
+    chart: Path | None,
+) -> None:
+    """``study --strategy`` and ``study --calibration``: a table, and the chart when asked."""
+    from stockbrief import api
+    from stockbrief.text import terminal_text
+
+    if chart is not None:
+        api.check_out(chart, folder=False)
+    if strategy:
+        if event is None:
+            raise typer.BadParameter("name the event to trade", param_hint="EVENT")
+        from stockbrief.evidence.strategy import plot_strategy
+
+        with DISPLAY.task(f"trading {event}"):
+            traded = api.study_strategy(
+                event,
+                tickers=ticker or None,
+                hold=hold,
+                cost_bp=cost_bp,
+                until=_date(until, "--until"),
+                store=store,
+            )
+        text, figure = traded.summary(), (plot_strategy(traded) if chart else None)
+    else:
+        if event is not None or ticker:
+            raise typer.BadParameter(
+                "--calibration replays every setup of the stored universe; drop the event "
+                "and --ticker",
+                param_hint="--calibration",
+            )
+        from stockbrief.evidence.calibration import plot_reliability
+
+        with DISPLAY.task("replaying past verdicts"):
+            replayed = api.study_calibration(until=_date(until, "--until"), store=store)
+        text, figure = replayed.summary(), (plot_reliability(replayed) if chart else None)
+    out().print(terminal_text(text), highlight=False)
+    if figure is not None and chart is not None:
+        figure.savefig(chart, dpi=110)
+        out().print(f"chart written to {terminal_text(str(chart))}", highlight=False)
 
 
 @app.command("screen")
@@ -1004,13 +1084,37 @@ def daily_run(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the briefs and index.")],
     store: StoreOption = None,
     as_of: AsOfOption = None,
+    lang: Annotated[str, typer.Option(help="en or de.")] = "en",
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--notify",
+            help="Send each brief as an alert to this Apprise URL (mailto://, json://, ntfy://,"
+            " slack://, ...); repeatable. Each goes once per session and destination.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what alerts would be sent; send nothing.")
+    ] = False,
 ) -> None:
-    """The daily run: update events, brief every watched ticker with a notable event, index."""
+    """The daily run: update events, brief every watched ticker with a notable event, index.
+
+    Exit codes: 0 done, 1 a user error, 2 some alerts could not be delivered (the next run of
+    the same session retries them).
+    """
     from stockbrief import api
 
     # Mistakes in the options are told before the progress display starts.
     api.read_watchlist(watchlist)
     api.check_out(out_dir)
+    from stockbrief.notes.narrative import LANGS
+    from stockbrief.text import strip_controls
+
+    if lang not in LANGS:
+        raise typer.BadParameter("use en or de", param_hint="--lang")
+    urls = notify or []
+    if urls:
+        require_extra("alerts")
     try:
         with DISPLAY.task("updating events, then writing briefs") as update:
             written = 0
@@ -1021,7 +1125,14 @@ def daily_run(
                 update(written, description=f"brief {ticker}")
 
             report = api.daily_run(
-                watchlist, out_dir, as_of=_date(as_of, "--as-of"), store=store, progress=step
+                watchlist,
+                out_dir,
+                as_of=_date(as_of, "--as-of"),
+                store=store,
+                progress=step,
+                lang=lang,
+                notify=urls,
+                dry_run=dry_run,
             )
     except KeyboardInterrupt as exc:
         # The run keeps its index current, and says in a note where it is.
@@ -1037,8 +1148,20 @@ def daily_run(
         out().print(f"replaced {path}")
     if len(report.replaced) > REPLACED_SHOWN:
         out().print(f"replaced {len(report.replaced) - REPLACED_SHOWN:,} more files")
+    for ticker in report.skipped:
+        err().print(f"warning: {ticker} is not in the store; skipped", highlight=False)
+    for delivery in report.deliveries:
+        line = f"alert {delivery.ticker} -> {delivery.shown}: {delivery.outcome}"
+        if delivery.error:
+            line += f" ({delivery.error})"
+        out().print(strip_controls(line), highlight=False, soft_wrap=True)
     out().print(report.summary())
+    if report.failed:
+        raise typer.Exit(EXIT_FAILED_DELIVERIES)
 
+
+EXIT_FAILED_DELIVERIES: Final = 2
+"""Exit code of a daily run in which some alerts were not delivered."""
 
 REPLACED_SHOWN: Final = 10
 """Replaced files the daily run names one by one; the rest it counts."""

@@ -44,6 +44,7 @@ def err() -> Console:
 
 
 EXTRAS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
+    "alerts": ("notifications (--notify, [[alert]])", ("apprise",)),
     "dask": ("the dask engine", ("dask", "distributed")),
     "pdf": ("PDF output", ("weasyprint",)),
     "web": ("the dashboard", ("fastapi", "uvicorn", "fastapi_offline")),

@@ -955,6 +955,75 @@ class Store:
             ][0]
         )
 
+    # -- watchlists and alert deliveries ---------------------------------------------------------
+
+    def watchlist(self, name: str) -> list[str]:
+        """The tickers of a stored watchlist in their order; empty when no such list is stored."""
+        query = "SELECT ticker FROM watchlists WHERE name = ? ORDER BY position, ticker"
+        return [str(r[0]) for r in self._rows(query, [name])]
+
+    def watchlists(self) -> dict[str, list[str]]:
+        """Every stored watchlist by name (sorted), each with its tickers in their order."""
+        query = "SELECT name, ticker FROM watchlists ORDER BY name, position, ticker"
+        lists: dict[str, list[str]] = {}
+        for name, ticker in self._rows(query):
+            lists.setdefault(str(name), []).append(str(ticker))
+        return lists
+
+    def save_watchlist(self, name: str, tickers: Sequence[str]) -> None:
+        """Store ``tickers`` as the watchlist ``name``, replacing a list of that name."""
+        with self.transaction():
+            self._con.execute("DELETE FROM watchlists WHERE name = ?", [name])
+            if tickers:
+                self._con.executemany(
+                    "INSERT INTO watchlists VALUES (?, ?, ?)",
+                    [(name, ticker, i) for i, ticker in enumerate(tickers)],
+                )
+
+    def delete_watchlist(self, name: str) -> bool:
+        """Remove the watchlist ``name``; whether there was one."""
+        with self.transaction():
+            found = bool(self._rows("SELECT count(*) FROM watchlists WHERE name = ?", [name])[0][0])
+            self._con.execute("DELETE FROM watchlists WHERE name = ?", [name])
+        return found
+
+    def deliveries(self, session: dt.date) -> pl.DataFrame:
+        """Every alert delivery recorded for one session (rule, ticker, destination, status...)."""
+        return self._frame(
+            "SELECT * FROM alert_deliveries WHERE session = ? ORDER BY rule, ticker, destination",
+            [session],
+        )
+
+    def failed_deliveries_before(self, session: dt.date) -> pl.DataFrame:
+        """Deliveries of earlier sessions that never went out: a later run reports them."""
+        return self._frame(
+            "SELECT * FROM alert_deliveries WHERE session < ? AND status = 'failed'"
+            " ORDER BY session, rule, ticker",
+            [session],
+        )
+
+    def record_delivery(
+        self,
+        rule: str,
+        ticker: str,
+        session: dt.date,
+        destination: str,
+        *,
+        sent: bool,
+        error: str | None = None,
+    ) -> None:
+        """Record one attempt at an alert: the row of (rule, ticker, session, destination) is
+        replaced, its attempts counted up, so a rerun knows what went out and what to retry."""
+        key = [rule, ticker, session, destination]
+        where = "rule = ? AND ticker = ? AND session = ? AND destination = ?"
+        with self.transaction():
+            before = self._rows(f"SELECT attempts FROM alert_deliveries WHERE {where}", key)
+            self._con.execute(f"DELETE FROM alert_deliveries WHERE {where}", key)
+            self._con.execute(
+                "INSERT INTO alert_deliveries VALUES (?, ?, ?, ?, ?, ?, now(), ?)",
+                [*key, "sent" if sent else "failed", (before[0][0] if before else 0) + 1, error],
+            )
+
     def _frame(self, query: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
         # Through the Arrow C stream: no pyarrow import (a quarter of a second) for a read.
         return pl.DataFrame(self._con.sql(query, params=list(params or [])))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 from urllib.parse import quote
 
 from fastapi import FastAPI, Query, Request
@@ -27,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from stockbrief import __version__
 from stockbrief.errors import InputError, NotFoundError, StockbriefError, StoreError
 from stockbrief.text import excerpt
-from stockbrief.web import pages
+from stockbrief.web import chartdata, pages, watchlists
 
 STATIC: Final = Path(__file__).parent / "static"
 
@@ -46,8 +47,10 @@ PAGE_POLICY: Final = (
 
 STATUS_TITLES: Final = {
     400: "Bad request",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    413: "Body too large",
     414: "Address too long",
     422: "Invalid parameters",
     500: "Server error",
@@ -225,6 +228,7 @@ def create_app(store: Path, *, allowed_hosts: Sequence[str] | None = None) -> Fa
     app.add_middleware(HeadAsGet)  # outermost: before any other middleware reads the request
     _add_pages(app, path)
     _add_api(app, path)
+    _add_watchlists(app, path)
     return app
 
 
@@ -288,19 +292,39 @@ def _add_docs(app: FastAPI) -> None:
 
 def _add_pages(app: FastAPI, store: Path) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def market(as_of: str | None = None) -> HTMLResponse:
-        view = pages.market_page(store, pages.date_of(as_of))
+    def market(as_of: str | None = None, watchlist: str = "") -> HTMLResponse:
+        chosen = watchlists.name_of(watchlist) if watchlist.strip() else None
+        view = pages.market_page(store, pages.date_of(as_of), chosen)
         return _page(pages.render("market.html.j2", page=view))
 
     @app.get("/ticker", include_in_schema=False)
     def lookup(t: str = "") -> Response:
-        return RedirectResponse(f"/ticker/{quote(pages.ticker_of(t.strip()), safe='')}", 303)
+        raw = t.strip()[:40]  # a ticker has at most 20 characters, a company name a few more
+        close = pages.nearest_tickers(store, raw)
+        if close and close[0] == raw.upper():
+            return RedirectResponse(f"/ticker/{quote(close[0], safe='')}", 303)
+        return _not_stored(raw, close)
 
     @app.get("/ticker/{ticker}", response_class=HTMLResponse, include_in_schema=False)
-    def ticker(ticker: str, as_of: str | None = None, lang: pages.Lang = "en") -> HTMLResponse:
+    def ticker(ticker: str, as_of: str | None = None, lang: pages.Lang = "en") -> Response:
         symbol = pages.ticker_of(ticker)
-        view = pages.ticker_page(store, symbol, pages.date_of(as_of), lang)
+        try:
+            view = pages.ticker_page(store, symbol, pages.date_of(as_of), lang)
+        except NotFoundError:
+            close = pages.nearest_tickers(store, symbol)
+            if symbol in close:
+                raise  # stored, but nothing on or before the date asked for
+            return _not_stored(symbol, close)
         return _page(pages.render("ticker.html.j2", page=view))
+
+    def _not_stored(raw: str, close: list[str]) -> Response:
+        message = f"unknown ticker {excerpt(raw)!r}: no bars stored"
+        if not close:
+            message += "; the market page lists every stored ticker"
+        page = pages.render(
+            "error.html.j2", status=404, title="Not found", message=message, suggestions=close
+        )
+        return _page(page, 404)
 
     @app.get("/screen", response_class=HTMLResponse, include_in_schema=False)
     def screen(q: str = "", as_of: str = "") -> HTMLResponse:
@@ -320,12 +344,39 @@ def _add_api(app: FastAPI, store: Path) -> None:
         return _json(pages.tickers_json(store))
 
     @app.get("/api/bars/{ticker}", tags=["data"])
-    def bars(ticker: str, as_of: AsOf = None) -> Response:
-        """Daily bars up to ``as_of`` with the 50- and 200-day averages, for the chart.
+    def bars(
+        ticker: str,
+        as_of: AsOf = None,
+        start: Annotated[
+            dt.date | None, Query(alias="from", description="First date (inclusive).")
+        ] = None,
+        end: Annotated[
+            dt.date | None, Query(alias="to", description="Last date (inclusive); as `as_of`.")
+        ] = None,
+    ) -> Response:
+        """Daily bars from ``from`` to ``to`` (or ``as_of``) with the 50- and 200-day averages,
+        for the chart.
 
-        Prices are adjusted for the splits known on ``as_of``; averages are null in warm-up.
+        Prices are adjusted for the splits known on the last date; averages are null in warm-up
+        (they are computed over the whole history, so ``from`` never shortens them).
         """
-        return _json(pages.bars_json(store, pages.ticker_of(ticker), as_of))
+        if as_of is not None and end is not None and as_of != end:
+            raise InputError("give `to` or `as_of`, not two different dates", field="to")
+        last = end or as_of
+        if start is not None and last is not None and start > last:
+            raise InputError(f"`from` {start} is after `to` {last}", field="from")
+        return _json(pages.bars_json(store, pages.ticker_of(ticker), last, start))
+
+    @app.get("/api/markers/{ticker}", tags=["data"])
+    def markers(ticker: str, as_of: AsOf = None) -> Response:
+        """The ticker's events up to ``as_of``, each with a label, what it means and whether it
+        marks a rise or a fall: the chart's markers."""
+        return _json(chartdata.markers_json(store, pages.ticker_of(ticker), as_of))
+
+    @app.get("/api/compare/{ticker}", tags=["data"])
+    def compare(ticker: str, as_of: AsOf = None) -> Response:
+        """Adjusted closes of the ticker, its stored peer group and SPY up to ``as_of``."""
+        return _json(chartdata.compare_json(store, pages.ticker_of(ticker), as_of))
 
     @app.get("/api/brief/{ticker}", tags=["briefs"])
     def brief(ticker: str, as_of: AsOf = None, lang: pages.Lang = "en") -> Response:
@@ -348,15 +399,77 @@ def _add_api(app: FastAPI, store: Path) -> None:
         q: Annotated[str, Query(description="A screen expression or a preset name.")],
         as_of: AsOf = None,
         sort: Annotated[str | None, Query(description="Column to sort by.")] = None,
+        format: Annotated[Literal["json", "csv"], Query(description="json or csv.")] = "json",
     ) -> Response:
         """Tickers whose session on or before ``as_of`` matches; a bad expression gives 400
-        with the parser's message, which points at the offending token."""
+        with the parser's message, which points at the offending token. ``format=csv`` gives
+        the rows as a CSV file."""
+        if format == "csv":
+            text = pages.screen_csv(store, q, as_of, sort)
+            return Response(
+                text,
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": 'attachment; filename="screen.csv"'},
+            )
         return _json(pages.screen_json(store, q, as_of, sort))
 
     @app.get("/api/presets", tags=["screens"])
     def presets() -> Response:
         """The named screens: name, expression and what they find."""
         return _json({"presets": [vars(p) for p in pages.presets()]})
+
+
+MAX_BODY: Final = 64 << 10
+"""Bytes a JSON request body may carry (a list of 1,000 tickers takes under 10 KB)."""
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    """The body of a write from the dashboard's own pages, refused from anywhere else.
+
+    Against cross-site request forgery: the body must be JSON (a form on another site cannot
+    send that without a preflight this server never grants), and a browser's ``Origin`` and
+    ``Sec-Fetch-Site`` must say the request comes from this origin.
+    """
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise InputError("send the change as JSON (Content-Type: application/json)")
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    site = request.headers.get("sec-fetch-site", "same-origin")
+    if (origin is not None and origin != own) or site not in ("same-origin", "none"):
+        raise HTTPException(403, "changes are accepted only from the dashboard's own pages")
+    size = int(request.headers.get("content-length") or 0)
+    body = await request.body()
+    if max(size, len(body)) > MAX_BODY:
+        raise HTTPException(413, f"the body is over {MAX_BODY:,} bytes")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise InputError("the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InputError("the body must be a JSON object")
+    return data
+
+
+def _add_watchlists(app: FastAPI, store: Path) -> None:
+    @app.get("/api/watchlists", tags=["watchlists"])
+    def lists() -> Response:
+        """Every stored watchlist by name, with its tickers in their order."""
+        return _json({"watchlists": watchlists.stored(store)})
+
+    @app.post("/api/watchlists", tags=["watchlists"])
+    async def save(request: Request) -> Response:
+        """Create or replace a list: ``{"name": "...", "tickers": ["BABA", ...]}`` (JSON, from
+        the dashboard's origin). Every ticker must be stored."""
+        data = await _json_body(request)
+        name, tickers = watchlists.save(store, data.get("name"), data.get("tickers"))
+        return _json({"name": name, "tickers": tickers})
+
+    @app.delete("/api/watchlists/{name}", tags=["watchlists"])
+    async def delete(name: str, request: Request) -> Response:
+        """Remove a list (a JSON request from the dashboard's origin)."""
+        await _json_body(request)
+        return _json({"deleted": watchlists.delete(store, name)})
 
 
 def is_loopback(host: str) -> bool:

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -20,10 +20,12 @@ from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from stockbrief import api
-from stockbrief.errors import InputError
+from stockbrief.detectors import MEANINGS
+from stockbrief.errors import InputError, NotFoundError
 from stockbrief.peers import tone
 from stockbrief.screening import PRESETS
 from stockbrief.text import strip_controls
+from stockbrief.web import market, watchlists
 
 Lang = Literal["en", "de"]
 """Languages of a brief (``stockbrief.notes.narrative.LANGS``; a test keeps them equal)."""
@@ -55,6 +57,27 @@ def ticker_of(raw: str) -> str:
             field="ticker",
         )
     return raw.upper()
+
+
+def nearest_tickers(store: Path, raw: str, n: int = 5) -> list[str]:
+    """Stored tickers nearest to what was typed (the ticker itself first when stored), by
+    ticker and by company name ("alibaba" finds BABA), from the stored summary only."""
+    import difflib
+
+    wanted = raw.strip().upper()
+    tickers = api.info(store)["ticker"].to_list()
+    if wanted in tickers:
+        return [wanted]
+    with api.using_store(store, read_only=True) as db:
+        names = {
+            str(r["name"]).upper(): r["ticker"]
+            for r in db.securities().iter_rows(named=True)
+            if r["name"] and r["ticker"] in tickers
+        }
+    by_name = [names[m] for m in difflib.get_close_matches(wanted, list(names), n=n, cutoff=0.6)]
+    starting = [t for t in tickers if wanted and t.startswith(wanted)]
+    close = difflib.get_close_matches(wanted, tickers, n=n, cutoff=0.5)
+    return list(dict.fromkeys([*by_name, *starting, *close]))[:n]
 
 
 def date_of(raw: str | None, field: str = "as_of") -> dt.date | None:
@@ -126,16 +149,22 @@ def web_url(url: Any) -> str | None:
 # -- JSON ------------------------------------------------------------------------------------
 
 
+SIGNIFICANT: Final = 7
+"""Digits a float keeps in JSON: prices are stored as float32, whose seven digits are all it
+has, so ``155.74000549316406`` goes out as ``155.74``."""
+
+
 def plain(value: Any) -> Any:
-    """Data JSON can carry: dates as ISO text, NaN and infinities as null."""
+    """Data JSON can carry: dates as ISO text, NaN and infinities as null, floats rounded to
+    :data:`SIGNIFICANT` digits."""
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if isinstance(value, float):
+        return float(f"{value:.{SIGNIFICANT}g}") if math.isfinite(value) else None
     return value
 
 
@@ -159,15 +188,22 @@ def tickers_json(store: Path) -> dict[str, Any]:
     return {"tickers": _rows(info.select("ticker", "first", "last", "bars"))}
 
 
-def bars_json(store: Path, ticker: str, as_of: dt.date | None) -> dict[str, Any]:
-    """Bars up to ``as_of`` with the 50- and 200-day simple moving averages (null in warm-up).
+def bars_json(
+    store: Path, ticker: str, as_of: dt.date | None, start: dt.date | None = None
+) -> dict[str, Any]:
+    """Bars from ``start`` up to ``as_of`` with the 50- and 200-day simple moving averages
+    (null in warm-up).
 
     Prices are adjusted for the splits known on ``as_of``, as the brief quotes them.
     """
     frame = api.indicators(ticker, as_of=as_of, store=store)
+    last = frame["date"].max()
+    if start is not None:
+        frame = frame.filter(pl.col("date") >= start)
     return {
         "ticker": ticker,
-        "as_of": frame["date"].max(),
+        "as_of": last,
+        "from": start,
         "columns": list(CHART_COLUMNS),
         "bars": _rows(frame.select(CHART_COLUMNS)),
     }
@@ -205,13 +241,6 @@ class TickerRow:
 
 
 @dataclass(frozen=True)
-class EventRow:
-    ticker: str
-    kind: str
-    value: str
-
-
-@dataclass(frozen=True)
 class PresetRow:
     name: str
     expression: str
@@ -220,51 +249,168 @@ class PresetRow:
 
 
 @dataclass(frozen=True)
+class MarketRow:
+    """One ticker's session, each cell as shown and with the raw value a sort compares."""
+
+    ticker: str
+    name: str
+    sector: str
+    cells: list[tuple[str, float | None]]
+    events: list[tuple[str, str]]
+    """Each event of the day in a few words, and what it means."""
+
+
+MARKET_HEADINGS: Final = (
+    "close",
+    "change",
+    "volume",
+    "rel. volume",
+    "to SMA 50",
+    "to SMA 200",
+    "RSI",
+)
+
+
+@dataclass(frozen=True)
+class SectorRow:
+    sector: str
+    tickers: str
+    change: str
+    advancing: str
+
+
+@dataclass(frozen=True)
 class MarketPage:
     as_of: dt.date | None
     day: dt.date | None
     """The session shown: the latest stored one on or before ``as_of``."""
     tickers: list[TickerRow]
-    events: dict[str, list[EventRow]]
     presets: list[PresetRow]
+    rows: list[MarketRow] = field(default_factory=list)
+    gainers: list[MarketRow] = field(default_factory=list)
+    losers: list[MarketRow] = field(default_factory=list)
+    breadth: list[tuple[str, str]] = field(default_factory=list)
+    sectors: list[SectorRow] = field(default_factory=list)
+    headings: tuple[str, ...] = MARKET_HEADINGS
+    watchlists: dict[str, list[str]] = field(default_factory=dict)
+    watchlist: str | None = None
+    """The list the table is filtered by, if any."""
+    chips: int = 12
+    """Tickers a preset lists before linking to the screener for the rest."""
 
 
-def _session(store: Path, latest: dt.date, as_of: dt.date | None) -> dt.date | None:
-    if as_of is None or as_of >= latest:
-        return latest
-    # Every ticker with a bar on the session matches, and each row carries that session.
-    frame = api.screen("close > 0", as_of=as_of, store=store)
-    day = frame["date"].max() if frame.height else None
-    return day if isinstance(day, dt.date) else None
+def volume_text(value: Any) -> str:
+    """Shares traded, short, three digits: ``12.3M``, ``845K``, ``1.20B``."""
+    if not _finite(value):
+        return MISSING
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= size:
+            scaled = value / size
+            digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
+            return f"{scaled:.{digits}f}{suffix}"
+    return f"{value:.0f}"
 
 
-def market_page(store: Path, as_of: dt.date | None) -> MarketPage:
-    """The universe, the session's events by ticker and which tickers each preset matches."""
+def _price(value: Any) -> str:
+    return f"{value:,.2f}" if _finite(value) else MISSING
+
+
+def _market_rows(frame: pl.DataFrame) -> list[MarketRow]:
+    rows = []
+    for r in frame.iter_rows(named=True):
+        cells: list[tuple[str, float | None]] = [
+            (_price(r["close"]), r["close"]),
+            (f"{r['change']:+.2%}" if _finite(r["change"]) else MISSING, r["change"]),
+            (volume_text(r["volume"]), r["volume"]),
+            (
+                f"{r['rel_volume']:.2f}{TIMES}" if _finite(r["rel_volume"]) else MISSING,
+                r["rel_volume"],
+            ),
+            (percent(r["to_sma_50"], signed=True), r["to_sma_50"]),
+            (percent(r["to_sma_200"], signed=True), r["to_sma_200"]),
+            (f"{r['rsi_14']:.1f}" if _finite(r["rsi_14"]) else MISSING, r["rsi_14"]),
+        ]
+        cells = [(text, float(f"{value:.6g}") if _finite(value) else None) for text, value in cells]
+        rows.append(
+            MarketRow(
+                r["ticker"],
+                r["name"] or "",
+                r["sector"] or "",
+                cells,
+                list(zip(r["event_labels"], r["event_meanings"], strict=True)),
+            )
+        )
+    return rows
+
+
+def _breadth(found: market.Breadth) -> list[tuple[str, str]]:
+    share = percent(found.above_200 / found.with_200) if found.with_200 else MISSING
+    return [
+        ("Advancing", f"{found.advancing:,} of {found.tickers:,}"),
+        ("Declining", f"{found.declining:,} of {found.tickers:,}"),
+        ("Above the 200-day average", f"{share} ({found.above_200:,} of {found.with_200:,})"),
+        ("New 52-week highs", f"{found.new_highs:,}"),
+        ("New 52-week lows", f"{found.new_lows:,}"),
+    ]
+
+
+def market_page(store: Path, as_of: dt.date | None, watchlist: str | None = None) -> MarketPage:
+    """The session's table of every ticker (or of one watchlist's), movers, breadth, sectors,
+    events and presets.
+
+    Raises
+    ------
+    NotFoundError
+        There is no watchlist of that name.
+    """
+    lists = watchlists.stored(store)
+    if watchlist is not None and watchlist not in lists:
+        raise NotFoundError(f"no watchlist named {watchlist!r}")
     info = api.info(store)
     rows = [
         TickerRow(r["ticker"], r["first"].isoformat(), r["last"].isoformat(), f"{r['bars']:,}")
         for r in info.iter_rows(named=True)
     ]
-    latest = info["last"].max() if info.height else None
-    day = _session(store, latest, as_of) if isinstance(latest, dt.date) else None
-    if day is None:
-        return MarketPage(as_of, None, rows, {}, [])
-    events: dict[str, list[EventRow]] = {}
-    found = api.events(as_of=day, since=day, store=store).sort("ticker", "kind")
-    for event in found.iter_rows(named=True):
-        events.setdefault(event["ticker"], []).append(
-            EventRow(event["ticker"], event["kind"], number(event["value"]))
+    if not info.height:
+        return MarketPage(as_of, None, rows, [], watchlists=lists, watchlist=watchlist)
+    frame, matches = market.tables(store, as_of, list(PRESETS))
+    if frame.is_empty():
+        return MarketPage(as_of, None, rows, [], watchlists=lists, watchlist=watchlist)
+    if watchlist is not None:
+        order = {t: i for i, t in enumerate(lists[watchlist])}
+        frame = frame.filter(pl.col("ticker").is_in(list(order))).sort(
+            pl.col("ticker").replace_strict(order, return_dtype=pl.Int64)
         )
+        matches = {name: [t for t in found if t in order] for name, found in matches.items()}
+    day = frame["date"].max()
+    assert isinstance(day, dt.date)
     presets = [
-        PresetRow(
-            name,
-            expression,
-            description,
-            api.screen(name, as_of=day, store=store)["ticker"].to_list(),
-        )
+        PresetRow(name, expression, description, matches[name])
         for name, (expression, description) in PRESETS.items()
     ]
-    return MarketPage(as_of, day, rows, events, presets)
+    gainers, losers = market.movers(frame)
+    sectors = [
+        SectorRow(
+            r["sector"],
+            f"{r['tickers']:,}",
+            percent(r["change"], signed=True),
+            f"{r['advancing']:,}",
+        )
+        for r in market.sectors(frame).iter_rows(named=True)
+    ]
+    return MarketPage(
+        as_of,
+        day,
+        rows,
+        presets,
+        rows=_market_rows(frame),
+        gainers=_market_rows(gainers),
+        losers=_market_rows(losers),
+        breadth=_breadth(market.breadth(frame)),
+        sectors=sectors,
+        watchlists=lists,
+        watchlist=watchlist,
+    )
 
 
 # -- ticker page -----------------------------------------------------------------------------
@@ -337,7 +483,8 @@ class TickerPage:
     headline: str
     lean: str
     strength: str
-    events: list[str]
+    events: list[tuple[str, str]]
+    """The day's events in a few words, and what each means."""
     sections: list[SectionView]
     evidence: list[EvidenceRow]
     evidence_method: str | None
@@ -434,7 +581,10 @@ def ticker_page(store: Path, ticker: str, as_of: dt.date | None, lang: Lang) -> 
         headline=note.headline,
         lean=note.verdict.lean,
         strength=note.verdict.strength,
-        events=note.events.filter(pl.col("date") == note.as_of)["kind"].to_list(),
+        events=[
+            (market.LABELS.get(kind, kind.replace("_", " ")), MEANINGS.get(kind, ""))
+            for kind in note.events.filter(pl.col("date") == note.as_of)["kind"].to_list()
+        ],
         sections=[SectionView(s.key, s.title, s.text) for s in note.sections],
         evidence=_evidence_rows(evidence),
         evidence_method=str(evidence["method"]) if evidence else None,
@@ -452,6 +602,8 @@ def ticker_page(store: Path, ticker: str, as_of: dt.date | None, lang: Lang) -> 
 class ScreenRow:
     ticker: str
     cells: list[str]
+    values: list[float | str | None] = field(default_factory=list)
+    """What a sort compares, cell by cell."""
 
 
 @dataclass(frozen=True)
@@ -463,6 +615,40 @@ class ScreenPage:
     rows: list[ScreenRow]
     error: str | None
     presets: list[PresetRow]
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+SCREEN_FIELDS: Final = (
+    ("close", "close"),
+    ("pct(close, sma_50)", "distance to SMA 50"),
+    ("pct(close, sma_200)", "distance to SMA 200"),
+    ("return_1d", "change (1 day)"),
+    ("rel_volume", "relative volume"),
+    ("volume", "volume"),
+    ("rsi_14", "RSI 14"),
+    ("sma_50", "SMA 50"),
+    ("sma_200", "SMA 200"),
+    ("high_52w", "52-week high"),
+    ("low_52w", "52-week low"),
+    ("atr_14", "ATR 14"),
+    ("roc_12", "rate of change 12"),
+)
+"""The filter builder's fields: (what it writes into the expression, what it shows)."""
+
+
+def _sort_value(value: Any) -> float | str | None:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return float(value)
+    return float(f"{value:.6g}") if _finite(value) else None
+
+
+def screen_csv(store: Path, query: str, as_of: dt.date | None, sort: str | None) -> str:
+    """The rows a screen matches as CSV (written by Polars), as ``stockbrief screen --format
+    csv`` writes them."""
+    frame = api.screen(query, as_of=as_of, sort=sort, store=store)
+    return pl.DataFrame(frame).write_csv()
 
 
 def presets() -> list[PresetRow]:
@@ -481,7 +667,7 @@ def screen_page(
         The expression does not parse (``ScreenError``, whose message points at the token).
     """
     if error is not None or not query.strip():
-        return ScreenPage(query, as_of, None, [], [], error, presets())
+        return ScreenPage(query, as_of, None, [], [], error, presets(), SCREEN_FIELDS)
     frame = api.screen(query.strip(), as_of=as_of, store=store)
     columns = [c for c in frame.columns if c != "ticker"]
     rows = [
@@ -491,6 +677,7 @@ def screen_page(
                 row[c].isoformat() if isinstance(row[c], dt.date) else number(row[c])
                 for c in columns
             ],
+            [_sort_value(row[c]) for c in columns],
         )
         for row in frame.iter_rows(named=True)
     ]
@@ -503,6 +690,7 @@ def screen_page(
         rows,
         None,
         presets(),
+        SCREEN_FIELDS,
     )
 
 
