@@ -7,6 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from stockbrief import api
@@ -80,6 +81,24 @@ def test_daily_run_writes_notable_briefs_and_an_index_idempotently(
     assert "BABA" in report.notable  # a 2.5-sigma gain
     assert "SPY" not in report.notable  # a quiet day
     assert (folder / "BABA-2026-01-02-en.html").exists()
+    # Quiet tickers are listed with their close and change, and the day is summed up.
+    spy = api.prices("SPY", store=store).filter(pl.col("date") <= DAY).tail(2)["close"].to_list()
+    quiet = {m["ticker"]: m for m in index["quiet"]}
+    assert set(quiet) == {"BABA", "BIDU", "JD", "PDD", "BILI", "SPY"} - set(report.notable)
+    assert quiet["SPY"]["close"] == pytest.approx(spy[1], rel=1e-12)
+    assert quiet["SPY"]["change"] == pytest.approx(spy[1] / spy[0] - 1, rel=1e-12)
+    summary = index["summary"]
+    assert summary["rose"] + summary["fell"] == 6
+    closes = {
+        t: api.prices(t, store=store).filter(pl.col("date") <= DAY).tail(2)["close"].to_list()
+        for t in ("BABA", "BIDU", "JD", "PDD", "BILI", "SPY")
+    }
+    best = max(closes, key=lambda t: closes[t][1] / closes[t][0])
+    assert best == "BIDU"  # Baidu's +15.0% led the Chinese names that day
+    assert summary["best"]["ticker"] == best
+    html = (folder / "index.html").read_text()
+    assert "Nothing notable" in html
+    assert "the biggest gain was BIDU (+15.0%)" in html
     first = digests(folder)
     api.daily_run(watchlist, tmp_path / "out", as_of=DAY, store=store)
     assert digests(folder) == first
@@ -180,3 +199,14 @@ def test_the_daily_run_alerts_each_brief_once_and_skips_unknown_tickers(
     assert "alert BABA -> json://127.0.0.1" in result.output
     assert "failed" in result.output
     assert (tmp_path / "o2" / "2026-01-02" / "BABA-2026-01-02-en.md").exists()
+
+
+def test_the_daily_run_takes_a_list_stored_from_the_dashboard(tmp_path: Path, store: Store) -> None:
+    store.save_watchlist("china internet", ["BABA", "JD"])
+    report = api.daily_run("china internet", tmp_path / "out", as_of=DAY, store=store)
+    assert report.watched == 2
+    assert "BABA" in report.notable
+    with pytest.raises(NotFoundError, match="stored lists: china internet"):
+        api.daily_run("chinese internet", tmp_path / "out", as_of=DAY, store=store)
+    with pytest.raises(NotFoundError, match="no such watchlist file"):
+        api.daily_run(tmp_path / "missing.txt", tmp_path / "out", as_of=DAY, store=store)

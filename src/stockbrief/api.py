@@ -2153,8 +2153,24 @@ def read_watchlist(path: Path) -> list[str]:
     return tickers
 
 
+def _watched_tickers(db: Store, watchlist: Path | str) -> list[str]:
+    """The tickers of a watchlist file, or of the stored watchlist of that name (one saved on
+    the dashboard) when no such file exists."""
+    path = Path(watchlist)
+    if path.exists() or any(sep in str(watchlist) for sep in ("/", "\\")):
+        return read_watchlist(path)
+    stored = db.watchlist(str(watchlist))
+    if stored:
+        return stored
+    names = sorted(db.watchlists())
+    known = f"; stored lists: {', '.join(names)}" if names else "; the store holds no lists"
+    raise NotFoundError(
+        f"{watchlist}: no such watchlist file, nor a stored list of that name{known}"
+    )
+
+
 def daily_run(
-    watchlist: Path,
+    watchlist: Path | str,
     out: Path,
     *,
     as_of: DateLike | None = None,
@@ -2167,7 +2183,8 @@ def daily_run(
     """Update events, then write a brief for each watched ticker with a notable event and an
     index page (HTML and JSON) of the day. Running it twice writes the same files.
 
-    Watched tickers the store does not hold are skipped and named in the report. With
+    ``watchlist`` is a file, or the name of a list stored from the dashboard. Watched tickers
+    the store does not hold are skipped and named in the report. With
     ``notify`` (Apprise URLs), each brief is also sent as an alert (headline, the move, the
     evidence, the Markdown brief attached), once per session and destination: a rerun sends
     nothing twice and retries what failed. ``dry_run`` says what would be sent, and sends and
@@ -2181,11 +2198,13 @@ def daily_run(
 
     as_of = calendar.as_date(as_of, "as_of")
 
-    tickers = read_watchlist(watchlist)
+    if Path(watchlist).exists():
+        read_watchlist(Path(watchlist))  # a bad file is refused before any work
     check_out(out)
     for url in notify:
         alerts.redacted(url)  # an unknown URL is refused before any work
     with using_store(store) as db:
+        tickers = _watched_tickers(db, watchlist)
         refresh(db)
         stored = set(db.tickers())
         skipped = tuple(t for t in tickers if t not in stored)
@@ -2203,6 +2222,7 @@ def daily_run(
             found.filter(pl.col("kind").is_in(NOTABLE)).sort("ticker", "kind").iter_rows(named=True)
         ):
             notable.setdefault(row["ticker"], []).append(row["kind"])
+        moves = _day_moves(frame.frame, day)
         folder = out / day.isoformat()
         check_out(folder)
         before = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
@@ -2236,7 +2256,7 @@ def daily_run(
                         "files": {p.suffix[1:]: p.name for p in written},
                     }
                 )
-                index = _write_index(day, entries, len(tickers), folder)
+                index = _write_index(day, entries, moves, folder)
         except BaseException as exc:
             if len(entries) == 1:
                 exc.add_note(f"the brief written before it is listed in {index}")
@@ -2244,7 +2264,7 @@ def daily_run(
                 exc.add_note(f"the {len(entries):,} briefs written before it are listed in {index}")
             raise
     if not entries:
-        index = _write_index(day, entries, len(tickers), folder)
+        index = _write_index(day, entries, moves, folder)
     replaced = [p for p in [*files, index, index.with_name("index.json")] if p.name in before]
     return RunReport(
         day, len(tickers), notable, files, index, tuple(replaced), skipped, tuple(sent)
@@ -2279,7 +2299,36 @@ def _written(target: Path, note: Brief, fmt: Literal["md", "html", "json"]) -> P
         raise StockbriefError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
-def _write_index(day: dt.date, entries: list[dict[str, Any]], watched: int, folder: Path) -> Path:
+def _day_moves(bars: pl.DataFrame, day: dt.date) -> list[dict[str, Any]]:
+    """Each watched ticker's last close up to ``day`` and its change from the close before; a
+    ticker with no bar on ``day`` has no change and shows the date of its last bar."""
+    last = (
+        bars.filter(pl.col("date") <= day)
+        .sort("ticker", "date")
+        .group_by("ticker", maintain_order=True)
+        .agg(
+            pl.col("date").last(),
+            pl.col("close").last(),
+            pl.col("close").tail(2).first().alias("previous"),
+            pl.len().alias("bars"),
+        )
+    )
+    return [
+        {
+            "ticker": row["ticker"],
+            "date": row["date"].isoformat(),
+            "close": row["close"],
+            "change": row["close"] / row["previous"] - 1
+            if row["date"] == day and row["bars"] > 1
+            else None,
+        }
+        for row in last.iter_rows(named=True)
+    ]
+
+
+def _write_index(
+    day: dt.date, entries: list[dict[str, Any]], moves: list[dict[str, Any]], folder: Path
+) -> Path:
     """The day's index, written beside and then renamed over the old one: a reader or an
     interruption sees the old index or the new, never half of one."""
     from stockbrief.notes import render
@@ -2287,7 +2336,7 @@ def _write_index(day: dt.date, entries: list[dict[str, Any]], watched: int, fold
     folder.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(dir=folder, prefix=".index-") as tmp:
-            page = render.write_index(day, entries, watched, Path(tmp))
+            page = render.write_index(day, entries, moves, Path(tmp))
             for name in ("index.json", page.name):
                 os.replace(Path(tmp) / name, folder / name)
     except OSError as exc:

@@ -1080,7 +1080,14 @@ def run_screen(
 @app.command("run")
 @_may_compile
 def daily_run(
-    watchlist: Annotated[Path, typer.Option("--watchlist", help="Tickers, one per line.")],
+    watchlist: Annotated[
+        str,
+        typer.Option(
+            "--watchlist",
+            help="A file of tickers (one per line, or a CSV ticker column), or the name of a"
+            " list stored from the dashboard.",
+        ),
+    ],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the briefs and index.")],
     store: StoreOption = None,
     as_of: AsOfOption = None,
@@ -1105,7 +1112,8 @@ def daily_run(
     from stockbrief import api
 
     # Mistakes in the options are told before the progress display starts.
-    api.read_watchlist(watchlist)
+    if Path(watchlist).exists():
+        api.read_watchlist(Path(watchlist))
     api.check_out(out_dir)
     from stockbrief.notes.narrative import LANGS
     from stockbrief.text import strip_controls

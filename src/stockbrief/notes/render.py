@@ -133,12 +133,37 @@ def write(brief: Brief, fmt: Format, out: Path) -> Path:
     return target
 
 
-def write_index(day: dt.date, entries: list[dict[str, Any]], watched: int, folder: Path) -> Path:
-    """The day's index: ``index.html`` (escaped, linking each brief) and ``index.json``."""
+def write_index(
+    day: dt.date, entries: list[dict[str, Any]], moves: list[dict[str, Any]], folder: Path
+) -> Path:
+    """The day's index: ``index.html`` (escaped, linking each brief) and ``index.json``.
+
+    ``moves`` has every watched ticker's close and change (see the daily run), so the index
+    also lists the quiet ones and sums up the day among the watched.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    data = {"date": day.isoformat(), "watched": watched, "briefs": entries}
+    briefed = {e["ticker"] for e in entries}
+    quiet = [m for m in moves if m["ticker"] not in briefed]
+    changed = sorted((m for m in moves if m["change"] is not None), key=lambda m: m["change"])
+    summary = {
+        "rose": sum(1 for m in changed if m["change"] > 0),
+        "fell": sum(1 for m in changed if m["change"] < 0),
+        "no_bar": [m["ticker"] for m in moves if m["change"] is None],
+        "best": changed[-1] if changed and changed[-1]["change"] > 0 else None,
+        "worst": changed[0] if changed and changed[0]["change"] < 0 else None,
+    }
+    data = {
+        "date": day.isoformat(),
+        "watched": len(moves),
+        "briefs": entries,
+        "quiet": quiet,
+        "summary": summary,
+    }
     (folder / "index.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     template = environment("en", "USD").get_template("html/index.html.j2")
     page = folder / "index.html"
-    page.write_text(template.render(day=day, entries=entries, watched=watched), encoding="utf-8")
+    page.write_text(
+        template.render(day=day, entries=entries, watched=len(moves), quiet=quiet, summary=summary),
+        encoding="utf-8",
+    )
     return page
