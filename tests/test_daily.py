@@ -210,3 +210,46 @@ def test_the_daily_run_takes_a_list_stored_from_the_dashboard(tmp_path: Path, st
         api.daily_run("chinese internet", tmp_path / "out", as_of=DAY, store=store)
     with pytest.raises(NotFoundError, match="no such watchlist file"):
         api.daily_run(tmp_path / "missing.txt", tmp_path / "out", as_of=DAY, store=store)
+
+
+def test_alert_tables_of_a_settings_file_run_their_own_rules(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from stockbrief.cli import app
+    from test_alerts import webhook_server
+
+    path = tmp_path / "s.duckdb"
+    tickers = ["BABA", "BIDU", "JD", "SPY"]
+    api.ingest("prices", shared_prices(tickers), store=path, end=dt.date(2026, 3, 25))
+    (tmp_path / "china.txt").write_text("BABA\nBIDU\nJD\n")
+    with webhook_server() as (port, received):
+        settings = tmp_path / "stockbrief.toml"
+        settings.write_text(
+            "[[alert]]\n"
+            'name = "ten percent days"\n'
+            'watchlist = "china.txt"\n'
+            'rule = "close > prev(close) * 1.1"\n'
+            'lang = "de"\n'
+            'format = "html"\n'
+            f'notify = "json://127.0.0.1:{port}/hook"\n'
+        )
+        args = ["run", "--out", str(tmp_path / "out"), "--as-of", DAY.isoformat()]
+        args += ["--store", str(path), "--config", str(settings)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert "[ten percent days]" in result.output
+        # Only Baidu rose more than 10% that day (+15.0%); BABA's +6.2% does not count here.
+        assert [str(p["title"]).split(":")[0] for p in received] == ["BIDU"]
+        assert (tmp_path / "out" / "2026-01-02" / "BIDU-2026-01-02-de.html").exists()
+        again = CliRunner().invoke(app, args)
+        assert again.exit_code == 0, again.output
+        assert "already sent" in again.output
+        assert len(received) == 1
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[[alert]]\nname = "x"\nwatchlist = "china.txt"\nlang = "fr"\nnotify = "json://h"\n'
+    )
+    result = CliRunner().invoke(app, ["run", "--out", str(tmp_path / "o"), "--config", str(bad)])
+    # main() prints a user error as one line and exits 1; here it reaches the runner as raised.
+    assert isinstance(result.exception, InputError)
+    assert "bad.toml, field 'alert[1].lang': 'fr' is not one of en, de" in str(result.exception)

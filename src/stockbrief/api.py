@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, get_args, overload
 import polars as pl
 
 from stockbrief import calendar
+from stockbrief.config import NOTABLE_RULE
 from stockbrief.errors import ConflictError, InputError, NotFoundError, StockbriefError
 from stockbrief.lazy import lazy_module
 from stockbrief.results import ScreenResult
@@ -2179,6 +2180,9 @@ def daily_run(
     lang: Lang = "en",
     notify: Sequence[str] = (),
     dry_run: bool = False,
+    rule: str = NOTABLE_RULE,
+    alert: str | None = None,
+    attach: Literal["md", "html", "json", "pdf"] = "md",
 ) -> RunReport:
     """Update events, then write a brief for each watched ticker with a notable event and an
     index page (HTML and JSON) of the day. Running it twice writes the same files.
@@ -2188,7 +2192,9 @@ def daily_run(
     ``notify`` (Apprise URLs), each brief is also sent as an alert (headline, the move, the
     evidence, the Markdown brief attached), once per session and destination: a rerun sends
     nothing twice and retries what failed. ``dry_run`` says what would be sent, and sends and
-    records nothing.
+    records nothing. ``rule`` picks the tickers briefed: :data:`NOTABLE_RULE`, or a screen
+    expression or preset evaluated on the session; ``alert`` names the rule in the deliveries
+    (an ``[[alert]]`` table's name) and ``attach`` the brief format the message carries.
 
     The index is rewritten (atomically) after each brief, so a run stopped by an error or
     Ctrl-C leaves one listing the briefs it wrote; the exception then carries a note saying
@@ -2218,9 +2224,13 @@ def daily_run(
         ratings = db.read("ratings", tickers, until=day)
         found = _with_analyst_events(frame.events, ratings).filter(pl.col("date") == day)
         notable: dict[str, list[str]] = {}
-        for row in (
-            found.filter(pl.col("kind").is_in(NOTABLE)).sort("ticker", "kind").iter_rows(named=True)
-        ):
+        if rule == NOTABLE_RULE:
+            chosen = found.filter(pl.col("kind").is_in(NOTABLE))
+        else:
+            matched = set(screen(rule, as_of=day, store=db)["ticker"].to_list()) & set(tickers)
+            notable = {t: [] for t in matched}
+            chosen = found.filter(pl.col("ticker").is_in(list(matched)))
+        for row in chosen.sort("ticker", "kind").iter_rows(named=True):
             notable.setdefault(row["ticker"], []).append(row["kind"])
         moves = _day_moves(frame.frame, day)
         folder = out / day.isoformat()
@@ -2242,9 +2252,13 @@ def daily_run(
                 ]
                 files += written
                 if notify:
-                    message = _alert_message(note, written[0])
+                    kept = {p.suffix[1:]: p for p in written}
+                    attached = kept.get(attach) or _written(
+                        folder / render.default_name(note, attach), note, attach
+                    )
+                    message = _alert_message(note, attached)
                     sent += alerts.deliver(
-                        db, NOTABLE_RULE, ticker, day, notify, message, dry_run=dry_run
+                        db, alert or rule, ticker, day, notify, message, dry_run=dry_run
                     )
                 entries.append(
                     {
@@ -2271,10 +2285,6 @@ def daily_run(
     )
 
 
-NOTABLE_RULE: Final = "any notable event"
-"""The rule of the daily run's alerts: a brief was written because the day had a notable
-event."""
-
 ALERT_SECTIONS: Final = ("move", "evidence")
 """The brief's sections an alert carries in its body; the whole brief is attached."""
 
@@ -2289,7 +2299,7 @@ def _alert_message(note: Brief, markdown: Path) -> alerts.Message:
     )
 
 
-def _written(target: Path, note: Brief, fmt: Literal["md", "html", "json"]) -> Path:
+def _written(target: Path, note: Brief, fmt: Literal["md", "html", "json", "pdf"]) -> Path:
     """Write one brief to ``target``; an OS error (a full disk) is one line naming the file."""
     from stockbrief.notes import render
 

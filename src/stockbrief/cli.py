@@ -1080,15 +1080,16 @@ def run_screen(
 @app.command("run")
 @_may_compile
 def daily_run(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the briefs and index.")],
     watchlist: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--watchlist",
             help="A file of tickers (one per line, or a CSV ticker column), or the name of a"
-            " list stored from the dashboard.",
+            " list stored from the dashboard. Without it, the [[alert]] tables of the settings"
+            " file say what to run.",
         ),
-    ],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the briefs and index.")],
+    ] = None,
     store: StoreOption = None,
     as_of: AsOfOption = None,
     lang: Annotated[str, typer.Option(help="en or de.")] = "en",
@@ -1098,6 +1099,14 @@ def daily_run(
             "--notify",
             help="Send each brief as an alert to this Apprise URL (mailto://, json://, ntfy://,"
             " slack://, ...); repeatable. Each goes once per session and destination.",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Settings file (TOML) with [[alert]] tables; default $STOCKBRIEF_CONFIG, then"
+            " stockbrief.toml beside the store.",
         ),
     ] = None,
     dry_run: Annotated[
@@ -1111,18 +1120,12 @@ def daily_run(
     """
     from stockbrief import api
 
-    # Mistakes in the options are told before the progress display starts.
-    if Path(watchlist).exists():
-        api.read_watchlist(Path(watchlist))
+    # Mistakes in the options and the settings are told before the progress display starts.
+    jobs = _run_jobs(watchlist, lang, notify or [], config, store)
     api.check_out(out_dir)
-    from stockbrief.notes.narrative import LANGS
-    from stockbrief.text import strip_controls
-
-    if lang not in LANGS:
-        raise typer.BadParameter("use en or de", param_hint="--lang")
-    urls = notify or []
-    if urls:
+    if any(job["notify"] for job in jobs):
         require_extra("alerts")
+    reports = []
     try:
         with DISPLAY.task("updating events, then writing briefs") as update:
             written = 0
@@ -1132,16 +1135,17 @@ def daily_run(
                 written += 1
                 update(written, description=f"brief {ticker}")
 
-            report = api.daily_run(
-                watchlist,
-                out_dir,
-                as_of=_date(as_of, "--as-of"),
-                store=store,
-                progress=step,
-                lang=lang,
-                notify=urls,
-                dry_run=dry_run,
-            )
+            for job in jobs:
+                reports.append(
+                    api.daily_run(
+                        out=out_dir,
+                        as_of=_date(as_of, "--as-of"),
+                        store=store,
+                        progress=step,
+                        dry_run=dry_run,
+                        **job,
+                    )
+                )
     except KeyboardInterrupt as exc:
         # The run keeps its index current, and says in a note where it is.
         notes = getattr(exc, "__notes__", [])
@@ -1152,6 +1156,55 @@ def daily_run(
         if notes:
             raise StockbriefError("; ".join([str(exc), *notes])) from None
         raise
+    for job, report in zip(jobs, reports, strict=True):
+        _print_run(report, job.get("alert"))
+    if any(report.failed for report in reports):
+        raise typer.Exit(EXIT_FAILED_DELIVERIES)
+
+
+def _run_jobs(
+    watchlist: str | None, lang: str, notify: list[str], config: Path | None, store: Path | None
+) -> list[dict[str, Any]]:
+    """What the daily run does: the watchlist of the options, or each ``[[alert]]`` table."""
+    from stockbrief import api
+    from stockbrief import config as settings
+    from stockbrief.notes.narrative import LANGS
+
+    if lang not in LANGS:
+        raise typer.BadParameter("use en or de", param_hint="--lang")
+    if watchlist is not None:
+        if Path(watchlist).exists():
+            api.read_watchlist(Path(watchlist))
+        return [{"watchlist": watchlist, "lang": lang, "notify": notify}]
+    path, asked = settings.config_path(config, api.store_path(store))
+    rules = settings.load(path, required=asked).alerts
+    if not rules:
+        raise typer.BadParameter(
+            f"give a watchlist, or [[alert]] tables in a settings file ({path} has none)",
+            param_hint="--watchlist",
+        )
+    jobs = []
+    for rule in rules:
+        beside = path.parent / rule.watchlist
+        listed: str | Path = beside if beside.exists() else rule.watchlist
+        if isinstance(listed, Path):
+            api.read_watchlist(listed)
+        jobs.append(
+            {
+                "watchlist": listed,
+                "lang": rule.lang,
+                "notify": list(rule.notify),
+                "rule": rule.rule,
+                "alert": rule.name,
+                "attach": rule.format,
+            }
+        )
+    return jobs
+
+
+def _print_run(report: api.RunReport, alert: str | None) -> None:
+    from stockbrief.text import strip_controls
+
     for path in report.replaced[:REPLACED_SHOWN]:
         out().print(f"replaced {path}")
     if len(report.replaced) > REPLACED_SHOWN:
@@ -1163,9 +1216,8 @@ def daily_run(
         if delivery.error:
             line += f" ({delivery.error})"
         out().print(strip_controls(line), highlight=False, soft_wrap=True)
-    out().print(report.summary())
-    if report.failed:
-        raise typer.Exit(EXIT_FAILED_DELIVERIES)
+    prefix = f"[{strip_controls(alert)}] " if alert else ""
+    out().print(prefix + report.summary(), highlight=False, soft_wrap=True)
 
 
 EXIT_FAILED_DELIVERIES: Final = 2
