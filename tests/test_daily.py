@@ -253,3 +253,31 @@ def test_alert_tables_of_a_settings_file_run_their_own_rules(tmp_path: Path) -> 
     # main() prints a user error as one line and exits 1; here it reaches the runner as raised.
     assert isinstance(result.exception, InputError)
     assert "bad.toml, field 'alert[1].lang': 'fr' is not one of en, de" in str(result.exception)
+
+
+def test_the_daily_run_writes_the_formats_asked(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from stockbrief.cli import app
+
+    path = tmp_path / "f.duckdb"
+    api.ingest("prices", shared_prices(["BABA", "SPY"]), store=path, end=dt.date(2026, 3, 25))
+    (tmp_path / "w.txt").write_text("BABA\nSPY\n")
+    args = ["run", "--watchlist", str(tmp_path / "w.txt"), "--out", str(tmp_path / "out")]
+    args += ["--as-of", DAY.isoformat(), "--store", str(path)]
+    result = CliRunner().invoke(app, [*args, "--format", "md,pdf", "--lang", "de"])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "out" / "2026-01-02"
+    assert sorted(p.name for p in folder.glob("BABA-*")) == [
+        "BABA-2026-01-02-de.md",
+        "BABA-2026-01-02-de.pdf",
+    ]
+    assert (folder / "BABA-2026-01-02-de.pdf").read_bytes().startswith(b"%PDF")
+    index = json.loads((folder / "index.json").read_text())
+    assert index["briefs"][0]["files"] == {
+        "md": "BABA-2026-01-02-de.md",
+        "pdf": "BABA-2026-01-02-de.pdf",
+    }
+    bad = CliRunner().invoke(app, [*args, "--format", "docx"])
+    assert bad.exit_code == 2
+    assert "'docx': use md, html, json, pdf" in bad.output

@@ -2183,6 +2183,7 @@ def daily_run(
     rule: str = NOTABLE_RULE,
     alert: str | None = None,
     attach: Literal["md", "html", "json", "pdf"] = "md",
+    formats: Sequence[Literal["md", "html", "json", "pdf"]] = ("md", "html", "json"),
 ) -> RunReport:
     """Update events, then write a brief for each watched ticker with a notable event and an
     index page (HTML and JSON) of the day. Running it twice writes the same files.
@@ -2195,6 +2196,7 @@ def daily_run(
     records nothing. ``rule`` picks the tickers briefed: :data:`NOTABLE_RULE`, or a screen
     expression or preset evaluated on the session; ``alert`` names the rule in the deliveries
     (an ``[[alert]]`` table's name) and ``attach`` the brief format the message carries.
+    ``formats`` are the files written per brief (``pdf`` needs the ``pdf`` extra).
 
     The index is rewritten (atomically) after each brief, so a run stopped by an error or
     Ctrl-C leaves one listing the briefs it wrote; the exception then carries a note saying
@@ -2248,7 +2250,7 @@ def daily_run(
                 note = _brief(db, ticker, day, lang, whole)
                 written = [
                     _written(folder / render.default_name(note, fmt), note, fmt)
-                    for fmt in ("md", "html", "json")
+                    for fmt in dict.fromkeys(formats)
                 ]
                 files += written
                 if notify:

@@ -1109,6 +1109,14 @@ def daily_run(
             " stockbrief.toml beside the store.",
         ),
     ] = None,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            help="Files written per brief: md, html, json, pdf; repeatable or comma-separated"
+            " [default: md, html, json].",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what alerts would be sent; send nothing.")
     ] = False,
@@ -1122,7 +1130,12 @@ def daily_run(
 
     # Mistakes in the options and the settings are told before the progress display starts.
     jobs = _run_jobs(watchlist, lang, notify or [], config, store)
+    written_formats = _run_formats(formats)
+    for job in jobs:
+        job["formats"] = written_formats
     api.check_out(out_dir)
+    if "pdf" in written_formats or any(job.get("attach") == "pdf" for job in jobs):
+        require_extra("pdf")
     if any(job["notify"] for job in jobs):
         require_extra("alerts")
     reports = []
@@ -1200,6 +1213,23 @@ def _run_jobs(
             }
         )
     return jobs
+
+
+RUN_FORMATS: Final = ("md", "html", "json", "pdf")
+
+
+def _run_formats(given: list[str] | None) -> tuple[str, ...]:
+    """The brief formats the daily run writes, from ``--format`` (repeated or comma lists)."""
+    if not given:
+        return ("md", "html", "json")
+    asked = [f.strip().lower() for value in given for f in value.split(",") if f.strip()]
+    wrong = [f for f in asked if f not in RUN_FORMATS]
+    if wrong or not asked:
+        raise typer.BadParameter(
+            f"{wrong[0] if wrong else 'nothing'!r}: use {', '.join(RUN_FORMATS)}",
+            param_hint="--format",
+        )
+    return tuple(dict.fromkeys(asked))
 
 
 def _print_run(report: api.RunReport, alert: str | None) -> None:
