@@ -32,8 +32,9 @@ def webhook() -> Iterator[tuple[int, list[dict[str, object]]]]:
 
 
 @contextmanager
-def webhook_server() -> Iterator[tuple[int, list[dict[str, object]]]]:
-    """A JSON webhook receiver on a free loopback port, and what it has received."""
+def webhook_server(port: int = 0) -> Iterator[tuple[int, list[dict[str, object]]]]:
+    """A JSON webhook receiver on a loopback port (a free one by default), and what it has
+    received."""
     received: list[dict[str, object]] = []
 
     class Receiver(http.server.BaseHTTPRequestHandler):
@@ -46,7 +47,7 @@ def webhook_server() -> Iterator[tuple[int, list[dict[str, object]]]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Receiver)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server.server_port, received

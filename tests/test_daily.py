@@ -281,3 +281,29 @@ def test_the_daily_run_writes_the_formats_asked(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, [*args, "--format", "docx"])
     assert bad.exit_code == 2
     assert "'docx': use md, html, json, pdf" in bad.output
+
+
+def test_an_alert_that_failed_goes_out_with_the_next_sessions_run(tmp_path: Path) -> None:
+    from test_alerts import free_port, webhook_server
+
+    path = tmp_path / "r.duckdb"
+    api.ingest("prices", shared_prices(["BABA", "SPY"]), store=path, end=dt.date(2026, 3, 25))
+    watchlist = tmp_path / "w.txt"
+    watchlist.write_text("BABA\n")
+    port = free_port()
+    url = f"json://127.0.0.1:{port}/hook"
+    first = api.daily_run(watchlist, tmp_path / "out", as_of=DAY, store=path, notify=[url])
+    assert [(d.ticker, d.session, d.outcome) for d in first.deliveries] == [("BABA", DAY, "failed")]
+    with webhook_server(port) as (_, received):  # the destination is up again
+        later = api.daily_run(
+            watchlist, tmp_path / "out", as_of=dt.date(2026, 1, 5), store=path, notify=[url]
+        )
+        retried = [d for d in later.deliveries if d.session == DAY]
+        assert [(d.ticker, d.outcome, d.attempts) for d in retried] == [("BABA", "sent", 2)]
+        assert str(received[0]["title"]).startswith("BABA: ")
+        assert "of 2 January 2026 could not be delivered then" in str(received[0]["message"])
+        again = api.daily_run(
+            watchlist, tmp_path / "out", as_of=dt.date(2026, 1, 5), store=path, notify=[url]
+        )
+        assert [d for d in again.deliveries if d.session == DAY] == []
+        assert len(received) == len(later.deliveries)

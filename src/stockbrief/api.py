@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -2243,6 +2244,8 @@ def daily_run(
         index = folder / "index.html"
         whole = _store_universe_evidence(db, day) if notable else None
         sent: list[alerts.Delivery] = []
+        if notify:
+            sent += _retry_earlier(db, alert or rule, day, notify, out, dry_run=dry_run)
         try:
             for ticker in sorted(notable):
                 if progress:
@@ -2289,6 +2292,40 @@ def daily_run(
 
 ALERT_SECTIONS: Final = ("move", "evidence")
 """The brief's sections an alert carries in its body; the whole brief is attached."""
+
+
+def _retry_earlier(
+    db: Store, rule: str, day: dt.date, notify: Sequence[str], out: Path, *, dry_run: bool
+) -> list[alerts.Delivery]:
+    """Send again the alerts of earlier sessions that failed, to the destinations still asked
+    for, with the brief written on that session (a run with ``--out`` elsewhere, or whose files
+    were removed, leaves them failed)."""
+    urls = {alerts.destination_key(url): url for url in notify}
+    retried: list[alerts.Delivery] = []
+    for row in db.failed_deliveries_before(day).iter_rows(named=True):
+        url = urls.get(row["destination"])
+        if row["rule"] != rule or url is None:
+            continue
+        folder = out / row["session"].isoformat()
+        try:
+            index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        entry = next((e for e in index.get("briefs", []) if e.get("ticker") == row["ticker"]), None)
+        if entry is None or not entry.get("files"):
+            continue
+        attachment = folder / next(iter(entry["files"].values()))
+        message = alerts.Message(
+            f"{row['ticker']}: {entry['headline']}",
+            f"This alert of {row['session'].day} {row['session']:%B %Y} could not be delivered"
+            " then; its brief is"
+            " attached.",
+            attachment if attachment.is_file() else None,
+        )
+        retried += alerts.deliver(
+            db, rule, row["ticker"], row["session"], [url], message, dry_run=dry_run
+        )
+    return retried
 
 
 def _alert_message(note: Brief, markdown: Path) -> alerts.Message:
