@@ -666,6 +666,14 @@ def doctor(ticker: str | None = None, *, store: StoreLike = None) -> DoctorRepor
         return diagnose(db, [symbol])
 
 
+def _check_stored(db: Store, symbols: Sequence[str]) -> None:
+    """Refuse the first ticker the store does not hold, suggesting the nearest ones."""
+    stored = db.tickers()
+    for symbol in symbols:
+        if symbol not in stored:
+            raise NotFoundError(_unknown_ticker(symbol, stored))
+
+
 def _unknown_ticker(ticker: str, known: Sequence[str]) -> str:
     import difflib
 
@@ -1595,10 +1603,7 @@ def study(
         raise InputError(f"unknown event {event!r}{hint}", field="event")
     symbols = None if tickers is None else [calendar.normalize_ticker(t) for t in tickers]
     with using_store(store, read_only=not isinstance(store, Store)) as db:
-        stored = db.tickers()
-        for symbol in symbols or ():
-            if symbol not in stored:
-                raise NotFoundError(_unknown_ticker(symbol, stored))
+        _check_stored(db, symbols or ())
         frame = None
         if where is None and _saved_recent(db, until) is not None:
             # `stockbrief compute` left the stored events current: no need to recompute them.
@@ -1677,10 +1682,7 @@ def study_strategy(
     _known_event(event)
     symbols = None if tickers is None else [calendar.normalize_ticker(t) for t in tickers]
     with using_store(store, read_only=not isinstance(store, Store)) as db:
-        stored = db.tickers()
-        for symbol in symbols or ():
-            if symbol not in stored:
-                raise NotFoundError(_unknown_ticker(symbol, stored))
+        _check_stored(db, symbols or ())
         found = _kind_occurrences(db, symbols, [event], until)
         prices = db.bars(symbols, end=until, adjusted=True, dividends=True)
     return strategy.backtest(
