@@ -193,17 +193,20 @@ def previous_of(path: Path) -> Path:
 
 
 def remove_store(path: Path) -> None:
-    """Remove a DuckDB file and its write-ahead log, if one was left."""
+    """Remove a DuckDB file, its write-ahead log if one was left, and its engine folder."""
     for suffix in ("", ".wal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(f"{path}.engine", ignore_errors=True)
 
 
 def copy_store(source: Path, target: Path) -> None:
-    """Copy a DuckDB file with its write-ahead log, if one was left."""
+    """Copy a DuckDB file with its write-ahead log, if one was left, and its engine folder."""
     remove_store(target)
     for suffix in ("", ".wal"):
         if Path(f"{source}{suffix}").exists():
             shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+    if Path(f"{source}.engine").is_dir():
+        shutil.copytree(f"{source}.engine", f"{target}.engine")
 
 
 def build(

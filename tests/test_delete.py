@@ -48,7 +48,11 @@ def computed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def copy(source: Path, target: Path) -> Path:
+    """A store is its file and, beside it, the engine state's folder."""
     shutil.copy(source, target)
+    engine = source.with_name(source.name + ".engine")
+    if engine.is_dir():
+        shutil.copytree(engine, target.with_name(target.name + ".engine"))
     return target
 
 

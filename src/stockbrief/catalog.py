@@ -24,8 +24,9 @@ from stockbrief.locking import StoreLock
 from stockbrief.schema import SCHEMA_VERSION
 
 DEFAULT_STORE: Final = "stockbrief.duckdb"
-ENGINE_TABLES: Final = ("engine_meta", "engine_history", "engine_kernels", "engine_recent")
-"""The tables an incremental compute resumes from (see :func:`stockbrief.api.refresh`)."""
+ENGINE_TABLES: Final = ("engine_meta", "engine_state")
+"""The tables naming what an incremental compute resumes from (the state's files beside the
+store, see :meth:`stockbrief.store.Store.save_engine_state`)."""
 
 
 class Holding(NamedTuple):

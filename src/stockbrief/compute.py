@@ -18,6 +18,7 @@ import numpy.typing as npt
 import polars as pl
 
 from stockbrief import detectors as ev
+from stockbrief import latest_events, steady
 from stockbrief.errors import InputError
 from stockbrief.kernels import INDICATORS, Indicator, run_many
 
@@ -399,6 +400,148 @@ def _slide(
     return slid
 
 
+def _steady_tickers(
+    indicators: Mapping[str, Indicator],
+    states: Mapping[str, FloatArray],
+    blocks: Mapping[str, FloatArray],
+    new_columns: Mapping[str, FloatArray],
+    new_offsets: IntArray,
+    n_new: IntArray,
+) -> npt.NDArray[np.bool_]:
+    """Which updated tickers take the steady step: one new session, all indicators warm."""
+    single = n_new == 1
+    if not single.any() or not indicators or not steady.covers(indicators):
+        return np.zeros(n_new.size, dtype=np.bool_)
+    first = np.minimum(new_offsets[:-1], max(int(new_offsets[-1]) - 1, 0))
+    bar = {c: new_columns[c][first] for c in INPUTS}
+    counts = next(iter(states.values()))[:, 0]
+    warm: npt.NDArray[np.bool_] = single & steady.ready(indicators, counts, bar, blocks)
+    return warm
+
+
+def _advance_kernels(
+    indicators: Mapping[str, Indicator],
+    blocks: Mapping[str, FloatArray],
+    filled: IntArray,
+    states: Mapping[str, FloatArray],
+    new_columns: Mapping[str, FloatArray],
+    new_offsets: IntArray,
+) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+    """The new rows through the kernels, resumed from each ticker's state and context rows."""
+    widths = history_widths(indicators)
+    n_new = np.diff(new_offsets)
+    by_window: dict[int, list[str]] = {}
+    for name, indicator in indicators.items():
+        # Fused passes: recursive indicators need no context; windowed ones reading the same
+        # inputs share their inputs' width (more context than a kernel needs is allowed, and
+        # one pass over the kept rows beats one pass per window length).
+        by_window.setdefault(_context(indicator, widths), []).append(name)
+    outputs: dict[str, FloatArray] = {}
+    states_out: dict[str, FloatArray] = {}
+    for window, names in by_window.items():
+        context = np.minimum(filled, window)
+        needed = sorted({c for n in names for c in indicators[n].inputs})
+        offsets, columns = _resume_inputs(blocks, needed, context, new_columns, new_offsets, n_new)
+        out, passed = run_many(
+            [indicators[n] for n in names],
+            columns,
+            offsets,
+            context,
+            {n: states[n] for n in names},
+            new_rows_only=True,
+        )
+        states_out.update(passed)
+        outputs.update(out)
+    return outputs, states_out
+
+
+def _advance_split(
+    indicators: Mapping[str, Indicator],
+    fast: npt.NDArray[np.bool_],
+    blocks: Mapping[str, FloatArray],
+    filled: IntArray,
+    states: Mapping[str, FloatArray],
+    new_columns: Mapping[str, FloatArray],
+    n_new: IntArray,
+) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+    """The steady tickers by the steady step, the others through the kernels, merged back in
+    the order of the new rows."""
+    slow = ~fast
+    fast_rows, slow_rows = np.repeat(fast, n_new), np.repeat(slow, n_new)
+    quick, quick_states = steady.advance(
+        indicators,
+        {n: s[fast] for n, s in states.items()},
+        {c: new_columns[c][fast_rows] for c in INPUTS},
+        {c: b[fast] for c, b in blocks.items()},
+    )
+    slow_offsets, _ = _segments(n_new[slow])
+    rest, rest_states = _advance_kernels(
+        indicators,
+        {c: b[slow] for c, b in blocks.items()},
+        filled[slow],
+        {n: s[slow] for n, s in states.items()},
+        {c: new_columns[c][slow_rows] for c in INPUTS},
+        slow_offsets,
+    )
+    outputs: dict[str, FloatArray] = {}
+    for name, values in quick.items():
+        merged = np.empty(fast_rows.size)
+        merged[fast_rows] = values
+        merged[slow_rows] = rest[name]
+        outputs[name] = merged
+    states_out: dict[str, FloatArray] = {}
+    for name, values in quick_states.items():
+        merged_state = np.empty((fast.size, values.shape[1]))
+        merged_state[fast] = values
+        merged_state[slow] = rest_states[name]
+        states_out[name] = merged_state
+    return outputs, states_out
+
+
+def _latest(
+    state: EngineState, rows: IntArray, frame: pl.DataFrame, today: Mapping[str, FloatArray]
+) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """Events of one new session per ticker and the recent rows moved on, when every ticker
+    keeps a full :data:`~stockbrief.detectors.LOOKBACK` of recent rows (the daily case)."""
+    lookback, n = ev.LOOKBACK, len(state.tickers)
+    recent = state.recent
+    if recent.height != n * lookback or recent["ticker"].n_unique() != n:
+        return None
+    if any(c not in today or c not in recent.columns for c in latest_events.COLUMNS):
+        return None
+    before = {
+        c: recent[c].cast(pl.Float64).fill_null(np.nan).to_numpy().reshape(n, lookback)[rows]
+        for c in latest_events.COLUMNS
+    }
+    found = latest_events.detect_latest(frame["ticker"], frame["date"], before, today)
+    index = np.arange(n * lookback, dtype=np.int64).reshape(n, lookback)
+    moved = index.copy()
+    moved[rows, :-1] = index[rows, 1:]
+    moved[rows, -1] = n * lookback + np.arange(rows.size)
+    kept = pl.concat([recent, frame.select(recent.columns)]).gather(moved.ravel())
+    return found, kept
+
+
+def _events_and_recent(
+    recent: pl.DataFrame, frame: pl.DataFrame, new_tickers: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Events on the new rows, by the kernels over them and their recent rows, and the
+    recent rows to keep."""
+    updated = pl.concat([recent.filter(pl.col("ticker").is_in(new_tickers)), frame])
+    updated = updated.sort("ticker", "date")
+    found = ev.detect(updated).join(
+        frame.select("ticker", "date"), on=["ticker", "date"], how="semi"
+    )
+    _, offsets = _offsets(updated)
+    kept = pl.concat(
+        [
+            recent.filter(~pl.col("ticker").is_in(new_tickers)),
+            _tail_frame(updated, offsets, ev.LOOKBACK),
+        ]
+    ).sort("ticker", "date")
+    return found, kept
+
+
 def update(
     state: EngineState, new_bars: pl.DataFrame, indicators: Mapping[str, Indicator] = INDICATORS
 ) -> Computed:
@@ -443,34 +586,27 @@ def update(
     position = {t: i for i, t in enumerate(all_tickers)}
     rows = np.array([position[t] for t in new_tickers], dtype=np.int64)
     history, filled, kernels = _grown(state, all_tickers, indicators)
-    widths = history_widths(indicators)
 
     n_new = np.diff(new_offsets)
     new_columns = _arrays(new_bars)
-    outputs: dict[str, FloatArray] = {}
-    by_window: dict[int, list[str]] = {}
-    for name, indicator in indicators.items():
-        # Fused passes: recursive indicators need no context; windowed ones reading the same
-        # inputs share their inputs' width (more context than a kernel needs is allowed, and
-        # one pass over the kept rows beats one pass per window length).
-        by_window.setdefault(_context(indicator, widths), []).append(name)
     everyone = rows.size == len(all_tickers)  # rows are then 0..n-1, in order
     blocks = {c: history[c] if everyone else history[c][rows] for c in history}
-    for window, names in by_window.items():
-        context = np.minimum(filled[rows], window)
-        needed = sorted({c for n in names for c in indicators[n].inputs})
-        offsets, columns = _resume_inputs(blocks, needed, context, new_columns, new_offsets, n_new)
-        out, states = run_many(
-            [indicators[n] for n in names],
-            columns,
-            offsets,
-            context,
-            {n: kernels[n][rows] for n in names},
-            new_rows_only=True,
+    states = {n: kernels[n][rows] for n in indicators}
+    fast = _steady_tickers(indicators, states, blocks, new_columns, new_offsets, n_new)
+    if fast.all():
+        outputs, states = steady.advance(
+            indicators, states, {c: new_columns[c] for c in INPUTS}, blocks
         )
-        for name in names:
-            kernels[name][rows] = states[name]
-        outputs.update(out)
+    elif not fast.any():
+        outputs, states = _advance_kernels(
+            indicators, blocks, filled[rows], states, new_columns, new_offsets
+        )
+    else:
+        outputs, states = _advance_split(
+            indicators, fast, blocks, filled[rows], states, new_columns, n_new
+        )
+    for name in indicators:
+        kernels[name][rows] = states[name]
     frame = _with_outputs(new_bars, {c: outputs[c] for c in output_columns(indicators)})
     for c in blocks:
         slid = _slide(blocks[c], new_columns[c], new_offsets, n_new)
@@ -481,16 +617,11 @@ def update(
             history[c][rows] = slid
     filled[rows] = np.minimum(filled[rows] + n_new, width)
 
-    recent = pl.concat([state.recent.filter(pl.col("ticker").is_in(new_tickers)), frame])
-    recent = recent.sort("ticker", "date")
-    found = ev.detect(recent).join(
-        frame.select("ticker", "date"), on=["ticker", "date"], how="semi"
-    )
-    _, recent_offsets = _offsets(recent)
-    kept = pl.concat(
-        [
-            state.recent.filter(~pl.col("ticker").is_in(new_tickers)),
-            _tail_frame(recent, recent_offsets, ev.LOOKBACK),
-        ]
-    ).sort("ticker", "date")
+    latest = None
+    if len(all_tickers) == len(state.tickers) and np.all(n_new == 1):
+        latest = _latest(state, rows, frame, {**new_columns, **outputs})
+    if latest is not None:
+        found, kept = latest
+    else:
+        found, kept = _events_and_recent(state.recent, frame, new_tickers)
     return Computed(frame, found, EngineState(all_tickers, history, filled, kernels, kept))

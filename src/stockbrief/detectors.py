@@ -21,17 +21,19 @@ import difflib
 import json
 import math
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-import numba
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from stockbrief import consensus
+from stockbrief import consensus, jit
 from stockbrief.errors import InputError
+
+if TYPE_CHECKING:
+    import numba
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -325,17 +327,9 @@ def params_frame() -> pl.DataFrame:
 # the kernels
 # --------------------------------------------------------------------------------------------
 
-_F = TypeVar("_F", bound=Callable[..., Any])
 
-
-def _step(func: _F) -> _F:
-    return cast(_F, numba.njit(inline="always", error_model="numpy")(func))
-
-
-def _kernel(func: _F) -> _F:
-    # error_model="numpy": a division by zero yields inf/nan as in Polars instead of raising;
-    # no fastmath, so every ratio is rounded exactly as the frame definitions round it.
-    return cast(_F, numba.njit(parallel=True, cache=True, error_model="numpy")(func))
+_step = jit.step
+_kernel = jit.kernel
 
 
 _OPEN, _HIGH, _LOW, _CLOSE, _VOLUME = 0, 1, 2, 3, 4

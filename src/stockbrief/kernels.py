@@ -44,14 +44,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import numba
 import numpy as np
 import numpy.typing as npt
-from numba.core import event as numba_event
 
-from stockbrief.lazy import pending_compile_notice
+from stockbrief import jit
+from stockbrief.lazy import compile_notice
+
+if TYPE_CHECKING:
+    import numba
 
 __all__ = [
     "INDICATORS",
@@ -85,7 +87,6 @@ Family = Literal[
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 _COLUMNS: tuple[Column, ...] = ("open", "high", "low", "close", "volume")
 
@@ -93,14 +94,8 @@ _COLUMNS: tuple[Column, ...] = ("open", "high", "low", "close", "volume")
 _TA_EPSILON = 0.00000001
 
 
-def _step(func: _F) -> _F:
-    # error_model="numpy": a division by zero yields inf/nan as in C instead of raising; no
-    # fastmath, so every operation keeps TA-Lib's order and rounding.
-    return cast(_F, numba.njit(inline="always", error_model="numpy")(func))
-
-
-def _kernel(func: _F) -> _F:
-    return cast(_F, numba.njit(parallel=True, cache=True, error_model="numpy")(func))
+_step = jit.step
+_kernel = jit.kernel
 
 
 @contextmanager
@@ -111,41 +106,11 @@ def on_compile(notify: Callable[[], None]) -> Iterator[None]:
     ``__pycache__`` beside their module, in ``$NUMBA_CACHE_DIR`` when that is set, or in the
     user's cache directory (``~/.cache/numba``) when the package folder is read-only. Loading a
     cached kernel takes a fraction of a second; compiling takes up to a minute and happens only
-    when the cache is empty or stale (the source, numba, Python or the CPU changed). numba
-    broadcasts ``numba:compile`` only after its cache missed, so this tells a face when to
-    explain the wait without second-guessing numba's cache layout.
+    when the cache is empty or stale (the source, numba, Python or the CPU changed), which is
+    when numba broadcasts ``numba:compile``. Nothing is imported until a kernel runs.
     """
-    with numba_event.install_listener("numba:compile", _FirstCompile(notify)):
+    with compile_notice(notify):
         yield
-
-
-class _FirstCompile(numba_event.Listener):
-    """Calls ``notify`` when the first stockbrief kernel starts compiling, then no more."""
-
-    def __init__(self, notify: Callable[[], None]) -> None:
-        self._notify: Callable[[], None] | None = notify
-
-    def on_start(self, event: numba_event.Event) -> None:
-        notify = self._notify
-        module: str = event.data["dispatcher"].py_func.__module__
-        if notify is not None and module.partition(".")[0] == __name__.partition(".")[0]:
-            self._notify = None
-            notify()
-
-    def on_end(self, event: numba_event.Event) -> None:
-        """Nothing: the notice is given when compiling starts."""
-
-
-def _listen_if_asked() -> None:
-    """Start the compile notice a face asked for before this module was loaded (the command
-    line defers importing numba until a command needs it)."""
-    notify = pending_compile_notice()
-    if notify is not None:
-        register = cast(Callable[[str, numba_event.Listener], None], numba_event.register)
-        register("numba:compile", _FirstCompile(notify))
-
-
-_listen_if_asked()
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import tempfile
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +105,7 @@ class Store:
         try:
             self._con = self._connect(read_only)
             self._in_transaction = False
+            self._settled: list[tuple[Callable[[], None], Callable[[], None]]] = []
             if not read_only:
                 self.migrate()
             elif self.schema_version < len(MIGRATIONS):
@@ -184,15 +187,21 @@ class Store:
             return
         self._con.execute("BEGIN TRANSACTION")
         self._in_transaction = True
+        self._settled = []
         try:
             yield
         except BaseException:
             self._con.execute("ROLLBACK")
+            for _, undo in self._settled:
+                undo()
             raise
         else:
             self._con.execute("COMMIT")
+            for done, _ in self._settled:
+                done()
         finally:
             self._in_transaction = False
+            self._settled = []
 
     @contextmanager
     def bounded_memory(self, limit: str = BATCH_MEMORY) -> Iterator[None]:
@@ -620,33 +629,105 @@ class Store:
             return None
         return found["valid_for"][0], found.drop("valid_for")
 
+    @property
+    def engine_folder(self) -> Path:
+        """Where the engine's state files live: beside the store, one set per save."""
+        return self.path.with_name(self.path.name + ".engine")
+
     def save_engine_state(self, frames: dict[str, pl.DataFrame], meta: pl.DataFrame) -> None:
-        """Keep the engine's state (a cache shaped by the indicator set) and its fingerprint."""
-        with self.transaction():
+        """Keep the engine's state (a cache shaped by the indicator set) and its fingerprint.
+
+        The state is some tens of MB that change whole every session: as Arrow files beside
+        the store it costs a file write, where a DuckDB table costs its rewrite, its WAL and a
+        checkpoint. Each save writes files under a new generation name, and the store's
+        ``engine_state`` row naming the generation moves in the same transaction as the
+        fingerprint, so the store always names a complete set; older sets are deleted once the
+        transaction commits (a rolled-back save deletes its own).
+        """
+        folder = self.engine_folder
+        generation = uuid.uuid4().hex
+        try:
+            folder.mkdir(exist_ok=True)
             for name, frame in frames.items():
-                self._con.register("state_frame", frame)
-                try:
-                    self._con.execute(
-                        f"CREATE OR REPLACE TABLE engine_{name} AS SELECT * FROM state_frame"
-                    )
-                finally:
-                    self._con.unregister("state_frame")
+                _write_durably(frame, folder / f"{generation}.{name}.arrow")
+        except OSError as exc:
+            self._drop_generations(keep=None, only=generation)
+            raise StoreError(f"{folder}: cannot write the engine state: {exc.strerror}") from None
+        names = ",".join(sorted(frames))
+        with self.transaction():
+            self._con.execute(
+                "CREATE OR REPLACE TABLE engine_state AS SELECT ? AS generation, ? AS frames",
+                [generation, names],
+            )
+            for table in ("engine_history", "engine_kernels", "engine_recent"):
+                self._con.execute(f"DROP TABLE IF EXISTS {table}")  # the former layout
             self._con.execute("DELETE FROM engine_meta")
             self._append("engine_meta", meta)
+            self._settled.append(
+                (
+                    lambda: self._drop_generations(keep=generation),
+                    lambda: self._drop_generations(keep=None, only=generation),
+                )
+            )
+
+    def _drop_generations(self, keep: str | None, only: str | None = None) -> None:
+        """Delete the state files of every generation but ``keep`` (or of ``only``)."""
+        folder = self.engine_folder
+        if not folder.is_dir():
+            return
+        for path in folder.glob("*.arrow"):
+            generation = path.name.split(".", 1)[0]
+            if (only is None and generation != keep) or generation == only:
+                path.unlink(missing_ok=True)
+
+    def _engine_files(self, names: Sequence[str]) -> dict[str, Path] | None:
+        """The state files of the saved generation, when all of ``names`` were saved."""
+        tables = {r[0] for r in self._rows("SELECT table_name FROM information_schema.tables")}
+        if "engine_state" not in tables:
+            return None
+        row = self._rows("SELECT generation, frames FROM engine_state")
+        if not row:
+            return None
+        generation, saved = row[0]
+        files = {n: self.engine_folder / f"{generation}.{n}.arrow" for n in names}
+        if not set(names) <= set(saved.split(",")) or not all(f.is_file() for f in files.values()):
+            return None
+        return files
 
     def load_engine_state(
         self, names: Sequence[str]
     ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
         """The saved state frames and fingerprint; empty when nothing was saved."""
-        if not self.has_engine_state(names):
+        files = self._engine_files(names)
+        if files is None and self._has_state_tables(names):
+            frames = {n: self._frame(f"SELECT * FROM engine_{n}") for n in names}
+        elif files is None:
             return {}, self._frame("SELECT * FROM engine_meta LIMIT 0")
-        frames = {n: self._frame(f"SELECT * FROM engine_{n}") for n in names}
-        return frames, self.engine_meta()
+        else:
+            try:
+                frames = {n: pl.read_ipc(path) for n, path in files.items()}
+            except (OSError, pl.exceptions.ComputeError) as exc:
+                raise StoreError(
+                    f"{self.engine_folder}: the engine state cannot be read ({exc}); run "
+                    "`stockbrief compute --full` to rebuild it"
+                ) from None
+        meta = self.engine_meta()
+        # A deleted ticker leaves the fingerprint at once; its rows in the files go here.
+        known = meta["ticker"]
+        for name, frame in frames.items():
+            if "ticker" in frame.columns and frame["ticker"].n_unique() != known.len():
+                frames[name] = frame.filter(pl.col("ticker").is_in(known.implode()))
+        return frames, meta
 
     def has_engine_state(self, names: Sequence[str]) -> bool:
-        """Whether a state with all these frames was saved."""
+        """Whether a state with all these frames was saved (and its files are in place)."""
+        return self._engine_files(names) is not None or self._has_state_tables(names)
+
+    def _has_state_tables(self, names: Sequence[str]) -> bool:
+        """Whether a state was saved as tables, as stores written before the files kept it
+        (read once; the next save moves it to files)."""
         tables = {r[0] for r in self._rows("SELECT table_name FROM information_schema.tables")}
-        return all(f"engine_{n}" in tables for n in names)
+        return "engine_state" not in tables and all(f"engine_{n}" in tables for n in names)
 
     def engine_meta(self) -> pl.DataFrame:
         """The fingerprint the saved engine state was computed from (empty when none)."""
@@ -1057,6 +1138,13 @@ def _filters(
         clauses.append(f"{alias}.date <= ?")
         params.append(end)
     return " AND ".join(clauses), params
+
+
+def _write_durably(frame: pl.DataFrame, path: Path) -> None:
+    """An Arrow file on disk before the transaction that names it commits."""
+    frame.write_ipc(path, compression="uncompressed")
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
 
 
 def _first_line(exc: BaseException) -> str:
