@@ -11,6 +11,7 @@ import pytest
 
 from helpers import good_rows, write_csv
 from stockbrief import api, catalog, store
+from stockbrief.store import Store
 
 PROBE = """
 import sys
@@ -104,3 +105,19 @@ def test_no_store_or_no_state_is_never_current(tmp_path: Path) -> None:
     api.ingest("prices", [write_csv(tmp_path / "ABC.csv", good_rows())], store=path)
     assert not catalog.engine_current(path)
     assert [h.ticker for h in catalog.holdings(path) or []] == ["ABC"]
+
+
+def test_the_catalog_knows_the_default_indicator_set() -> None:
+    from stockbrief.kernels import INDICATORS
+
+    assert list(catalog.ENGINE_INDICATORS) == list(INDICATORS)
+
+
+def test_a_state_saved_with_other_indicators_is_not_current(computed: Path) -> None:
+    assert catalog.engine_current(computed)
+    with Store(computed) as db:
+        db._con.execute("UPDATE engine_state SET indicators = 'sma_20,sma_50'")
+    assert not catalog.engine_current(computed)
+    # and the next compute recomputes everything instead of saying there is nothing new
+    assert api.refresh(computed).mode == "full"
+    assert catalog.engine_current(computed)

@@ -119,7 +119,13 @@ def test_sma_lines_are_the_last_sessions_of_the_frame(chart: Figure, bars: pl.Da
     assert np.isnan(np.asarray(lines["SMA 200"].get_ydata(), dtype=float)[0])
     legend = panel(chart, "Price").get_legend()
     assert legend is not None
-    assert [t.get_text() for t in legend.get_texts()] == ["SMA 50", "SMA 200"]
+    # The averages, then what the rising and the falling marks in the window stand for.
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "SMA 50",
+        "SMA 200",
+        "crossed above an average, volume surge,\ngap up",
+        "breakout failed, loss beyond 2.5\u03c3",
+    ]
 
 
 def test_event_markers_sit_above_rises_and_below_falls(chart: Figure, bars: pl.DataFrame) -> None:
@@ -175,7 +181,12 @@ def test_german_labels_and_numbers(bars: pl.DataFrame, events: pl.DataFrame) -> 
     assert sorted(averages(price, "GD")) == ["GD 200", "GD 50"]
     legend = price.get_legend()
     assert legend is not None
-    assert [t.get_text() for t in legend.get_texts()] == ["GD 50", "GD 200"]
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "GD 50",
+        "GD 200",
+        "GD nach oben gekreuzt, Volumensprung,\nKurslücke nach oben",
+        "Ausbruch gescheitert, Tagesverlust über 2,5\u03c3",
+    ]
     close = f"{bars['close'][-1]:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
     assert close in [t.get_text() for t in price.texts]
 

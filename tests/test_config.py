@@ -96,3 +96,59 @@ def test_two_alerts_with_one_name_are_refused(tmp_path: Path) -> None:
     path.write_text(rule + rule)
     with pytest.raises(InputError, match=r"alert\[2\]\.name.*a second alert named 'a'"):
         config.load(path)
+
+
+PROVIDERS = """
+[providers]
+prices = ["yahoo"]
+kpis = ["edgar", "yahoo"]
+news = ["yahoo", "feeds"]
+feeds = ["https://news.example.com/markets.rss"]
+sec_user_agent = "Jane Doe jane@example.com"
+sec_requests_per_second = 5
+yahoo_pause_seconds = 1.5
+"""
+
+
+def test_the_providers_table_gives_an_order_per_kind_of_data(tmp_path: Path) -> None:
+    path = tmp_path / "stockbrief.toml"
+    path.write_text(PROVIDERS)
+    plan = config.load(path).providers
+    assert plan is not None
+    assert (plan.prices, plan.kpis, plan.news) == (("yahoo",), ("sec", "yahoo"), ("yahoo", "feeds"))
+    assert plan.feeds == ("https://news.example.com/markets.rss",)
+    assert plan.sec_user_agent == "Jane Doe jane@example.com"
+    assert (plan.sec_requests_per_second, plan.yahoo_pause_seconds) == (5.0, 1.5)
+    assert plan.downloads == ("yahoo", "sec")
+    assert config.load(tmp_path / "none.toml", required=False).providers is None
+
+
+def test_a_providers_table_may_leave_out_what_it_does_not_change(tmp_path: Path) -> None:
+    path = tmp_path / "stockbrief.toml"
+    path.write_text("[providers]\nkpis = 'sec'\n")
+    plan = config.load(path).providers
+    assert plan == config.Providers(kpis=("sec",))
+    assert plan.downloads == ("yahoo", "sec")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("prices = ['sec']", "field 'providers.prices': 'sec' does not offer prices; use yahoo"),
+        ("kpis = ['bloomberg']", "field 'providers.kpis': 'bloomberg' does not offer kpis"),
+        ("kpis = ['sec', 'edgar']", "field 'providers.kpis': names a provider twice"),
+        ("news = 42", "field 'providers.news': must be a list of providers"),
+        ("news = ['feeds']", "field 'providers.news': news names feeds, but no feed URLs"),
+        ("feeds = ['/tmp/x.rss']", "field 'providers.feeds': must be a list of feed URLs"),
+        ("sec_user_agent = 'Jane'", "field 'providers.sec_user_agent': must name you and"),
+        ("sec_requests_per_second = 50", "field 'providers.sec_requests_per_second': must be a"),
+        ("yahoo_pause_seconds = 'slow'", "field 'providers.yahoo_pause_seconds': must be a"),
+        ("order = ['yahoo']", "field 'providers.order': unknown key 'order'; [providers] has"),
+    ],
+)
+def test_bad_providers_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(f"[providers]\n{text}\n")
+    with pytest.raises(InputError, match=re.escape(message)) as caught:
+        config.load(path)
+    assert str(caught.value).startswith(str(path))

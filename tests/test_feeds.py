@@ -285,3 +285,41 @@ def test_near_identical_headlines_are_one_story_and_opposite_ones_two() -> None:
     # d: the same words a week later is another day's story.
     assert kept["id"].to_list() == ["c", "d"]
     assert dropped == 3
+
+
+def test_feeds_named_in_the_settings_are_read_after_yahoo(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw: dict[str, Any] = json.loads((DATA / "yahoo" / "baba-2026-01-05.json").read_text())
+    monkeypatch.setattr(YahooSource, "fetch_raw", lambda self: copy.deepcopy(raw))
+    monkeypatch.setattr(FeedSource, "fetch_raw", lambda self: RSS.read_bytes())
+    monkeypatch.delenv("STOCKBRIEF_PROVIDERS", raising=False)
+    settings = store.with_name("stockbrief.toml")
+    settings.write_text(
+        "[providers]\nnews = ['yahoo', 'feeds']\nfeeds = ['https://news.example.com/rss.xml']\n"
+    )
+    result = CliRunner().invoke(
+        app, ["fetch", "BABA", "--since", "2025-12-29", "--store", str(store)]
+    )
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("news: 3 rows for")  # the fourth story came from Yahoo first
+    with Store(store, read_only=True) as db:
+        rally = db.read("news").filter(pl.col("headline").str.starts_with("Chinese tech"))
+    assert rally["source"].to_list() == ["Reuters"]
+
+
+def test_settings_without_yahoo_news_store_the_feeds_alone(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stockbrief import config
+
+    raw: dict[str, Any] = json.loads((DATA / "yahoo" / "baba-2026-01-05.json").read_text())
+    monkeypatch.setattr(YahooSource, "fetch_raw", lambda self: copy.deepcopy(raw))
+    monkeypatch.setattr(FeedSource, "fetch_raw", lambda self: RSS.read_bytes())
+    monkeypatch.delenv("STOCKBRIEF_PROVIDERS", raising=False)
+    plan = config.Providers(news=("feeds",), feeds=("https://news.example.com/rss.xml",))
+    reports = api.fetch(["BABA"], since="2025-12-29", store=store, plan=plan)
+    assert "yahoo news" not in [r.kind for r in reports]
+    assert reports[0].kind == "news"  # feeds first: they are the only news
+    assert reports[0].result.inserted == 4

@@ -80,6 +80,15 @@ def test_shares_outstanding_at_each_cover_page_date() -> None:
     assert shares.height == 4
 
 
+def test_a_foreign_issuers_count_of_ordinary_shares_is_not_stored() -> None:
+    raw = payload()
+    counts = raw["companies"]["AAPL"]["facts"]["facts"]["dei"]
+    counts["EntityCommonStockSharesOutstanding"]["units"]["shares"][-1]["form"] = "20-F"
+    shares = parse_payload(raw).filter(pl.col("name") == "Shares outstanding")
+    assert shares["period_end"].to_list()[-1] == dt.date(2024, 10, 18)
+    assert shares.height == 3
+
+
 @pytest.mark.parametrize(
     ("change", "words"),
     [
@@ -295,3 +304,47 @@ def test_the_providers_to_fetch_from_can_be_configured(
     monkeypatch.setenv("STOCKBRIEF_PROVIDERS", "sec, reuters")
     with pytest.raises(InputError, match="unknown provider 'reuters'; use yahoo, sec"):
         api.fetch(["AAPL"], store=tmp_path / "s.duckdb")
+
+
+def test_the_settings_choose_the_sec_alone_and_name_the_client(
+    sec: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(edgar.USER_AGENT_ENV, raising=False)
+    monkeypatch.delenv("STOCKBRIEF_PROVIDERS", raising=False)
+    settings = tmp_path / "stockbrief.toml"
+    settings.write_text(
+        "[providers]\nprices = []\nnews = []\nkpis = ['edgar']\n"
+        f"sec_user_agent = '{AGENT}'\nsec_requests_per_second = 2\n"
+    )
+    store = str(tmp_path / "s.duckdb")
+    result = CliRunner().invoke(app, ["fetch", "AAPL", "--store", store])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "sec kpis: 21 rows for 1 ticker from 1 file: 21 new, 0 already stored"
+    ]
+    assert {agent for _, agent in SecLike.seen} == {AGENT}
+    override = CliRunner().invoke(
+        app, ["fetch", "AAPL", "--store", store, "--provider", "sec", "--refresh"]
+    )
+    assert override.exit_code == 0, override.output
+    assert "21 already stored" in override.output  # the option keeps the settings' client
+
+
+def test_kpis_are_stored_in_the_order_the_settings_give(
+    recorded: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stockbrief import config
+    from stockbrief.sources.yahoo import YahooSource
+
+    monkeypatch.delenv("STOCKBRIEF_PROVIDERS", raising=False)
+    yahoo = json.loads((Path(__file__).parent / "data/yahoo/aapl-2020-09-05.json").read_text())
+    monkeypatch.setattr(YahooSource, "fetch_raw", lambda self: copy.deepcopy(yahoo))
+    plan = config.Providers(kpis=("sec", "yahoo"))
+    reports = api.fetch(["AAPL"], since="2020-08-01", store=tmp_path / "s.duckdb", plan=plan)
+    kinds = [r.kind for r in reports]
+    assert kinds[0] == "yahoo bars"
+    assert kinds[-2:] == ["sec kpis", "yahoo kpis"]
+    assert api.prices("AAPL", store=tmp_path / "s.duckdb").height == 25
+    no_prices = config.Providers(prices=(), kpis=("sec",), news=())
+    (only,) = api.fetch(["AAPL"], store=tmp_path / "t.duckdb", plan=no_prices)
+    assert only.kind == "sec kpis"

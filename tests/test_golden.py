@@ -222,7 +222,9 @@ def test_an_index_is_quoted_in_points_without_volume(notes: dict[tuple[str, str]
     assert "shares" not in vix.text
     german = notes["vix-2025-04-08", "de"].text
     assert "auf 52,33 Punkte, nach 46,98 Punkten am Vortag" in german
-    assert "Aktie" not in german
+    # No volume of its own: the only shares named are the stored stocks of the day's breadth.
+    assert "Gehandelt wurden" not in german
+    assert "Aktie" not in german.replace("im Datenbestand erfassten Aktien", "")
     assert "Stück" not in german
 
 

@@ -176,3 +176,21 @@ def test_a_full_compute_in_batches_equals_one_pass(
     assert store.events().equals(whole)
     for name, frame in store.load_engine_state(api.STATE_FRAMES)[0].items():
         assert frame.equals(state[name]), name
+
+
+def test_batches_bounded_by_bars_equal_one_pass(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Real tickers of 1,300 to 2,500 bars, a budget of 3,000 bars: one or two per batch.
+    api.refresh(store, full=True)
+    whole = store.events()
+    state = store.load_engine_state(api.STATE_FRAMES)[0]
+    sizes = [len(b) for b in api._bar_batches(store.fingerprint())]
+    monkeypatch.setattr(api, "ENGINE_BATCH_BARS", 3_000)
+    small = [len(b) for b in api._bar_batches(store.fingerprint())]
+    assert len(small) > len(sizes)
+    assert max(small) <= 2
+    api.refresh(store, full=True)
+    assert store.events().equals(whole)
+    for name, frame in store.load_engine_state(api.STATE_FRAMES)[0].items():
+        assert frame.equals(state[name]), name

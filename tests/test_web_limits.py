@@ -41,6 +41,8 @@ GET_TARGETS = {
     "/api/markers/{ticker}": "/api/markers/BABA?as_of=2026-01-02",
     "/api/compare/{ticker}": "/api/compare/BABA?as_of=2026-01-02",
     "/api/watchlists": "/api/watchlists",
+    "/api/screens": "/api/screens",
+    "/api/market": "/api/market?sort=change&per=10&page=2",
     "/openapi.json": "/openapi.json",
     "/docs": "/docs",
     "/docs/oauth2-redirect": "/docs/oauth2-redirect",

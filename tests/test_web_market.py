@@ -188,22 +188,18 @@ def test_market_table_sorts_in_chromium(
     page = _open(
         browser, f"{server}/?as_of=2026-01-02", problems, viewport={"width": 1400, "height": 900}
     )
-    tickers = page.eval_on_selector_all(
-        "table.market tbody tr", "rows => rows.map(r => r.dataset.ticker)"
-    )
-    assert tickers == sorted(TICKERS)
-    page.click("table.market th:nth-child(4) button")  # change: largest first
+    rows = "rows => rows.map(r => r.dataset.ticker)"
+    assert page.eval_on_selector_all("table.market tbody tr", rows) == sorted(TICKERS)
+    assert page.get_attribute("table.market th[data-column=ticker]", "aria-sort") == "ascending"
+    with page.expect_navigation():
+        page.click("table.market th[data-column=change] a")  # change: largest first
     order = market.table(store, DAY).sort("change", descending=True)["ticker"].to_list()
-    shown = page.eval_on_selector_all(
-        "table.market tbody tr", "rows => rows.map(r => r.dataset.ticker)"
-    )
-    assert shown == order
-    assert page.get_attribute("table.market th:nth-child(4)", "aria-sort") == "descending"
-    page.click("table.market th:nth-child(4) button")
-    shown = page.eval_on_selector_all(
-        "table.market tbody tr", "rows => rows.map(r => r.dataset.ticker)"
-    )
-    assert shown == order[::-1]
+    assert page.eval_on_selector_all("table.market tbody tr", rows) == order
+    assert page.get_attribute("table.market th[data-column=change]", "aria-sort") == "descending"
+    with page.expect_navigation():
+        page.click("table.market th[data-column=change] a")
+    assert page.eval_on_selector_all("table.market tbody tr", rows) == order[::-1]
+    assert page.input_value("input[name=as_of]") == "2026-01-02"  # the session is kept
     page.screenshot(path=str(artifacts / "market-1400.png"), full_page=True)
     assert problems == []
 

@@ -65,3 +65,71 @@ def test_builder_sort_and_download_in_chromium(
     assert "format=csv" in link
     page.screenshot(path=str(artifacts / "screen-1400.png"), full_page=True)
     assert problems == []
+
+
+def test_choose_columns_save_load_and_delete_a_screen_in_chromium(
+    browser: Any,  # noqa: F811
+    server: str,  # noqa: F811
+    store: Path,  # noqa: F811
+    artifacts: Path,  # noqa: F811
+) -> None:
+    problems: list[str] = []
+    expression = "rsi_14 > 30 and rel_volume > 0.2"
+    page = _open(browser, f"{server}/screen?q={expression}&as_of=2026-01-02", problems)
+    found = api.screen(expression, as_of=DAY, store=store)
+    rows = "rows => rows.map(r => r.dataset.ticker)"
+    visible = "cells => cells.filter(c => c.offsetParent !== null).map(c => c.textContent.trim())"
+    assert page.eval_on_selector_all("table.results thead th", visible) == list(found.columns)
+    page.click("details.columns summary")
+    page.uncheck("details.columns input[value=close]")
+    assert "close" not in page.eval_on_selector_all("table.results thead th", visible)
+    page.click("table.results th[data-column=rel_volume] button")  # largest first
+    by_volume = found.sort("rel_volume", descending=True)["ticker"].to_list()
+    assert page.eval_on_selector_all("table.results tbody tr", rows) == by_volume
+    page.fill("#screen-save input[name=name]", "<b>bad</b>")
+    page.click("#screen-save button[type=submit]")  # the browser's pattern check refuses it
+    assert (page.text_content("#screen-save-status") or "") == ""
+    page.fill("#screen-save input[name=name]", "Busy names")
+    with page.expect_navigation():
+        page.click("#screen-save button[type=submit]")
+    assert "saved=Busy+names" in page.url
+    [saved] = api.saved_screens(store=store)
+    assert (saved.expression, saved.sort) == (expression, "rel_volume")
+    assert saved.columns == tuple(c for c in found.columns if c not in ("ticker", "close"))
+    # The saved screen comes back as it was left: its sort and its columns.
+    assert page.eval_on_selector_all("table.results tbody tr", rows) == by_volume
+    headings = page.eval_on_selector_all("table.results thead th", visible)
+    assert headings == [c for c in found.columns if c != "close"]
+    assert page.input_value("form.screen input[name=q]") == expression
+    assert page.text_content("#saved-screens a") == "Busy names"
+    page.screenshot(path=str(artifacts / "screen-saved-1400.png"), full_page=True)
+    page.on("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.click("#saved-screens button.delete-screen")
+    assert api.saved_screens(store=store) == []
+    assert "No saved screens yet" in (page.text_content("#saved-screens") or "")
+    assert problems == []
+
+
+def test_screen_page_fits_a_phone(
+    browser: Any,  # noqa: F811
+    server: str,  # noqa: F811
+    artifacts: Path,  # noqa: F811
+) -> None:
+    problems: list[str] = []
+    page = _open(
+        browser,
+        f"{server}/screen?q=close > 0&as_of=2026-01-02",
+        problems,
+        viewport={"width": 390, "height": 844},
+    )
+    page.click("details.columns summary")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    right = page.eval_on_selector(
+        "details.columns fieldset", "e => e.getBoundingClientRect().right"
+    )
+    assert right <= 390
+    page.uncheck("details.columns input[value=date]")
+    assert page.eval_on_selector("table.results td[data-column=date]", "e => e.hidden")
+    page.screenshot(path=str(artifacts / "screen-390.png"), full_page=True)
+    assert problems == []

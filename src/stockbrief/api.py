@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, get_args, overload
 import polars as pl
 
 from stockbrief import calendar
-from stockbrief.config import NOTABLE_RULE
+from stockbrief.config import NOTABLE_RULE, Providers
 from stockbrief.errors import ConflictError, InputError, NotFoundError, StockbriefError
 from stockbrief.lazy import lazy_module
 from stockbrief.results import ScreenResult
@@ -41,7 +41,15 @@ from stockbrief.sources.validate import (
     parse_table,
     split_news,
 )
-from stockbrief.store import PRICE_BASES, TABLES, PriceBasis, Store, Table, UpsertResult
+from stockbrief.store import (
+    BREADTH_WINDOW_DAYS,
+    PRICE_BASES,
+    TABLES,
+    PriceBasis,
+    Store,
+    Table,
+    UpsertResult,
+)
 
 if TYPE_CHECKING:
     from stockbrief import alerts, claims, compute, consensus, evidence, peers
@@ -50,6 +58,7 @@ if TYPE_CHECKING:
     from stockbrief.diagnosis import DoctorReport
     from stockbrief.evidence import multiple
     from stockbrief.notes import document, facts, narrative, verdict
+    from stockbrief.notes import thesis as user_thesis
     from stockbrief.notes.document import Brief
     from stockbrief.notes.narrative import Lang
 else:
@@ -66,8 +75,11 @@ else:
     facts = lazy_module("stockbrief.notes.facts")
     narrative = lazy_module("stockbrief.notes.narrative")
     verdict = lazy_module("stockbrief.notes.verdict")
+    user_thesis = lazy_module("stockbrief.notes.thesis")
 
-IngestKind = Literal["prices", "actions", "ratings", "consensus", "news", "securities", "kpis"]
+IngestKind = Literal[
+    "prices", "actions", "ratings", "consensus", "news", "securities", "kpis", "notes", "aliases"
+]
 INGEST_KINDS: tuple[str, ...] = get_args(IngestKind)
 StoreLike = Store | str | Path | None
 
@@ -230,6 +242,7 @@ def _prepare(kind: IngestKind, frame: pl.DataFrame) -> dict[Table, pl.DataFrame]
         return {"news": _scored(news), "news_tickers": links}
     if kind == "securities":
         return {"securities": frame.with_columns(pl.col("exchange").str.to_uppercase())}
+    assert kind != "notes", "ingest() stores theses through _ingest_notes"
     table: Table = "bars" if kind == "prices" else kind
     return {table: frame}
 
@@ -256,7 +269,8 @@ def ingest(
     kind
         ``prices`` (daily OHLCV bars), ``actions`` (splits and dividends), ``ratings``
         (analyst ratings and targets), ``consensus`` (provider summaries), ``news``,
-        ``securities`` (names, exchanges, peer groups) or ``kpis`` (company metrics).
+        ``securities`` (names, exchanges, peer groups), ``kpis`` (company metrics) or
+        ``notes`` (a user's theses: Markdown notes with a front matter, or a table of them).
     files
         CSV, Parquet or JSON files; one ticker per file (named by the file or ``ticker``) or a
         ``ticker`` column.
@@ -309,6 +323,8 @@ def ingest(
         raise InputError("--strict applies to prices only", field="strict")
     if kind == "news" and any(_is_feed(f) for f in files):
         return _ingest_feeds(files, store=store, ticker=ticker, replace=replace)
+    if kind == "notes":
+        return _ingest_notes(files, store=store, ticker=ticker, replace=replace, progress=progress)
     exchange_of = exchange_lookup(_stored_exchanges(store), exchange)
     parsed = []
     for count, f in enumerate(files, 1):
@@ -380,8 +396,10 @@ def _ingest_feeds(
     if isinstance(store, Store) or store_path(store).exists():
         with using_store(store, read_only=not isinstance(store, Store)) as db:
             known = db.securities().select("ticker", "name")
+            others = db.read("aliases")
     else:
         known = pl.DataFrame(schema={"ticker": pl.String, "name": pl.String})
+        others = None
     if known.is_empty() and symbol is None:
         raise InputError(
             "no stored securities to match feed items against: ingest securities (or fetch"
@@ -389,7 +407,7 @@ def _ingest_feeds(
         )
     items: list[FeedItems] = []
     for location in locations:
-        source = FeedSource(location, known, symbol)
+        source = FeedSource(location, known, symbol, others)
         items.append(source.parse(source.fetch_raw()))
     frame = pl.concat([i.frame for i in items])
     with using_store(store) as db, db.transaction():
@@ -416,6 +434,46 @@ def _ingest_feeds(
         repeated + unmatched + untimed,
         f"feed items left out ({', '.join(parts)})",
     )
+
+
+def _ingest_notes(
+    files: Sequence[str | Path],
+    *,
+    store: StoreLike,
+    ticker: str | None,
+    replace: bool,
+    progress: Callable[[int, int], None] | None,
+) -> IngestReport:
+    """Users' theses (Markdown notes or tables of them, see :mod:`stockbrief.sources.theses`),
+    each on a ticker the store holds, stored under the writer's lock in one transaction."""
+    from stockbrief.sources.theses import read_theses
+
+    parsed = []
+    for count, f in enumerate(files, 1):
+        parsed.append(read_theses(Path(f), ticker))
+        if progress is not None:
+            progress(count, len(files))
+    frame = _check_unique_across([p.frame for p in parsed], ("ticker", "written_on", "author"))
+    with using_store(store) as db:
+        known = set(db.tickers()) | set(db.securities()["ticker"].to_list())
+        for row in frame.filter(~pl.col("ticker").is_in(list(known))).head(1).iter_rows(named=True):
+            reason = _unknown_ticker(row["ticker"], sorted(known))
+            raise InputError(
+                f"{reason}; a thesis is kept on a stored ticker, so ingest its prices first",
+                file=row[FILE],
+                row=row[ROW],
+                field="ticker",
+            )
+        try:
+            result = db.add_theses(frame, replace=replace)
+        except ConflictError as exc:
+            # A thesis without an author has a null in its key: matched with eq_missing.
+            found = frame.filter(*(pl.col(k).eq_missing(v) for k, v in exc.key.items()))
+            row = found.row(0, named=True) if found.height else {FILE: None, ROW: None}
+            raise ConflictError(
+                exc.reason, key=exc.key, file=row[FILE], row=row[ROW], field=exc.field
+            ) from None
+    return IngestReport("notes", len(files), frame.height, frame["ticker"].n_unique(), result)
 
 
 def _check_exchange_moves(securities: pl.DataFrame, db: Store) -> None:
@@ -698,9 +756,10 @@ def fetch(
     session: object | None = None,
     cached: bool = True,
     providers: Sequence[Provider] | None = None,
+    plan: Providers | None = None,
 ) -> list[IngestReport]:
-    """Download from the providers (Yahoo Finance, extra ``[yahoo]``; SEC EDGAR) and store it
-    all in one transaction.
+    """Download from the providers (Yahoo Finance, extra ``[yahoo]``; SEC EDGAR; RSS or Atom
+    feeds) and store it.
 
     Bars are stored as traded (Yahoo's split adjustment undone), and their basis recorded as
     such; a bar of a session still trading when the download was made is left out and counted.
@@ -713,9 +772,14 @@ def fetch(
     its industry's top companies as peers. ``since`` defaults to :data:`FETCH_YEARS` years ago.
 
     ``sec`` brings the same KPIs and the shares outstanding of US filers from their filings
-    (known from the day after each filing; set ``STOCKBRIEF_SEC_USER_AGENT``). Providers are
-    stored in the order given (default ``STOCKBRIEF_PROVIDERS``, e.g. ``yahoo,sec``, else
-    Yahoo alone): a KPI one of them stored first stands.
+    (known from the day after each filing; needs a User-Agent, ``sec_user_agent`` or
+    ``STOCKBRIEF_SEC_USER_AGENT``).
+
+    Which provider serves which data, in which order, is ``plan`` (the ``[providers]`` table of
+    the settings); a plain ``providers`` list (else ``STOCKBRIEF_PROVIDERS``, e.g.
+    ``yahoo,sec``) overrides it, and without either Yahoo serves all. Providers are stored in
+    the order of each kind: a KPI or news story one of them stored first stands. The providers'
+    downloads are stored in one transaction; feeds, when ``news`` names them, in their own.
 
     Each ticker's Yahoo download is kept in a folder beside the store (``STORE.cache/yahoo``):
     a refetch the same day reads it instead of Yahoo, unless a session has closed since; the
@@ -727,16 +791,7 @@ def fetch(
         if since is not None
         else calendar.today_anywhere() - dt.timedelta(days=365 * FETCH_YEARS)
     )
-    if providers is None:
-        configured = os.environ.get("STOCKBRIEF_PROVIDERS", "yahoo")
-        providers = [p.strip() for p in configured.split(",") if p.strip()]  # type: ignore[misc]
-    wanted = list(dict.fromkeys(providers))
-    unknown = [p for p in wanted if p not in PROVIDERS]
-    if unknown or not wanted:
-        raise InputError(
-            f"unknown provider {unknown[0] if unknown else ''!r}; use {', '.join(PROVIDERS)}",
-            field="provider",
-        )
+    plan = provider_plan(providers, plan)
     from stockbrief.sources.edgar import EdgarSource
     from stockbrief.sources.yahoo import YahooSource
 
@@ -744,39 +799,80 @@ def fetch(
     where = store.path if isinstance(store, Store) else store_path(store)
     folder = Path(f"{where}.cache")
     downloads: dict[str, Any] = {}
-    for provider in wanted:
+    for provider in plan.downloads:
         if provider == "yahoo":
             downloads[provider] = YahooSource(
-                symbols, start, session, cache=folder / "yahoo", reuse=cached
+                symbols,
+                start,
+                session,
+                cache=folder / "yahoo",
+                reuse=cached,
+                pause_seconds=plan.yahoo_pause_seconds,
             ).load_all()
         else:
-            source = EdgarSource(symbols, cache=folder / "sec", reuse=cached)
+            source = EdgarSource(
+                symbols,
+                plan.sec_user_agent,
+                cache=folder / "sec",
+                reuse=cached,
+                requests_per_second=plan.sec_requests_per_second,
+            )
             downloads[provider] = source.load().frame
+    feeds_first = "feeds" in plan.news and plan.news[0] == "feeds"
     reports: list[IngestReport] = []
+    if feeds_first:
+        reports.append(_ingest_feeds(plan.feeds, store=store, ticker=None, replace=replace))
     with using_store(store) as db, db.transaction():
-        for name, data in downloads.items():
+        if "yahoo" in downloads:
+            reports += _store_yahoo(db, downloads["yahoo"], replace, plan)
+        for name in plan.kpis:
             if name == "yahoo":
-                reports += _store_yahoo(db, data, replace)
+                reports.append(_store_kpis(db, downloads[name].kpis, name, replace))
             else:
-                reports += _store_sec(db, data, replace)
+                reports.append(_store_kpis(db, downloads[name], name, replace))
+    if "feeds" in plan.news and not feeds_first:
+        reports.append(_ingest_feeds(plan.feeds, store=store, ticker=None, replace=replace))
     return reports
 
 
-def _store_yahoo(db: Store, data: Any, replace: bool) -> list[IngestReport]:
-    """A Yahoo download into the open transaction; one report per table."""
-    frames: dict[Table, pl.DataFrame] = {
-        "bars": data.bars,
-        "actions": data.actions,
-        "ratings": data.ratings,
-        "consensus": data.consensus,
-    }
+def provider_plan(providers: Sequence[str] | None, plan: Providers | None) -> Providers:
+    """The plan to fetch by: a plain list first, then ``STOCKBRIEF_PROVIDERS``, then ``plan``,
+    else Yahoo for everything."""
+    if providers is None and os.environ.get("STOCKBRIEF_PROVIDERS"):
+        configured = os.environ["STOCKBRIEF_PROVIDERS"]
+        providers = [p.strip() for p in configured.split(",") if p.strip()]
+    if providers is None:
+        return plan if plan is not None else Providers()
+    wanted = list(dict.fromkeys(providers))
+    unknown = [p for p in wanted if p not in PROVIDERS]
+    if unknown or not wanted:
+        raise InputError(
+            f"unknown provider {unknown[0] if unknown else ''!r}; use {', '.join(PROVIDERS)}",
+            field="provider",
+        )
+    chosen = Providers.of(wanted)
+    if plan is None:
+        return chosen
+    return dataclasses.replace(
+        plan, prices=chosen.prices, kpis=chosen.kpis, news=chosen.news, feeds=()
+    )
+
+
+def _store_yahoo(db: Store, data: Any, replace: bool, plan: Providers) -> list[IngestReport]:
+    """A Yahoo download (its KPIs apart) into the open transaction; one report per table."""
+    frames: dict[Table, pl.DataFrame] = {}
+    if "yahoo" in plan.prices:
+        frames["bars"], frames["actions"] = data.bars, data.actions
+    frames["ratings"], frames["consensus"] = data.ratings, data.consensus
     reports = []
+    duplicates = 0
     try:
-        db.record_price_basis(data.bars["ticker"].unique().to_list(), data.basis)
+        if "yahoo" in plan.prices:
+            db.record_price_basis(data.bars["ticker"].unique().to_list(), data.basis)
         frames["securities"] = _fetched_securities(db.securities(), data)
-        news, duplicates = _provider_news(db, data.news)
-        frames.update(news)
-        frames["kpis"] = _fetched_kpis(db, data.kpis)
+        if "yahoo" in plan.news:
+            news, duplicates = _provider_news(db, data.news)
+            frames.update(news)
         skipped = duplicates + data.skipped_news
         left_out = {
             "bars": (data.partial_bars, "bars of a session still trading left out"),
@@ -797,15 +893,16 @@ def _store_yahoo(db: Store, data: Any, replace: bool) -> list[IngestReport]:
                 IngestReport(f"yahoo {table}", 1, frame.height, count, result, filtered, reason)
             )
     except ConflictError as exc:
-        raise _located(exc, frames["bars"]) from None
+        raise _located(exc, frames.get("bars", data.bars)) from None
     return reports
 
 
-def _store_sec(db: Store, fetched: pl.DataFrame, replace: bool) -> list[IngestReport]:
-    """SEC KPIs into the open transaction; a figure another provider stored first stands."""
+def _store_kpis(db: Store, fetched: pl.DataFrame, provider: str, replace: bool) -> IngestReport:
+    """A provider's KPIs into the open transaction; a figure another provider stored first
+    stands."""
     key = list(TABLES["kpis"][1])
     stored = db.read("kpis", fetched["ticker"].unique().to_list())
-    others = stored.filter(pl.col("source") != "sec").select(key)
+    others = stored.filter(pl.col("source") != provider).select(key)
     fresh = fetched.join(others, on=key, how="anti")
     rows = _fetched_kpis(db, fresh)
     try:
@@ -814,17 +911,15 @@ def _store_sec(db: Store, fetched: pl.DataFrame, replace: bool) -> list[IngestRe
         raise _located(exc, rows) from None
     count = rows["ticker"].n_unique() if rows.height else 0
     dropped = fetched.height - fresh.height
-    return [
-        IngestReport(
-            "sec kpis",
-            1,
-            rows.height,
-            count,
-            result,
-            dropped,
-            f"figure{'' if dropped == 1 else 's'} another provider stored first left out",
-        )
-    ]
+    return IngestReport(
+        f"{provider} kpis",
+        1,
+        rows.height,
+        count,
+        result,
+        dropped,
+        f"figure{'' if dropped == 1 else 's'} another provider stored first left out",
+    )
 
 
 def _fetched_securities(stored: pl.DataFrame, data: Any) -> pl.DataFrame:
@@ -1228,9 +1323,29 @@ ENGINE_BATCH: Final = 500
 """Tickers a universe job computes at once: memory follows the batch, not the universe."""
 
 
+ENGINE_BATCH_BARS: Final = 650_000
+"""Bars the engine computes at once: its memory follows the batch, not the universe, however
+long the tickers' histories are."""
+
+
 def _batches(tickers: Sequence[str], size: int = ENGINE_BATCH) -> Iterator[list[str]]:
     for start in range(0, len(tickers), size):
         yield list(tickers[start : start + size])
+
+
+def _bar_batches(fingerprint: pl.DataFrame) -> Iterator[list[str]]:
+    """Tickers in batches of at most :data:`ENGINE_BATCH_BARS` bars (a ticker longer than
+    that goes alone) and at most :data:`ENGINE_BATCH` tickers."""
+    batch: list[str] = []
+    bars = 0
+    for ticker, count in fingerprint.select("ticker", "bars").iter_rows():
+        if batch and (bars + count > ENGINE_BATCH_BARS or len(batch) >= ENGINE_BATCH):
+            yield batch
+            batch, bars = [], 0
+        batch.append(ticker)
+        bars += count
+    if batch:
+        yield batch
 
 
 def refresh(
@@ -1250,7 +1365,13 @@ def refresh(
     """
     with using_store(store) as db:
         meta = db.engine_meta()
-        if full or meta.is_empty() or not db.has_engine_state(STATE_FRAMES):
+        saved_with = db.engine_indicators()
+        if (
+            full
+            or meta.is_empty()
+            or not db.has_engine_state(STATE_FRAMES)
+            or (saved_with is not None and saved_with != compute.indicator_names())
+        ):
             return _full_refresh(db, progress)
         now = db.new_sessions()
         changed = meta.join(now.drop("new_bars"), on=list(meta.columns), how="anti")
@@ -1263,6 +1384,8 @@ def refresh(
             return RefreshReport("incremental", 0, 0, 0)
         frames, _ = db.load_engine_state(STATE_FRAMES)
         state = compute.EngineState.from_frames(frames)
+        if not set(compute.output_columns()) <= set(state.recent.columns):
+            return _full_refresh(db, progress)  # saved by a version with other indicators
         if len(known) < len(state.tickers):
             state = state.subset(known)
         new_bars = pl.concat(
@@ -1290,14 +1413,15 @@ def refresh(
 def _full_refresh(db: Store, progress: Callable[[int, int], None] | None) -> RefreshReport:
     """Recompute every ticker, a batch at a time, and replace events and state in one
     transaction (a run that fails leaves the store as it was)."""
-    tickers = db.tickers()
+    fingerprint = db.fingerprint()
+    tickers = fingerprint["ticker"].to_list()
     states: list[compute.EngineState] = []
-    rows = found = 0
-    latest = db.fingerprint()["last_date"].max()
+    rows = found = done = 0
+    latest = fingerprint["last_date"].max()
     tally = evidence.Tally(STUDY_HORIZON, until=latest if isinstance(latest, dt.date) else None)
     with db.bounded_memory(), db.transaction():
         db.replace_events(compute.empty_events(), params=ev.params_frame())
-        for batch in _batches(tickers):
+        for batch in _bar_batches(fingerprint):
             result = compute.compute(_engine_bars(db, batch, None))
             db.add_events(result.events)
             setups = result.events.filter(pl.col("kind").is_in(SETUP_PRIORITY))
@@ -1307,8 +1431,9 @@ def _full_refresh(db: Store, progress: Callable[[int, int], None] | None) -> Ref
             states.append(result.state)
             rows += result.rows
             found += result.events.height
+            done += len(batch)
             if progress:
-                progress(min(len(tickers), len(states) * ENGINE_BATCH), len(tickers))
+                progress(done, len(tickers))
         db.save_engine_state(compute.EngineState.concat(states).to_frames(), db.fingerprint())
         if isinstance(latest, dt.date):
             db.save_universe_evidence(latest, _tally_rows(tally).drop("setup"))
@@ -1420,10 +1545,14 @@ def _brief(
         market=_market_move(db, symbol, currency, day),
     )
     _with_basis(sheet, db.price_basis([symbol]).get(symbol, "traded"))
+    facts.add_market_cap(sheet, company, db.read("actions", [symbol], until=day), close)
+    window = day - dt.timedelta(days=BREADTH_WINDOW_DAYS)
+    facts.add_breadth(sheet, db.breadth(day), window)
     judgement = verdict.judge(sheet, proof)
-    headline, sections = narrative.compose(sheet, events, judgement, lang)
+    mine = user_thesis.Thesis.of(db.thesis(symbol, day))
+    headline, sections = narrative.compose(sheet, events, judgement, lang, mine)
     return document.Brief(
-        symbol, day, lang, headline, sheet, events, judgement, sections, result.frame
+        symbol, day, lang, headline, sheet, events, judgement, sections, result.frame, mine
     )
 
 
@@ -1990,6 +2119,8 @@ def _saved_recent(db: Store, as_of: dt.date | None) -> pl.DataFrame | None:
     frames, meta = db.load_engine_state(("recent",))
     if not frames or frames["recent"].is_empty() or not meta.equals(db.fingerprint()):
         return None
+    if not set(compute.output_columns()) <= set(frames["recent"].columns):
+        return None  # saved by a version with other indicators
     recent = frames["recent"].sort("ticker", "date")
     last: dt.date = recent["date"].max()  # type: ignore[assignment]
     return None if as_of is not None and as_of < last else recent
@@ -2006,6 +2137,112 @@ def screen_coverage(
     as_of = calendar.as_date(as_of, "as_of")
     with using_store(store, read_only=not isinstance(store, Store)) as db:
         return db.session_coverage(as_of)
+
+
+@dataclass(frozen=True)
+class SavedScreen:
+    """A screen kept by name: its expression (or preset name), the result columns to show
+    (empty: all) and the column to sort by, descending (None: by ticker)."""
+
+    name: str
+    expression: str
+    columns: tuple[str, ...] = ()
+    sort: str | None = None
+    saved_at: dt.datetime | None = None
+
+
+SCREEN_NAME: Final = r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,39}"
+"""A saved screen's name: letters, digits, spaces and ``_ . -``, at most 40 characters."""
+
+MAX_SAVED_EXPRESSION: Final = 1000
+"""Characters a saved expression may have (the dashboard's address holds twice as many)."""
+
+
+def _checked_screen(
+    name: Any, expression: Any, columns: Any, sort: Any
+) -> tuple[str, str, tuple[str, ...], str | None]:
+    """The parts of a screen to save, or an :class:`InputError` naming the first bad one: the
+    expression is parsed by the screen language, columns and sort must be result columns."""
+    import re
+
+    from stockbrief import screening
+
+    if not isinstance(name, str) or not re.fullmatch(SCREEN_NAME, name.strip()):
+        shown = name[:60] if isinstance(name, str) else type(name).__name__
+        raise InputError(
+            f"invalid screen name {shown!r}: use letters, digits, spaces and _ . - (at most 40"
+            " characters, starting with a letter or digit)",
+            field="name",
+        )
+    if not isinstance(expression, str) or not expression.strip():
+        raise InputError("a saved screen needs an expression or a preset name", field="expression")
+    text = expression.strip()
+    if len(text) > MAX_SAVED_EXPRESSION:
+        raise InputError(
+            f"the expression has {len(text):,} characters; at most {MAX_SAVED_EXPRESSION:,}",
+            field="expression",
+        )
+    if text not in screening.PRESETS:
+        screening.parse(text)  # a ScreenError points at the offending token
+    known = ("ticker", "date", *screening.DEFAULT_COLUMNS)
+    if columns is None:
+        columns = []
+    if not isinstance(columns, list | tuple) or not all(isinstance(c, str) for c in columns):
+        raise InputError("columns must be a list of column names", field="columns")
+    for column in [*columns, *([] if sort in (None, "") else [sort])]:
+        if not isinstance(column, str) or column not in known:
+            import difflib
+
+            close = difflib.get_close_matches(str(column), known, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise InputError(f"unknown column {str(column)[:40]!r}{hint}", field="columns")
+    return name.strip(), text, tuple(dict.fromkeys(columns)), sort or None
+
+
+def save_screen(
+    name: str,
+    expression: str,
+    *,
+    columns: Sequence[str] = (),
+    sort: str | None = None,
+    store: StoreLike = None,
+) -> SavedScreen:
+    """Keep a screen under ``name`` (replacing one of that name), after parsing it.
+
+    Raises
+    ------
+    InputError
+        A bad name, an expression that does not parse (``ScreenError``, pointing at the
+        token), or a column or sort that no screen returns.
+    """
+    valid, text, shown, by = _checked_screen(name, expression, list(columns), sort)
+    with using_store(store) as db:
+        db.save_screen(valid, text, shown, by)
+    return saved_screen(valid, store=store)
+
+
+def saved_screens(*, store: StoreLike = None) -> list[SavedScreen]:
+    """Every saved screen, by name."""
+    with using_store(store, read_only=not isinstance(store, Store)) as db:
+        rows = db.saved_screens()
+    return [SavedScreen(**{**row, "columns": tuple(row["columns"])}) for row in rows]
+
+
+def saved_screen(name: str, *, store: StoreLike = None) -> SavedScreen:
+    """One saved screen; a :class:`NotFoundError` naming the saved ones when there is none."""
+    found = {s.name: s for s in saved_screens(store=store)}
+    if name not in found:
+        known = f"; saved: {', '.join(found)}" if found else "; none is saved yet"
+        raise NotFoundError(f"no saved screen named {name[:60]!r}{known}")
+    return found[name]
+
+
+def delete_screen(name: str, *, store: StoreLike = None) -> str:
+    """Remove a saved screen; a :class:`NotFoundError` when there is none of that name."""
+    with using_store(store) as db:
+        if not db.delete_screen(name):
+            raise NotFoundError(f"no saved screen named {name[:60]!r}")
+    return name
 
 
 NOTABLE: Final = (

@@ -29,6 +29,17 @@ ENGINE_TABLES: Final = ("engine_meta", "engine_state")
 store, see :meth:`stockbrief.store.Store.save_engine_state`)."""
 
 
+ENGINE_INDICATORS: Final = (
+    "sma_20", "sma_50", "sma_200", "ema_12", "ema_26", "ema_50", "ema_200", "rsi_14", "atr_14",
+    "macd", "bbands", "roc_12", "high_52w", "low_52w", "return_1d", "volatility_60",
+    "rel_volume", "adx_14", "dmi_14", "stoch_14", "willr_14", "cci_20", "mfi_14", "obv",
+    "sar", "donchian_20", "ad", "adosc_3_10", "kama_10", "ultosc_7_14_28", "ppo_12_26",
+)  # fmt: skip
+"""The default indicator set by name, as :data:`stockbrief.kernels.INDICATORS` holds it (a
+test keeps the two equal): a state saved with another set is not current, without numpy
+loading to ask the kernels."""
+
+
 class Holding(NamedTuple):
     """One ticker's stored bars and actions."""
 
@@ -113,6 +124,12 @@ def engine_current(path: str | Path | None = None) -> bool:
                 """
             ).fetchone()
             known = con.execute("SELECT count(*) FROM engine_meta").fetchone()
+            kept = {r[0] for r in con.execute("DESCRIBE engine_state").fetchall()}
+            if "indicators" not in kept:
+                return False
+            saved = con.execute("SELECT indicators FROM engine_state").fetchone()
+            if saved is None or saved[0] != ",".join(ENGINE_INDICATORS):
+                return False
     except (duckdb.Error, StoreError):
         return False
     return row is not None and known is not None and row[0] == 0 and known[0] > 0

@@ -306,6 +306,16 @@ _ingest_command(
 _ingest_command(
     "kpis", "Company metrics: ticker, period_end, name, value, [unit, yoy (a fraction), source]."
 )
+_ingest_command(
+    "aliases",
+    "Other names news gives a security: ticker, alias (a brand, a short name or a $cashtag),"
+    " matched when feed items are linked to tickers.",
+)
+_ingest_command(
+    "notes",
+    "Your theses, quoted in briefs as yours: Markdown notes whose front matter gives ticker,"
+    " date and [author], or a table: ticker, written_on, text, [author].",
+)
 
 
 @app.command("consensus")
@@ -566,10 +576,38 @@ def run_doctor(
         raise typer.Exit(1)
 
 
+def _list_indicators(fmt: str) -> None:
+    """The default indicator set: name, output columns, lookback (warm-up sessions), reference."""
+    import polars as pl
+    from rich.table import Table
+
+    from stockbrief.kernels import INDICATORS, reference
+
+    frame = pl.DataFrame(
+        {
+            "name": list(INDICATORS),
+            "columns": [", ".join(ind.outputs) for ind in INDICATORS.values()],
+            "lookback": [ind.lookback for ind in INDICATORS.values()],
+            "reference": [reference(ind) for ind in INDICATORS.values()],
+        }
+    )
+    if fmt != "table":
+        write_frame(frame, fmt)
+        return
+    table = Table(title=f"{frame.height} indicators (lookback: leading sessions without a value)")
+    for name in frame.columns:
+        table.add_column(name, justify="right" if name == "lookback" else "left")
+    for row in frame.iter_rows():
+        table.add_row(*(str(v) for v in row))
+    out().print(table)
+
+
 @app.command("indicators")
 @_may_compile
 def show_indicators(
-    ticker: Annotated[str, typer.Argument(help="Ticker, e.g. BABA.")],
+    ticker: Annotated[
+        str | None, typer.Argument(help="Ticker, e.g. BABA.", show_default=False)
+    ] = None,
     store: StoreOption = None,
     as_of: AsOfOption = None,
     fmt: OutputFormat = "table",
@@ -579,11 +617,22 @@ def show_indicators(
             "--history", help="JSON or CSV: every session up to the date, not the date alone."
         ),
     ] = False,
+    catalogue: Annotated[
+        bool,
+        typer.Option(
+            "--list", help="The indicators computed: columns, warm-up and reference, no ticker."
+        ),
+    ] = False,
 ) -> None:
     """Every indicator of one ticker on one date (prices adjusted for splits known then)."""
     check_format(fmt)
     from rich.table import Table
 
+    if catalogue:
+        _list_indicators(fmt)
+        return
+    if ticker is None:
+        raise typer.BadParameter("name a ticker, or pass --list", param_hint="TICKER")
     from stockbrief import api
 
     frame = api.indicators(ticker, as_of=_date(as_of, "--as-of"), store=store)
@@ -601,7 +650,7 @@ def show_indicators(
             # Past the longest warm-up (252 sessions) a null means the value is undefined for
             # this input, such as relative volume of an index that reports no volume.
             text = "n/a (warm-up)" if frame.height <= 252 else "n/a (undefined for this data)"
-        elif name in ("volume", "typical_volume_50"):
+        elif name in ("volume", "typical_volume_50", "obv", "ad", "adosc_3_10"):
             text = f"{value:,.0f}"
         elif name in ("return_1d", "roc_12", "volatility_60"):
             text = f"{value:+.4%}" if name != "volatility_60" else f"{value:.4%}"
@@ -712,6 +761,13 @@ def write_brief(
         Path | None,
         typer.Option("--out", help="File or folder to write; default: print (md, json)."),
     ] = None,
+    no_facts: Annotated[
+        bool,
+        typer.Option(
+            "--no-facts",
+            help="Leave out the facts: the appendix of html and pdf, the facts object of json.",
+        ),
+    ] = False,
 ) -> None:
     """Write the market note of one ticker on one date."""
     from stockbrief import api
@@ -734,9 +790,9 @@ def write_brief(
             f"note: {note.ticker} has no session on {asked}; the brief is as of {note.as_of}"
         )
     if printed:
-        sys.stdout.write(str(render.render(note, kind)))
+        sys.stdout.write(str(render.render(note, kind, facts=not no_facts)))
         return
-    _write_note(note, kind, where)
+    _write_note(note, kind, where, facts=not no_facts)
 
 
 def _names_folder(path: Path) -> bool:
@@ -745,14 +801,14 @@ def _names_folder(path: Path) -> bool:
     return path.is_dir() or path.suffix == ""
 
 
-def _write_note(note: Brief, fmt: Format, where: Path) -> Path:
+def _write_note(note: Brief, fmt: Format, where: Path, *, facts: bool = True) -> Path:
     """Write a brief to a file or a folder and say so, and whether it replaced a file."""
     from stockbrief.notes import render
 
     target = where / render.default_name(note, fmt) if _names_folder(where) else where
     existed = target.exists()
     try:
-        render.write(note, fmt, target)
+        render.write(note, fmt, target, facts=facts)
     except OSError as exc:
         raise StockbriefError(f"cannot write {target}: {exc.strerror or exc}") from None
     out().print(f"{'replaced' if existed else 'wrote'} {target}")
@@ -779,7 +835,16 @@ def fetch(
             "--provider",
             help="yahoo or sec (SEC EDGAR's KPIs of US filers; set STOCKBRIEF_SEC_USER_AGENT);"
             " repeat for both, the first one's KPIs standing (default: STOCKBRIEF_PROVIDERS,"
-            " else yahoo).",
+            " else the settings' [providers], else yahoo).",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Settings file (TOML) whose [providers] table says which provider to try for"
+            " prices, KPIs and news; default $STOCKBRIEF_CONFIG, then stockbrief.toml beside"
+            " the store.",
         ),
     ] = None,
     refresh: Annotated[
@@ -801,17 +866,18 @@ def fetch(
         symbols = []
     if not symbols and not feed:
         raise typer.BadParameter("name at least one ticker, or --feed URL", param_hint="TICKERS")
-    import os
+    from stockbrief import config as settings
 
-    configured = os.environ.get("STOCKBRIEF_PROVIDERS", "yahoo").split(",")
-    providers = list(provider or [p.strip() for p in configured if p.strip()])
-    for name in providers:
+    for name in provider or []:
         if name not in api.PROVIDERS:
             raise typer.BadParameter(
                 f"{name!r}: use {' or '.join(api.PROVIDERS)}", param_hint="--provider"
             )
+    path, asked = settings.config_path(config, api.store_path(store))
+    plan = settings.load(path, required=asked).providers
     if symbols:
-        if "yahoo" in providers:
+        chosen = api.provider_plan(provider or None, plan)
+        if "yahoo" in chosen.downloads:
             require_extra("yahoo")
         start = _date(since, "--since")
         reports = api.fetch(
@@ -820,7 +886,8 @@ def fetch(
             store=store,
             replace=replace,
             cached=not refresh,
-            providers=providers,  # type: ignore[arg-type]
+            providers=provider or None,  # type: ignore[arg-type]
+            plan=plan,
         )
         for report in reports:
             out().print(report.summary())
@@ -1040,28 +1107,59 @@ def run_screen(
     as_of: AsOfOption = None,
     sort: Annotated[str | None, typer.Option(help="Column to sort by (descending).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
-    presets: Annotated[bool, typer.Option("--list", help="List the presets and exit.")] = False,
+    presets: Annotated[
+        bool, typer.Option("--list", help="List the presets and saved screens, and exit.")
+    ] = False,
+    save: Annotated[
+        str | None, typer.Option("--save", help="Keep the screen (and --sort) under this name.")
+    ] = None,
+    saved: Annotated[
+        str | None, typer.Option("--saved", help="Run the screen saved under this name.")
+    ] = None,
 ) -> None:
     """Today's setups across the universe: a condition over indicators and events, or a preset."""
     check_format(fmt)
     from rich.table import Table
 
     from stockbrief import api, screening
+    from stockbrief.text import terminal_text
 
-    if presets or expression is None:
+    if saved is not None and (expression is not None or save is not None):
+        raise typer.BadParameter(
+            "--saved runs a saved screen; drop the expression and --save", param_hint="--saved"
+        )
+    if save is not None and expression is None:
+        raise typer.BadParameter("name the screen to save", param_hint="EXPRESSION")
+    if presets or (expression is None and saved is None):
         table = Table(title="screen presets")
         for name in ("preset", "expression", "meaning"):
             table.add_column(name)
         for name, (text, meaning) in screening.PRESETS.items():
             table.add_row(name, text, meaning)
         out().print(table)
+        if api.store_path(store).exists() and (kept := api.saved_screens(store=store)):
+            table = Table(title="saved screens (stockbrief screen --saved NAME)")
+            for name in ("name", "expression", "sort"):
+                table.add_column(name)
+            for screen in kept:
+                parts = (screen.name, screen.expression, screen.sort or "by ticker")
+                table.add_row(*map(terminal_text, parts))
+            out().print(table)
         return
-    frame = api.screen(expression, as_of=_date(as_of, "--as-of"), sort=sort, store=store)
+    shown: tuple[str, ...] = ()
+    if saved is not None:
+        found = api.saved_screen(saved, store=store)
+        expression, sort, shown = found.expression, sort or found.sort, found.columns
+    elif save is not None:
+        kept_as = api.save_screen(save, expression or "", sort=sort, store=store)
+        out().print(terminal_text(f"saved as {kept_as.name!r}"), highlight=False)
+    assert expression is not None
+    found_rows = api.screen(expression, as_of=_date(as_of, "--as-of"), sort=sort, store=store)
+    picked = [c for c in shown if c in found_rows.columns and c != "ticker"]
+    frame = found_rows.select("ticker", *picked) if picked else found_rows
     if fmt != "table":
         write_frame(frame, fmt)
         return
-    from stockbrief.text import terminal_text
-
     matches = f"{frame.height} match{'' if frame.height == 1 else 'es'}"
     table = Table(title=terminal_text(f"{matches}: {expression}"))
     for name in frame.columns:

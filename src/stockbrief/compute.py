@@ -41,6 +41,11 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
+def indicator_names(indicators: Mapping[str, Indicator] = INDICATORS) -> list[str]:
+    """The indicators by name, in the order a saved state keeps them."""
+    return list(indicators)
+
+
 def output_columns(indicators: Mapping[str, Indicator] = INDICATORS) -> list[str]:
     """Names of every column the indicators add, in order."""
     return [name for ind in indicators.values() for name in ind.outputs]
@@ -242,9 +247,12 @@ def _arrays(bars: pl.DataFrame) -> dict[str, FloatArray]:
 
 
 def _with_outputs(bars: pl.DataFrame, outputs: Mapping[str, FloatArray]) -> pl.DataFrame:
-    return bars.with_columns(
-        pl.Series(name, values, dtype=pl.Float64).fill_nan(None) for name, values in outputs.items()
+    # One frame of every output, nulls for NaN in one pass of the query engine (a pass per
+    # column costs more than the kernels on a daily update).
+    made = pl.DataFrame(
+        {name: pl.Series(values, dtype=pl.Float64) for name, values in outputs.items()}
     )
+    return bars.hstack(made.select(pl.all().fill_nan(None)))
 
 
 def _tail_positions(offsets: IntArray, width: int) -> tuple[IntArray, npt.NDArray[np.bool_]]:
@@ -509,10 +517,12 @@ def _latest(
         return None
     if any(c not in today or c not in recent.columns for c in latest_events.COLUMNS):
         return None
-    before = {
-        c: recent[c].cast(pl.Float64).fill_null(np.nan).to_numpy().reshape(n, lookback)[rows]
-        for c in latest_events.COLUMNS
-    }
+    block = (
+        recent.select(pl.col(c).cast(pl.Float64).fill_null(np.nan) for c in latest_events.COLUMNS)
+        .to_numpy()
+        .reshape(n, lookback, len(latest_events.COLUMNS), order="C")
+    )
+    before = {c: block[rows, :, k] for k, c in enumerate(latest_events.COLUMNS)}
     found = latest_events.detect_latest(frame["ticker"], frame["date"], before, today)
     index = np.arange(n * lookback, dtype=np.int64).reshape(n, lookback)
     moved = index.copy()

@@ -49,6 +49,8 @@ class Config:
 
     path: Path | None = None
     alerts: tuple[AlertRule, ...] = ()
+    providers: Providers | None = None
+    """The ``[providers]`` table, ``None`` when the file has none."""
 
 
 def config_path(explicit: str | Path | None, store: Path) -> tuple[Path, bool]:
@@ -86,6 +88,7 @@ def load(path: Path, *, required: bool = True) -> Config:
     return Config(
         path=path,
         alerts=parsed.get("alert", ()),
+        providers=parsed.get("providers"),
     )
 
 
@@ -152,7 +155,140 @@ def _alerts(path: Path, value: Any) -> tuple[AlertRule, ...]:
     return tuple(rules)
 
 
+PROVIDER_CHOICES: Final[dict[str, tuple[str, ...]]] = {
+    "prices": ("yahoo",),
+    "kpis": ("yahoo", "sec"),
+    "news": ("yahoo", "feeds"),
+}
+"""Each kind of data and the providers that offer it."""
+
+PROVIDER_SYNONYMS: Final = {"edgar": "sec"}
+
+SEC_MAX_RATE: Final = 10.0
+"""The SEC's limit of requests a second."""
+
+PROVIDER_KEYS: Final = (
+    *PROVIDER_CHOICES,
+    "feeds",
+    "sec_user_agent",
+    "sec_requests_per_second",
+    "yahoo_pause_seconds",
+)
+
+
+@dataclass(frozen=True)
+class Providers:
+    """The ``[providers]`` table: which provider to try for each kind of data, in order (the
+    first one's figures stand), and how politely to ask."""
+
+    prices: tuple[str, ...] = ("yahoo",)
+    kpis: tuple[str, ...] = ("yahoo",)
+    news: tuple[str, ...] = ("yahoo",)
+    feeds: tuple[str, ...] = ()
+    """RSS or Atom feed URLs read when ``news`` names ``feeds``."""
+    sec_user_agent: str | None = None
+    """Who asks SEC EDGAR (a name and an e-mail address), as the SEC requires."""
+    sec_requests_per_second: float = 8.0
+    yahoo_pause_seconds: float = 0.0
+    """Seconds to wait between two tickers' Yahoo downloads."""
+
+    @classmethod
+    def of(cls, order: tuple[str, ...] | list[str]) -> Providers:
+        """The plan of a plain provider list (``["yahoo", "sec"]``): Yahoo's prices and news
+        when it is listed, KPIs in the order given."""
+        names = tuple(dict.fromkeys(PROVIDER_SYNONYMS.get(n, n) for n in order))
+        yahoo = ("yahoo",) if "yahoo" in names else ()
+        return cls(prices=yahoo, kpis=names, news=yahoo)
+
+    @property
+    def downloads(self) -> tuple[str, ...]:
+        """The providers to download from (feeds apart), in first-use order."""
+        used = (*self.prices, *self.kpis, *self.news)
+        return tuple(dict.fromkeys(n for n in used if n != "feeds"))
+
+
+def _order(path: Path, table: Mapping[str, Any], kind: str) -> tuple[str, ...]:
+    where = f"providers.{kind}"
+    allowed = PROVIDER_CHOICES[kind]
+    value = table.get(kind, list(getattr(Providers(), kind)))
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(
+            f"must be a list of providers, e.g. {list(allowed)}", file=path, field=where
+        )
+    names = [PROVIDER_SYNONYMS.get(v.strip().lower(), v.strip().lower()) for v in value]
+    for name in names:
+        if name not in allowed:
+            raise InputError(
+                f"{name!r} does not offer {kind}; use {', '.join(allowed)}",
+                file=path,
+                field=where,
+            )
+    if len(set(names)) != len(names):
+        raise InputError("names a provider twice", file=path, field=where)
+    return tuple(names)
+
+
+def _number(
+    path: Path, table: Mapping[str, Any], key: str, default: float, low: float, high: float
+) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise InputError(
+            f"must be a number from {low:g} to {high:g}", file=path, field=f"providers.{key}"
+        )
+    return float(value)
+
+
+def _providers(path: Path, value: Any) -> Providers:
+    if not isinstance(value, dict):
+        raise InputError("must be a table", file=path, field="providers")
+    unknown = sorted(set(value) - set(PROVIDER_KEYS))
+    if unknown:
+        raise InputError(
+            f"unknown key {unknown[0]!r}; [providers] has {', '.join(PROVIDER_KEYS)}",
+            file=path,
+            field=f"providers.{unknown[0]}",
+        )
+    orders = {kind: _order(path, value, kind) for kind in PROVIDER_CHOICES}
+    feeds = value.get("feeds", [])
+    if isinstance(feeds, str):
+        feeds = [feeds]
+    if not isinstance(feeds, list) or not all(
+        isinstance(f, str) and f.strip().lower().startswith(("http://", "https://")) for f in feeds
+    ):
+        raise InputError(
+            "must be a list of feed URLs (http:// or https://)", file=path, field="providers.feeds"
+        )
+    if "feeds" in orders["news"] and not feeds:
+        raise InputError(
+            "news names feeds, but no feed URLs are given in providers.feeds",
+            file=path,
+            field="providers.news",
+        )
+    agent = None
+    if "sec_user_agent" in value:
+        agent = _text(path, "providers", value, "sec_user_agent", None)
+        if "@" not in agent:
+            raise InputError(
+                "must name you and give an e-mail address, e.g. 'Jane Doe jane@example.com'",
+                file=path,
+                field="providers.sec_user_agent",
+            )
+    return Providers(
+        **orders,
+        feeds=tuple(f.strip() for f in feeds),
+        sec_user_agent=agent,
+        sec_requests_per_second=_number(
+            path, value, "sec_requests_per_second", 8.0, 0.1, SEC_MAX_RATE
+        ),
+        yahoo_pause_seconds=_number(path, value, "yahoo_pause_seconds", 0.0, 0.0, 60.0),
+    )
+
+
 SECTIONS: Final[dict[str, Callable[[Path, Any], Any]]] = {
     "alert": _alerts,
+    "providers": _providers,
 }
 """The reader of each top-level table."""

@@ -14,7 +14,11 @@ kernel, parallel over tickers (``prange``), runs the steps of up to one indicato
 (three SMAs, four EMAs, two ROCs, two rolling extremes and one of each other family) in the same
 loop over rows, so their dependency chains overlap and every input is read once.
 :func:`run_many` packs any set of indicators into as few passes as the slots allow; :func:`run`
-runs one.
+runs one. The oscillators and volume lines (ADX and +DI/-DI, stochastics, Williams %R, CCI,
+MFI, Donchian, OBV, A/D and its oscillator, SAR, KAMA, Ultimate Oscillator, PPO) have a kernel
+per family in :mod:`stockbrief.oscillators`, under the same contract; :func:`run_many`
+dispatches each to its own (the ADX and the directional indicators of one period share one
+run).
 
 Resumability
 ------------
@@ -51,6 +55,7 @@ import numpy.typing as npt
 
 from stockbrief import jit
 from stockbrief.lazy import compile_notice
+from stockbrief.oscillators import FAMILY_KERNELS
 
 if TYPE_CHECKING:
     import numba
@@ -60,29 +65,67 @@ __all__ = [
     "Column",
     "Family",
     "Indicator",
+    "ad",
+    "adosc",
+    "adx",
     "atr",
     "bbands",
+    "cci",
+    "dmi",
+    "donchian",
     "ema",
     "highest",
+    "kama",
     "lowest",
     "macd",
+    "mfi",
+    "obv",
     "on_compile",
+    "ppo",
+    "reference",
     "relative_volume",
     "roc",
     "rsi",
     "run",
     "run_many",
+    "sar",
     "sma",
+    "stoch",
+    "ultosc",
     "volatility",
+    "willr",
 ]
 
 Column = Literal["open", "high", "low", "close", "volume"]
 """An input column an indicator may read."""
 
 Family = Literal[
-    "sma", "ema", "macd", "rsi", "atr", "bbands", "roc", "volatility", "extreme", "rel_volume"
+    "sma",
+    "ema",
+    "macd",
+    "rsi",
+    "atr",
+    "bbands",
+    "roc",
+    "volatility",
+    "extreme",
+    "rel_volume",
+    "dmi",
+    "stoch",
+    "willr",
+    "cci",
+    "mfi",
+    "donchian",
+    "obv",
+    "ad",
+    "adosc",
+    "sar",
+    "kama",
+    "ultosc",
+    "ppo",
 ]
-"""The kind of computation an indicator is; each family has its step function and slots."""
+"""The kind of computation an indicator is: the first ten share the fused pass (a step function
+and slots each), the others have a kernel of their own in :mod:`stockbrief.oscillators`."""
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -403,6 +446,19 @@ _FAMILY_INPUTS: dict[Family, tuple[Column, ...]] = {
     "roc": ("close",),
     "volatility": ("close",),
     "rel_volume": ("volume",),
+    "dmi": ("high", "low", "close"),
+    "stoch": ("high", "low", "close"),
+    "willr": ("high", "low", "close"),
+    "cci": ("high", "low", "close"),
+    "mfi": ("high", "low", "close", "volume"),
+    "donchian": ("high", "low"),
+    "obv": ("close", "volume"),
+    "ad": ("high", "low", "close", "volume"),
+    "adosc": ("high", "low", "close", "volume"),
+    "sar": ("high", "low"),
+    "kama": ("close",),
+    "ultosc": ("high", "low", "close"),
+    "ppo": ("close",),
 }
 
 # slot_int columns: output row, state column, input column (index in _COLUMNS), periods...
@@ -867,7 +923,22 @@ def run_many(
         np.cumsum(fresh[:-1], out=out_start[1:])
     else:
         n_out_rows, out_start = n_rows, offs[:-1] + context
-    for batch in _plan(indicators):
+    fused = [ind for ind in indicators if ind.family in _SLOTS]
+    for group in _own_kernel_groups(indicators, states_in):
+        out = np.empty((sum(len(ind.outputs) for ind in group), n_out_rows))
+        state_out = _run_own_kernel(
+            group,
+            (high, low, close, volume),
+            (offs_ro, context_ro, _readonly(out_start)),
+            states_in[group[0].name],
+            out,
+        )
+        produced = [name for ind in group for name in ind.outputs]
+        outputs.update(zip(produced, out, strict=True))
+        states_out.update(
+            (ind.name, state_out if k == 0 else state_out.copy()) for k, ind in enumerate(group)
+        )
+    for batch in _plan(fused):
         slot_int = np.full((_N_SLOTS, 6), -1, dtype=np.int64)
         slot_float = np.zeros((_N_SLOTS, 2))
         row = col = 0
@@ -901,7 +972,57 @@ def run_many(
             for k, output in enumerate(ind.outputs):
                 outputs[output] = out[r + k]
             states_out[ind.name] = np.ascontiguousarray(state_out[:, c : c + ind.n_state])
-    return outputs, states_out
+    # in the order asked for, whichever kernel computed them (saved states keep that order)
+    ordered = {name: outputs[name] for name in out_names}
+    return ordered, {name: states_out[name] for name in names}
+
+
+def _own_kernel_groups(
+    indicators: Sequence[Indicator], states: Mapping[str, FloatArray]
+) -> list[list[Indicator]]:
+    # Each indicator of a family outside the fused pass is one kernel call, except that the
+    # ADX and the directional indicators of one period share theirs when they resume from the
+    # same state (one run computes both).
+    groups: list[list[Indicator]] = []
+    directional: dict[int, list[Indicator]] = {}
+    for ind in indicators:
+        if ind.family in _SLOTS:
+            continue
+        if ind.family == "dmi":
+            pair = directional.setdefault(ind.periods[0], [])
+            first = pair[0] if pair else ind
+            if (
+                len(pair) == 1
+                and first.periods[1] != ind.periods[1]
+                and np.array_equal(states[first.name], states[ind.name])
+            ):
+                pair.append(ind)
+                pair.sort(key=lambda i: i.periods[1])  # the ADX first
+                continue
+            if not pair:
+                pair.append(ind)
+                groups.append(pair)
+                continue
+        groups.append([ind])
+    return groups
+
+
+def _run_own_kernel(
+    group: Sequence[Indicator],
+    columns: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    layout: tuple[IntArray, IntArray, IntArray],
+    state: FloatArray,
+    out: FloatArray,
+) -> FloatArray:
+    ind = group[0]
+    periods = np.zeros(3, dtype=np.int64)
+    periods[: len(ind.periods)] = ind.periods
+    if len(group) == 2:
+        periods[1] = 2  # ADX, +DI and -DI in one run
+    factors = np.zeros(2)
+    factors[: len(ind.factors)] = ind.factors
+    kernel = FAMILY_KERNELS[ind.family]
+    return kernel(*columns, *layout, _readonly(state), out, _readonly(periods), _readonly(factors))
 
 
 _A = TypeVar("_A", bound=np.ndarray[Any, Any])
@@ -1284,6 +1405,311 @@ def relative_volume(period: int = 50) -> Indicator:
     )
 
 
+def _oscillator(
+    name: str,
+    family: Family,
+    outputs: tuple[str, ...],
+    lookback: int,
+    window: int,
+    n_state: int,
+    periods: tuple[int, ...] = (),
+    factors: tuple[float, ...] = (),
+) -> Indicator:
+    return Indicator(
+        name=name,
+        inputs=_FAMILY_INPUTS[family],
+        outputs=outputs,
+        lookback=lookback,
+        window=window,
+        n_state=n_state,
+        family=family,
+        periods=periods,
+        factors=factors,
+        state0=(0.0,) * n_state,
+    )
+
+
+def adx(period: int = 14) -> Indicator:
+    """Average directional index (Wilder), ``adx_{period}``, from 0 to 100.
+
+    Notes
+    -----
+    From bar 1: ``+DM = high - prior high`` when that exceeds both 0 and ``prior low - low``
+    (else 0), ``-DM`` likewise; the true range as in :func:`atr`. The first smoothed sums are
+    the plain sums over bars ``1..period-1``, then ``s = s - s / period + today``;
+    ``+DI = 100 * +DM_s / TR_s``, ``DX = 100 * |+DI - -DI| / (+DI + -DI)``; the ADX is the
+    mean of the first ``period`` DX values (bars ``period..2 period - 1``), then Wilder's
+    average. A DX with a zero (below 1e-8) denominator is skipped, as TA-Lib skips it.
+    Matches ``talib.ADX(high, low, close, period)``; StockCharts' sheet agrees once warmed
+    up. Lookback ``2 * period - 1``; window 0.
+    """
+    _check_period("adx", period, 2)
+    return _oscillator(
+        f"adx_{period}", "dmi", (f"adx_{period}",), 2 * period - 1, 0, 8, (period, 0)
+    )
+
+
+def dmi(period: int = 14) -> Indicator:
+    """Directional indicators: outputs ``plus_di_{period}`` and ``minus_di_{period}``.
+
+    Notes
+    -----
+    ``+DI`` and ``-DI`` as in :func:`adx` (0 when the smoothed true range is 0). Match
+    ``talib.PLUS_DI`` and ``talib.MINUS_DI``. Lookback ``period``; window 0.
+    """
+    _check_period("dmi", period, 2)
+    outputs = (f"plus_di_{period}", f"minus_di_{period}")
+    return _oscillator(f"dmi_{period}", "dmi", outputs, period, 0, 8, (period, 1))
+
+
+def stoch(period: int = 14, slow_k: int = 3, slow_d: int = 3) -> Indicator:
+    """Slow stochastics: outputs ``stoch_k_{period}`` and ``stoch_d_{period}``, 0 to 100.
+
+    Notes
+    -----
+    ``fast %K = 100 * (close - lowest low) / (highest high - lowest high)`` over ``period``
+    bars (0 on a flat window); ``stoch_k = SMA(fast %K, slow_k)``,
+    ``stoch_d = SMA(stoch_k, slow_d)``. Matches ``talib.STOCH(high, low, close, period,
+    slow_k, 0, slow_d, 0)``, which starts both outputs on the same bar. StockCharts'
+    ``cs-soo`` sheet is the fast stochastic: its %K is the fast %K here and its %D is this
+    ``stoch_k``. Lookback ``period + slow_k + slow_d - 3``; window ``period - 1``.
+    """
+    _check_period("stoch", period, 1)
+    _check_period("stoch slow_k", slow_k, 1)
+    _check_period("stoch slow_d", slow_d, 1)
+    outputs = (f"stoch_k_{period}", f"stoch_d_{period}")
+    lookback = period + slow_k + slow_d - 3
+    n_state = 3 + slow_k + slow_d
+    return _oscillator(
+        f"stoch_{period}", "stoch", outputs, lookback, period - 1, n_state, (period, slow_k, slow_d)
+    )
+
+
+def willr(period: int = 14) -> Indicator:
+    """Williams %R, ``willr_{period}``, from -100 (at the low) to 0 (at the high).
+
+    Notes
+    -----
+    ``-100 * (highest high - close) / (highest high - lowest low)`` over ``period`` bars, 0
+    on a flat window. Matches ``talib.WILLR`` and StockCharts' sheet. Lookback and window
+    ``period - 1``.
+    """
+    _check_period("willr", period, 2)
+    name = f"willr_{period}"
+    return _oscillator(name, "willr", (name,), period - 1, period - 1, 1, (period,))
+
+
+def cci(period: int = 20) -> Indicator:
+    """Commodity channel index, ``cci_{period}``.
+
+    Notes
+    -----
+    ``tp = (high + low + close) / 3``;
+    ``cci = (tp - SMA(tp)) / (0.015 * mean |tp - SMA(tp)|)`` over ``period`` bars, 0 when
+    either part is 0. Matches ``talib.CCI`` and StockCharts' sheet (which rounds). Lookback
+    and window ``period - 1``.
+    """
+    _check_period("cci", period, 2)
+    name = f"cci_{period}"
+    return _oscillator(name, "cci", (name,), period - 1, period - 1, 1, (period,))
+
+
+def mfi(period: int = 14) -> Indicator:
+    """Money flow index, ``mfi_{period}``, from 0 to 100.
+
+    Notes
+    -----
+    Raw money flow ``tp * volume`` counts as positive on a bar whose typical price rose, as
+    negative when it fell, as neither when unchanged; ``mfi = 100 * positive / (positive +
+    negative)`` over the last ``period`` bars, 0 when nothing flowed (an instrument without
+    volume reads 0). As in TA-Lib 0.8, a typical price that moved by less than 1e-14 of its
+    size counts as unchanged, and a window without flow resets the running sums to 0.
+    Matches ``talib.MFI`` and StockCharts' sheet. Lookback ``period``; window ``period + 1``.
+    """
+    _check_period("mfi", period, 2)
+    name = f"mfi_{period}"
+    return _oscillator(name, "mfi", (name,), period, period + 1, 4, (period,))
+
+
+def obv() -> Indicator:
+    """On-balance volume, ``obv``, in shares.
+
+    Notes
+    -----
+    Starts at the first bar's volume, then adds the volume of an up close and subtracts that
+    of a down close. Matches ``talib.OBV``. StockCharts' sheet starts at 0 instead, so its
+    values are TA-Lib's minus the first bar's volume. Its level depends on where the history
+    starts; compare changes, not levels, across sources. Lookback 0; window 0.
+    """
+    return _oscillator("obv", "obv", ("obv",), 0, 0, 3)
+
+
+def ad() -> Indicator:
+    """Chaikin accumulation/distribution line, ``ad``.
+
+    Notes
+    -----
+    ``ad += ((close - low) - (high - close)) / (high - low) * volume``, skipping bars whose
+    high equals their low. Matches ``talib.AD`` and StockCharts' sheet. Lookback 0; window 0.
+    """
+    return _oscillator("ad", "ad", ("ad",), 0, 0, 2)
+
+
+def adosc(fast: int = 3, slow: int = 10) -> Indicator:
+    """Chaikin oscillator, ``adosc_{fast}_{slow}``: fast minus slow EMA of the A/D line.
+
+    Notes
+    -----
+    Both EMAs (``k = 2 / (n + 1)``) start at the first A/D value, not at an SMA, as in
+    ``talib.ADOSC(high, low, close, volume, fast, slow)``, which this matches. Lookback
+    ``max(fast, slow) - 1``; window 0.
+    """
+    _check_period("adosc fast", fast, 2)
+    _check_period("adosc slow", slow, 2)
+    name = f"adosc_{fast}_{slow}"
+    return _oscillator(name, "adosc", (name,), max(fast, slow) - 1, 0, 4, (fast, slow))
+
+
+def sar(acceleration: float = 0.02, maximum: float = 0.2) -> Indicator:
+    """Parabolic SAR (Wilder), ``sar``, in price units.
+
+    Notes
+    -----
+    TA-Lib's start: bar 1's direction is short when its -DM is positive, else long; the
+    first SAR is bar 0's low (long) or high (short). Each bar the SAR moves by ``af * (ep -
+    sar)``, ``af`` rising by ``acceleration`` up to ``maximum`` with each new extreme, never
+    into yesterday's or today's range; a bar crossing it reverses the position, the SAR
+    jumping to the extreme point. Matches ``talib.SAR(high, low, acceleration, maximum)``;
+    StockCharts' sheet starts differently and agrees after its first reversal. Lookback 1;
+    window 0.
+    """
+    if not 0.0 < acceleration <= maximum:
+        raise ValueError(
+            f"sar: acceleration must be positive and at most maximum, got {acceleration} and "
+            f"{maximum}"
+        )
+    return _oscillator("sar", "sar", ("sar",), 1, 0, 7, (), (float(acceleration), float(maximum)))
+
+
+def kama(period: int = 10) -> Indicator:
+    """Kaufman adaptive moving average of the close, ``kama_{period}``.
+
+    Notes
+    -----
+    Efficiency ratio ``er = |close - close[period ago]| / sum |one-bar changes|`` over
+    ``period`` bars (1 when the sum is 0 or not above the change); smoothing
+    ``sc = (er * (2/3 - 2/31) + 2/31) ** 2`` (fast 2, slow 30, fixed in TA-Lib);
+    ``kama = kama[-1] + sc * (close - kama[-1])``, started from the previous close on bar
+    ``period``. Matches ``talib.KAMA(close, period)`` and StockCharts' sheet. Lookback
+    ``period``; window ``period + 1``.
+    """
+    _check_period("kama", period, 2)
+    name = f"kama_{period}"
+    return _oscillator(name, "kama", (name,), period, period + 1, 3, (period,))
+
+
+def donchian(period: int = 20) -> Indicator:
+    """Donchian channel: outputs ``donchian_high_{period}`` and ``donchian_low_{period}``.
+
+    Notes
+    -----
+    The highest high and lowest low of the last ``period`` bars, today included
+    (StockCharts' convention, ``cs-dc``; its middle line is their mean), equal to
+    ``talib.MAX(high, period)`` and ``talib.MIN(low, period)``. A breakout compares today's
+    close with yesterday's channel. Lookback and window ``period - 1``.
+    """
+    _check_period("donchian", period, 2)
+    outputs = (f"donchian_high_{period}", f"donchian_low_{period}")
+    return _oscillator(
+        f"donchian_{period}", "donchian", outputs, period - 1, period - 1, 1, (period,)
+    )
+
+
+def ultosc(short: int = 7, medium: int = 14, long: int = 28) -> Indicator:
+    """Ultimate oscillator, ``ultosc_{short}_{medium}_{long}``, from 0 to 100.
+
+    Notes
+    -----
+    Buying pressure ``close - min(low, prior close)`` and the true range, summed over each of
+    the three windows; ``100 * (4 * A_short + 2 * A_medium + A_long) / 7`` with ``A`` the ratio
+    of the sums (a window whose range sums to 0, below 1e-8, adds nothing). The shorter sums
+    start on bar ``long - n + 1``, as TA-Lib primes them. Matches
+    ``talib.ULTOSC(high, low, close, short, medium, long)`` and StockCharts' sheet. Lookback
+    ``long``; window ``long``.
+    """
+    _check_period("ultosc short", short, 1)
+    if not short <= medium <= long:
+        raise ValueError(
+            f"ultosc: periods must be ascending (short, medium, long), got {short}, {medium}, "
+            f"{long}"
+        )
+    name = f"ultosc_{short}_{medium}_{long}"
+    return _oscillator(name, "ultosc", (name,), long, long, 7, (short, medium, long))
+
+
+def ppo(fast: int = 12, slow: int = 26) -> Indicator:
+    """Percentage price oscillator, ``ppo_{fast}_{slow}``, in percent.
+
+    Notes
+    -----
+    ``100 * (ema_fast - ema_slow) / ema_slow`` (0 when the slow EMA is 0) of the EMAs of
+    :func:`ema` (each seeded by the SMA of its first closes; unlike :func:`macd`, whose fast
+    EMA starts on the slow one's first bar). Matches ``talib.PPO(close, fast, slow,
+    matype=1)`` (an EMA, TA-Lib's default). StockCharts' sheet seeds its EMAs with the first
+    close and converges to the same values; its signal line and histogram are not computed
+    here. Lookback ``slow - 1``; window 0.
+    """
+    _check_period("ppo fast", fast, 2)
+    if slow <= fast:
+        raise ValueError(f"ppo: slow ({slow}) must be longer than fast ({fast})")
+    name = f"ppo_{fast}_{slow}"
+    return _oscillator(name, "ppo", (name,), slow - 1, 0, 3, (fast, slow))
+
+
+_REFERENCES: dict[Family, str] = {
+    "sma": "TA-Lib SMA(close, {0})",
+    "ema": "TA-Lib EMA(close, {0})",
+    "macd": "TA-Lib MACD(close, {0}, {1}, {2}); StockCharts MACD once converged",
+    "rsi": "TA-Lib RSI(close, {0}); StockCharts RSI",
+    "atr": "TA-Lib ATR(high, low, close, {0}); StockCharts seeds one bar earlier",
+    "bbands": "TA-Lib BBANDS(close, {0}, {f0:g}, {f1:g}, SMA); StockCharts Bollinger Bands",
+    "roc": "TA-Lib ROCP(close, {0}); StockCharts ROC / 100",
+    "volatility": "TA-Lib STDDEV(ROCP(close, 1), {0})",
+    "extreme": "TA-Lib {extreme}({column}, {0})",
+    "rel_volume": "TA-Lib SMA(volume, {0}) of the sessions before; volume over it",
+    "dmi": "TA-Lib {dmi}(high, low, close, {0}); StockCharts ADX/DMI once warmed up",
+    "stoch": "TA-Lib STOCH(high, low, close, {0}, {1}, SMA, {2}, SMA); StockCharts stochastics",
+    "willr": "TA-Lib WILLR(high, low, close, {0}); StockCharts Williams %R",
+    "cci": "TA-Lib CCI(high, low, close, {0}); StockCharts CCI",
+    "mfi": "TA-Lib MFI(high, low, close, volume, {0}); StockCharts MFI",
+    "donchian": "TA-Lib MAX(high, {0}) and MIN(low, {0}); StockCharts Donchian Channels",
+    "obv": "TA-Lib OBV(close, volume); StockCharts OBV starts at 0",
+    "ad": "TA-Lib AD(high, low, close, volume); StockCharts Accumulation/Distribution Line",
+    "adosc": "TA-Lib ADOSC(high, low, close, volume, {0}, {1})",
+    "sar": "TA-Lib SAR(high, low, {f0:g}, {f1:g}); StockCharts Parabolic SAR after a reversal",
+    "kama": "TA-Lib KAMA(close, {0}); StockCharts KAMA",
+    "ultosc": "TA-Lib ULTOSC(high, low, close, {0}, {1}, {2}); StockCharts Ultimate Oscillator",
+    "ppo": "TA-Lib PPO(close, {0}, {1}, EMA); StockCharts PPO once converged",
+}
+
+
+def reference(indicator: Indicator) -> str:
+    """The published computation an indicator reproduces, e.g. ``"TA-Lib RSI(close, 14); ..."``.
+
+    The kernels equal TA-Lib 0.8 within 1e-9 past the warm-up; a StockCharts name means its
+    ChartSchool worked example agrees (with the difference named where its start differs).
+    """
+    ind = indicator
+    factors = {f"f{i}": f for i, f in enumerate(ind.factors)}
+    return _REFERENCES[ind.family].format(
+        *ind.periods,
+        **factors,
+        extreme="MAX" if ind.factors and ind.factors[0] > 0 else "MIN",
+        column=ind.inputs[0],
+        dmi="PLUS_DI / MINUS_DI" if ind.periods[1:] == (1,) else "ADX",
+    )
+
+
 INDICATORS: dict[str, Indicator] = {
     indicator.name: indicator
     for indicator in (
@@ -1304,6 +1730,20 @@ INDICATORS: dict[str, Indicator] = {
         roc(1, "return_1d"),
         volatility(60),
         relative_volume(50),
+        adx(14),
+        dmi(14),
+        stoch(14, 3, 3),
+        willr(14),
+        cci(20),
+        mfi(14),
+        obv(),
+        sar(0.02, 0.2),
+        donchian(20),
+        ad(),
+        adosc(3, 10),
+        kama(10),
+        ultosc(7, 14, 28),
+        ppo(12, 26),
     )
 }
 """The default set, by name; output column names are what users type in screens."""

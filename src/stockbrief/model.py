@@ -122,6 +122,21 @@ KPIS: Final[dict[str, pl.DataType]] = {
 as-of read sees a row only from the UTC day of ``known_at`` on, and from ``period_end`` when
 it is null."""
 
+ALIASES: Final[dict[str, pl.DataType]] = {
+    "ticker": pl.String(),
+    "alias": pl.String(),
+}
+"""Another name news gives a security ("Meta", "Google", "$GOOG"); key (ticker, alias)."""
+
+THESES: Final[dict[str, pl.DataType]] = {
+    "ticker": pl.String(),
+    "written_on": pl.Date(),
+    "author": pl.String(),
+    "text": pl.String(),
+}
+"""A user's own thesis on a ticker, as written; key (ticker, written_on, author). A brief quotes
+the newest one written by its date as the user's view, never as data."""
+
 BARS_KEY: Final[tuple[str, ...]] = ("ticker", "date")
 ACTIONS_KEY: Final[tuple[str, ...]] = ("ticker", "date", "kind")
 RATINGS_KEY: Final[tuple[str, ...]] = ("ticker", "firm", "date")
@@ -129,7 +144,9 @@ CONSENSUS_KEY: Final[tuple[str, ...]] = ("ticker", "date", "source")
 NEWS_KEY: Final[tuple[str, ...]] = ("id",)
 NEWS_TICKERS_KEY: Final[tuple[str, ...]] = ("id", "ticker")
 KPIS_KEY: Final[tuple[str, ...]] = ("ticker", "period_end", "name")
+ALIASES_KEY: Final[tuple[str, ...]] = ("ticker", "alias")
 SECURITIES_KEY: Final[tuple[str, ...]] = ("ticker",)
+THESES_KEY: Final[tuple[str, ...]] = ("ticker", "written_on", "author")
 
 
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:

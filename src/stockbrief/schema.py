@@ -152,6 +152,11 @@ MIGRATIONS: list[str] = [
         ticker VARCHAR NOT NULL, written_on DATE NOT NULL, author VARCHAR, text VARCHAR NOT NULL
     );
     """,
+    # 12 -> 13: other names news gives a security (a brand, a short name, a cashtag), matched
+    # with its stored name and ticker when feed items are linked to tickers.
+    """
+    CREATE TABLE aliases (ticker VARCHAR NOT NULL, alias VARCHAR NOT NULL);
+    """,
 ]
 """``MIGRATIONS[i]`` moves a store from schema version ``i`` to ``i + 1``; append, never edit."""
 

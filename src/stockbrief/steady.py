@@ -3,10 +3,10 @@
 The daily update adds one bar to thousands of tickers whose indicators are all in their steady
 state, where every kernel step is the same few operations without a branch on the bar count. Here
 each family's step runs once over all those tickers as numpy expressions, in the kernels'
-operation order (:mod:`stockbrief.kernels`), so the numbers are bitwise the kernels': no numba
-needs loading, and no window is re-read from context rows. The engine falls back to the kernels
-for a ticker still in warm-up, one with a missing value in what its indicators read, several new
-sessions at once, or a family this module does not know.
+operation order (:mod:`stockbrief.kernels`, :mod:`stockbrief.oscillators`), so the numbers are
+bitwise the kernels': no numba needs loading, and no window is re-read from context rows. The
+engine falls back to the kernels for a ticker still in warm-up, one with a missing value in what
+its indicators read, several new sessions at once, or a family this module does not know.
 """
 
 from __future__ import annotations
@@ -42,10 +42,11 @@ class Day:
 
     def window(self, column: str, rows: int) -> FloatArray:
         """Today's value and the ``rows - 1`` before it, oldest first: ``(n_tickers, rows)``."""
+        today = self.bar[column][:, None]
+        if rows == 1:
+            return today
         block = self.history[column]
-        return np.concatenate(
-            [block[:, block.shape[1] - (rows - 1) :], self.bar[column][:, None]], axis=1
-        )
+        return np.concatenate([block[:, block.shape[1] - (rows - 1) :], today], axis=1)
 
 
 Outputs = list[FloatArray]
@@ -164,6 +165,279 @@ def _rel_volume(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
     return [typical, rel]
 
 
+def _first_max(first: FloatArray, *rest: FloatArray | float) -> FloatArray:
+    # Python's max(a, b, ...) as numba compiles it: a later value wins only when greater.
+    best = first
+    for value in rest:
+        best = np.where(value > best, value, best)
+    return best
+
+
+def _first_min(first: FloatArray, *rest: FloatArray | float) -> FloatArray:
+    # Python's min(a, b, ...) as numba compiles it: a later value wins only when smaller.
+    best = first
+    for value in rest:
+        best = np.where(value < best, value, best)
+    return best
+
+
+def _is_zero(x: FloatArray) -> BoolArray:
+    return (x > -_EPSILON) & (x < _EPSILON)
+
+
+def _typical(day: Day, rows: int) -> FloatArray:
+    """The typical price ``rows`` sessions before today."""
+    return (day.back("high", rows) + day.back("low", rows) + day.back("close", rows)) / 3.0
+
+
+def _dmi(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    # Past warm-up the count is above the period: the smoothed sums decay every bar.
+    n, mode = ind.periods
+    count = state[:, 0]
+    h, lo, prev_close = day.bar["high"], day.bar["low"], state[:, 3]
+    diff_p, diff_m = h - state[:, 1], state[:, 2] - lo
+    pdm, mdm, tr, adx = state[:, 4], state[:, 5], state[:, 6], state[:, 7]
+    mdm = mdm - mdm / n
+    pdm = pdm - pdm / n
+    falls = (diff_m > 0) & (diff_p < diff_m)
+    rises = ~falls & (diff_p > 0) & (diff_p > diff_m)
+    mdm = np.where(falls, mdm + diff_m, mdm)
+    pdm = np.where(rises, pdm + diff_p, pdm)
+    r = h - lo
+    up = np.abs(h - prev_close)
+    r = np.where(up > r, up, r)
+    down = np.abs(lo - prev_close)
+    r = np.where(down > r, down, r)
+    tr = tr - tr / n + r
+    ranged = ~_is_zero(tr)
+    minus = np.where(ranged, 100.0 * (mdm / tr), 0.0)
+    plus = np.where(ranged, 100.0 * (pdm / tr), 0.0)
+    total = minus + plus
+    valid = ranged & ~_is_zero(total)
+    dx = 100.0 * (np.abs(minus - plus) / total)
+    summed = np.where(valid, adx + dx, adx)
+    smoothed = np.where(valid, (adx * (n - 1) + dx) / n, adx)
+    last_seed = 2 * n - 1
+    adx = np.where(count < last_seed, summed, np.where(count == last_seed, summed / n, smoothed))
+    adx_out = np.where(count >= last_seed, adx, np.nan)
+    state[:, 1], state[:, 2], state[:, 3] = h, lo, day.bar["close"]
+    state[:, 4], state[:, 5], state[:, 6], state[:, 7] = pdm, mdm, tr, adx
+    if mode == 0:
+        return [adx_out]
+    if mode == 1:
+        return [plus, minus]
+    return [adx_out, plus, minus]
+
+
+def _stoch(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    # The rings of fast and slow %K are state columns, each ticker at its own slot.
+    n_k, n_slow, n_d = ind.periods
+    rows = np.arange(state.shape[0])
+    count = state[:, 0].astype(np.int64)
+    ring_k, ring_d = 3, 3 + n_slow
+    slot_k = (count - (n_k - 1)) % n_slow
+    slot_d = (count - (n_k - 1) - (n_slow - 1)) % n_d
+    highest = day.window("high", n_k).max(axis=1)
+    lowest = day.window("low", n_k).min(axis=1)
+    diff = (highest - lowest) / 100.0
+    fk = np.where(diff != 0.0, (day.bar["close"] - lowest) / diff, 0.0)
+    state[rows, ring_k + slot_k] = fk
+    slot_k = (slot_k + 1) % n_slow
+    sum_k = state[:, 1] + fk
+    sk = sum_k / n_slow
+    sum_k = sum_k - state[rows, ring_k + slot_k]
+    state[rows, ring_d + slot_d] = sk
+    slot_d = (slot_d + 1) % n_d
+    sum_d = state[:, 2] + sk
+    sd = sum_d / n_d
+    sum_d = sum_d - state[rows, ring_d + slot_d]
+    state[:, 1], state[:, 2] = sum_k, sum_d
+    return [sk, sd]
+
+
+def _willr(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    (period,) = ind.periods
+    highest = day.window("high", period).max(axis=1)
+    lowest = day.window("low", period).min(axis=1)
+    diff = (highest - lowest) / -100.0
+    return [np.where(diff != 0.0, (highest - day.bar["close"]) / diff, 0.0)]
+
+
+def _cci(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    # The kernel sums its ring slot by slot (slot = bar number modulo the period), not oldest
+    # first: the window is put in slot order and added one column at a time.
+    (period,) = ind.periods
+    window = (
+        day.window("high", period) + day.window("low", period) + day.window("close", period)
+    ) / 3.0
+    count = state[:, 0].astype(np.int64)
+    at = (np.arange(period)[None, :] - count[:, None] - 1) % period
+    ring = np.take_along_axis(window, at, axis=1)
+    average = np.zeros(ring.shape[0])
+    for s in range(period):
+        average = average + ring[:, s]
+    average = average / period
+    deviation = np.zeros(ring.shape[0])
+    for s in range(period):
+        deviation = deviation + np.abs(ring[:, s] - average)
+    distance = window[:, -1] - average
+    moved = (distance != 0.0) & (deviation != 0.0)
+    return [np.where(moved, distance / (0.015 * (deviation / period)), 0.0)]
+
+
+# TA-Lib's scale-aware zero test of a difference, as the MFI kernel uses it.
+_SCALED_EPSILON: Final = 0.00000000000001
+
+
+def _money_flow(day: Day, rows: int) -> tuple[FloatArray, FloatArray]:
+    """Positive and negative raw money flow of the bar ``rows`` sessions before today."""
+    tp, before = _typical(day, rows), _typical(day, rows + 1)
+    change = tp - before
+    scale = np.abs(tp) + np.abs(before)
+    flow = np.where(np.abs(change) <= _SCALED_EPSILON * scale, 0.0, tp * day.back("volume", rows))
+    falling = change < 0.0
+    return np.where(falling, 0.0, flow), np.where(falling, flow, 0.0)
+
+
+def _mfi(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    # The flow leaving the window is the one of the bar ``period`` sessions back, which the
+    # kernel's ring holds at today's slot.
+    (period,) = ind.periods
+    old_p, old_m = _money_flow(day, period)
+    p, m = _money_flow(day, 0)
+    pos = (state[:, 1] - old_p) + p
+    neg = (state[:, 2] - old_m) + m
+    idle = np.where(p + m == 0.0, state[:, 3] + 1.0, 0.0)
+    still = idle >= period
+    idle = np.where(still, float(period), idle)
+    pos = np.where(still, 0.0, pos)
+    neg = np.where(still, 0.0, neg)
+    total = pos + neg
+    share = np.where(pos < 0.0, 0.0, _first_min(pos, total))
+    value = np.where(total <= 0.0, 0.0, 100.0 * (share / total))
+    state[:, 1], state[:, 2], state[:, 3] = pos, neg, idle
+    return [value]
+
+
+def _donchian(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    (period,) = ind.periods
+    return [day.window("high", period).max(axis=1), day.window("low", period).min(axis=1)]
+
+
+def _obv(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    c, v, obv, prev = day.bar["close"], day.bar["volume"], state[:, 1], state[:, 2]
+    obv = np.where(c > prev, obv + v, np.where(c < prev, obv - v, obv))
+    state[:, 1], state[:, 2] = obv, c
+    return [obv]
+
+
+def _ad_line(day: Day, ad: FloatArray) -> FloatArray:
+    # TA_AD's step: the close location value times volume, skipped on a bar without range.
+    h, lo, c = day.bar["high"], day.bar["low"], day.bar["close"]
+    spread = h - lo
+    return np.where(spread > 0.0, ad + (((c - lo) - (h - c)) / spread) * day.bar["volume"], ad)
+
+
+def _ad(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    ad = _ad_line(day, state[:, 1])
+    state[:, 1] = ad
+    return [ad]
+
+
+def _adosc(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    fast, slow = ind.periods
+    k_fast, k_slow = 2.0 / (fast + 1), 2.0 / (slow + 1)
+    ad = _ad_line(day, state[:, 1])
+    ema_fast = (k_fast * ad) + ((1.0 - k_fast) * state[:, 2])
+    ema_slow = (k_slow * ad) + ((1.0 - k_slow) * state[:, 3])
+    state[:, 1], state[:, 2], state[:, 3] = ad, ema_fast, ema_slow
+    return [ema_fast - ema_slow]
+
+
+def _sar(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    # Every ticker's four cases (long or short, holding or reversing), then each one's own.
+    step, maximum = ind.factors
+    step = min(step, maximum)
+    h, lo, prev_high, prev_low = day.bar["high"], day.bar["low"], state[:, 1], state[:, 2]
+    is_long, af, ep, sar = state[:, 3] > 0.0, state[:, 4], state[:, 5], state[:, 6]
+    long_turn = is_long & (lo <= sar)
+    short_turn = ~is_long & (h >= sar)
+    turned = long_turn | short_turn
+    # a reversal: the SAR jumps to the extreme point, the new extreme is today's
+    to_short = _first_max(ep, prev_high, h)
+    to_long = _first_min(ep, prev_low, lo)
+    short_sar = _first_max(to_short + step * (lo - to_short), prev_high, h)
+    long_sar = _first_min(to_long + step * (h - to_long), prev_low, lo)
+    # a held position: a new extreme raises the factor
+    extends = np.where(is_long, h > ep, lo < ep)
+    held_ep = np.where(extends, np.where(is_long, h, lo), ep)
+    held_af = np.where(extends, _first_min(af + step, maximum), af)
+    moved = sar + held_af * (held_ep - sar)
+    held_sar = np.where(is_long, _first_min(moved, prev_low, lo), _first_max(moved, prev_high, h))
+    today = np.where(long_turn, to_short, np.where(short_turn, to_long, sar))
+    state[:, 1], state[:, 2] = h, lo
+    state[:, 3] = np.where(turned, ~is_long, is_long).astype(np.float64)
+    state[:, 4] = np.where(turned, step, held_af)
+    state[:, 5] = np.where(long_turn, lo, np.where(short_turn, h, held_ep))
+    state[:, 6] = np.where(long_turn, short_sar, np.where(short_turn, long_sar, held_sar))
+    return [today]
+
+
+# TA_KAMA's fixed smoothing constants (fast 2, slow 30), as the kernel derives them.
+_KAMA_SLOWEST: Final = 2.0 / (30.0 + 1.0)
+_KAMA_SPAN: Final = 2.0 / (2.0 + 1.0) - _KAMA_SLOWEST
+
+
+def _kama(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    (period,) = ind.periods
+    c = day.bar["close"]
+    noise = state[:, 1] - np.abs(day.back("close", period + 1) - day.back("close", period))
+    noise = noise + np.abs(day.back("close", 1) - c)
+    change = c - day.back("close", period)
+    ratio = np.where((noise <= change) | _is_zero(noise), 1.0, np.abs(change / noise))
+    sc = ratio * _KAMA_SPAN + _KAMA_SLOWEST
+    sc = sc * sc
+    kama = (c - state[:, 2]) * sc + state[:, 2]
+    state[:, 1], state[:, 2] = noise, kama
+    return [kama]
+
+
+def _ultosc_terms(day: Day, rows: int) -> tuple[FloatArray, FloatArray]:
+    """Buying pressure and true range of the bar ``rows`` sessions before today."""
+    h, lo, prev = day.back("high", rows), day.back("low", rows), day.back("close", rows + 1)
+    true_low = np.where(prev < lo, prev, lo)
+    tr = h - lo
+    up = np.abs(prev - h)
+    tr = np.where(up > tr, up, tr)
+    down = np.abs(prev - lo)
+    tr = np.where(down > tr, down, tr)
+    return day.back("close", rows) - true_low, tr
+
+
+def _ultosc(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    bp, tr = _ultosc_terms(day, 0)
+    sums = [state[:, k] + (bp if k % 2 else tr) for k in range(1, 7)]
+    total = np.zeros(state.shape[0])
+    for k, weight in enumerate((4.0, 2.0, 1.0)):
+        a, b = sums[2 * k], sums[2 * k + 1]
+        share = a / b if weight == 1.0 else weight * (a / b)
+        total = np.where(_is_zero(b), total, total + share)
+    for k, period in enumerate(ind.periods):
+        bp, tr = _ultosc_terms(day, period - 1)
+        state[:, 1 + 2 * k] = sums[2 * k] - bp
+        state[:, 2 + 2 * k] = sums[2 * k + 1] - tr
+    return [100.0 * (total / 7.0)]
+
+
+def _ppo(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    fast, slow = ind.periods
+    c = day.bar["close"]
+    f = ((c - state[:, 1]) * (2.0 / (fast + 1))) + state[:, 1]
+    s = ((c - state[:, 2]) * (2.0 / (slow + 1))) + state[:, 2]
+    state[:, 1], state[:, 2] = f, s
+    return [np.where(_is_zero(s), 0.0, ((f - s) / s) * 100.0)]
+
+
 STEPS: Final[Mapping[str, Step]] = {
     "sma": _sma,
     "ema": _ema,
@@ -175,6 +449,19 @@ STEPS: Final[Mapping[str, Step]] = {
     "volatility": _volatility,
     "extreme": _extreme,
     "rel_volume": _rel_volume,
+    "dmi": _dmi,
+    "stoch": _stoch,
+    "willr": _willr,
+    "cci": _cci,
+    "mfi": _mfi,
+    "donchian": _donchian,
+    "obv": _obv,
+    "ad": _ad,
+    "adosc": _adosc,
+    "sar": _sar,
+    "kama": _kama,
+    "ultosc": _ultosc,
+    "ppo": _ppo,
 }
 """The families with a steady step, by family name."""
 
@@ -194,15 +481,35 @@ def ready(
 
     ``counts`` are the bars seen before today; a step is the kernels' only where the kernel
     would take its steady branch (``count > lookback``) and reads no NaN, whose comparisons the
-    kernels' branches treat in ways a rolling extreme does not reproduce.
+    kernels' branches treat in ways a rolling extreme does not reproduce. Each indicator reads
+    its own ``window`` rows of the kept ones: a value missing further back (a volume a year
+    ago, under a 52-week high) keeps no ticker from the step.
     """
     need = max((ind.lookback for ind in indicators.values()), default=0) + 1
     ok = counts >= need
-    for column in {c for ind in indicators.values() for c in ind.inputs}:
+    clean = {c: _finite_run(block) for c, block in history.items()}
+    for column in {c for ind in indicators.values() for c in ind.inputs} - _MAY_BE_MISSING:
         ok &= np.isfinite(bar[column])
-        if column in history:
-            ok &= np.isfinite(history[column]).all(axis=1)
+    for ind in (ind for ind in indicators.values() if ind.window > 0):
+        for column in set(ind.inputs) - _MAY_BE_MISSING:
+            if column not in clean:
+                return np.zeros_like(ok)
+            ok &= clean[column] >= ind.window
     return ok
+
+
+_MAY_BE_MISSING: Final = frozenset({"volume"})
+"""Inputs a step may read as NaN: an index reports no volume, and every step over volume does
+the kernels' arithmetic and comparisons on NaN as the kernels do (tested on an index)."""
+
+
+def _finite_run(block: FloatArray) -> npt.NDArray[np.int64]:
+    """How many of each ticker's last rows are finite, counting back from the newest."""
+    if block.shape[1] == 0:
+        return np.zeros(block.shape[0], dtype=np.int64)
+    bad = ~np.isfinite(block[:, ::-1])
+    run: npt.NDArray[np.int64] = np.where(bad.any(axis=1), bad.argmax(axis=1), block.shape[1])
+    return run
 
 
 def advance(

@@ -35,7 +35,15 @@ or prices a provider already adjusted for splits and dividends (never adjusted a
 PRICE_BASES: Final[tuple[str, ...]] = get_args(PriceBasis)
 
 Table = Literal[
-    "bars", "actions", "securities", "ratings", "consensus", "news", "news_tickers", "kpis"
+    "bars",
+    "actions",
+    "securities",
+    "ratings",
+    "consensus",
+    "news",
+    "news_tickers",
+    "kpis",
+    "aliases",
 ]
 TABLES: Final[dict[str, tuple[dict[str, pl.DataType], tuple[str, ...]]]] = {
     "bars": (model.BARS, model.BARS_KEY),
@@ -46,6 +54,7 @@ TABLES: Final[dict[str, tuple[dict[str, pl.DataType], tuple[str, ...]]]] = {
     "news": (model.NEWS, model.NEWS_KEY),
     "news_tickers": (model.NEWS_TICKERS, model.NEWS_TICKERS_KEY),
     "kpis": (model.KPIS, model.KPIS_KEY),
+    "aliases": (model.ALIASES, model.ALIASES_KEY),
 }
 """Model tables the store upserts, with their keys."""
 
@@ -58,6 +67,10 @@ _BASIS_WORDS: Final[dict[str, str]] = {
 
 BATCH_MEMORY: Final = "400MB"
 """DuckDB's memory during a universe job; measured on 5,000 x 2,520 bars, more buys no speed."""
+
+BREADTH_WINDOW_DAYS: Final = 420
+"""Calendar days of bars :meth:`Store.breadth` reads: 200 sessions take about 290 on NYSE or
+HKEX; the margin holds a few weeks of halts, a longer gap leaves a stock without its average."""
 
 STAGED_ROWS: Final = 100_000
 """Appends of at least this many rows go through a temporary Parquet file (see ``_append``)."""
@@ -525,6 +538,55 @@ class Store:
                 "INSERT INTO price_basis SELECT unnest(?::VARCHAR[]), ?", [names, basis]
             )
 
+    def add_theses(self, frame: pl.DataFrame, *, replace: bool = False) -> UpsertResult:
+        """Store users' theses; key (ticker, written_on, author), a missing author being one.
+
+        A thesis already stored as given is a no-op; a different text under the same key is a
+        :class:`ConflictError` unless ``replace``.
+        """
+        incoming = frame.select(pl.col(c).cast(t) for c, t in model.THESES.items())
+        if incoming.is_empty():
+            return UpsertResult(0, 0, 0)
+        on = (
+            "i.ticker = t.ticker AND i.written_on = t.written_on"
+            " AND i.author IS NOT DISTINCT FROM t.author"
+        )
+        with self.transaction():
+            self._con.register("incoming_theses", incoming)
+            try:
+                matched, changed = self._rows(
+                    "SELECT count(*), count(*) FILTER (WHERE i.text IS DISTINCT FROM t.text)"
+                    f" FROM incoming_theses i JOIN theses t ON {on}"
+                )[0]
+                if changed and not replace:
+                    ticker, day, author = self._rows(
+                        "SELECT i.ticker, i.written_on, i.author FROM incoming_theses i"
+                        f" JOIN theses t ON {on} WHERE i.text IS DISTINCT FROM t.text"
+                        " ORDER BY 1, 2, 3 LIMIT 1"
+                    )[0]
+                    raise ConflictError(
+                        f"theses row (ticker={ticker}, written_on={day}, author={author})"
+                        " would change the stored text; pass --replace to overwrite",
+                        key={"ticker": ticker, "written_on": day, "author": author},
+                        field="text",
+                    )
+                self._con.execute(f"DELETE FROM theses t USING incoming_theses i WHERE {on}")
+                self._con.execute("INSERT INTO theses SELECT * FROM incoming_theses")
+            finally:
+                self._con.unregister("incoming_theses")
+        return UpsertResult(incoming.height - matched, matched - changed, changed if replace else 0)
+
+    def thesis(self, ticker: str, as_of: dt.date) -> dict[str, Any] | None:
+        """The newest thesis on ``ticker`` written on or before ``as_of`` (ticker, written_on,
+        author, text), or None; nothing written later is read. Theses of one day are taken
+        in the order of their authors, so the choice never depends on storage order."""
+        found = self._frame(
+            "SELECT * FROM theses WHERE ticker = ? AND written_on <= ?"
+            " ORDER BY written_on DESC, author NULLS LAST, text LIMIT 1",
+            [ticker, as_of],
+        )
+        return found.row(0, named=True) if found.height else None
+
     # -- derived data: events and the engine's saved state -----------------------------------
 
     def replace_events(
@@ -654,10 +716,17 @@ class Store:
             self._drop_generations(keep=None, only=generation)
             raise StoreError(f"{folder}: cannot write the engine state: {exc.strerror}") from None
         names = ",".join(sorted(frames))
+        kernels = frames.get("kernels")
+        indicators = (
+            ",".join(c for c in kernels.columns if c != "ticker") if kernels is not None else ""
+        )
         with self.transaction():
             self._con.execute(
-                "CREATE OR REPLACE TABLE engine_state AS SELECT ? AS generation, ? AS frames",
-                [generation, names],
+                """
+                CREATE OR REPLACE TABLE engine_state AS
+                SELECT ? AS generation, ? AS frames, ? AS indicators
+                """,
+                [generation, names, indicators],
             )
             for table in ("engine_history", "engine_kernels", "engine_recent"):
                 self._con.execute(f"DROP TABLE IF EXISTS {table}")  # the former layout
@@ -669,6 +738,18 @@ class Store:
                     lambda: self._drop_generations(keep=None, only=generation),
                 )
             )
+
+    def engine_indicators(self) -> list[str] | None:
+        """The indicators the saved state was computed with, in their order (None when no
+        state names them: none saved, or saved before they were recorded)."""
+        tables = {r[0] for r in self._rows("SELECT table_name FROM information_schema.tables")}
+        if "engine_state" not in tables:
+            return None
+        columns = {r[0] for r in self._rows("DESCRIBE engine_state")}
+        if "indicators" not in columns:
+            return None
+        row = self._rows("SELECT indicators FROM engine_state")
+        return row[0][0].split(",") if row and row[0][0] else None
 
     def _drop_generations(self, keep: str | None, only: str | None = None) -> None:
         """Delete the state files of every generation but ``keep`` (or of ``only``)."""
@@ -1015,6 +1096,69 @@ class Store:
         ).fetchall()[0]  # all rows: one left unread keeps the connection busy
         return row[0], int(row[1]), int(row[2])
 
+    def breadth(self, day: dt.date, *, sessions: int = 200) -> dict[str, int]:
+        """How the stored stocks closed on ``day``, in one aggregate over that day's window.
+
+        ``traded``: stocks with a bar on the day and one before it; ``rose``, ``fell``: those
+        whose close beat or missed the close before; ``with_average``: those with ``sessions``
+        closes up to the day within :data:`BREADTH_WINDOW_DAYS`; ``above_average``: those of
+        them closing above the mean of those closes. Securities typed etf, fund or index,
+        ``^`` tickers and tickers without volume on the day (an index) are not stocks and are
+        left out.
+
+        Notes
+        -----
+        Closes are split-adjusted as the engine reads them (splits dated after a bar and on or
+        before the day; bars a provider adjusted are read as stored), so a split is no fall.
+        Only bars and splits dated on or before ``day`` are read: the counts never change when
+        later data arrive. Cost: one scan of the bars of the window, whatever the history.
+        """
+        start = day - dt.timedelta(days=BREADTH_WINDOW_DAYS)
+        n = int(sessions)
+        # Splits are rare: only the few tickers with one in the window take the (slow) as-of
+        # join of factors; every other ticker's closes are read as stored.
+        row = self._rows(
+            f"""
+            WITH split_rows AS (
+                SELECT ticker, date, product(1.0 / value) AS f FROM actions
+                WHERE kind = 'split' AND date > ? AND date <= ?
+                    AND ticker NOT IN (SELECT ticker FROM price_basis WHERE basis = 'adjusted')
+                GROUP BY ticker, date
+            ), factors AS (
+                SELECT ticker, date, product(f) OVER (
+                    PARTITION BY ticker ORDER BY date DESC
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS f
+                FROM split_rows
+            ), window_bars AS (
+                SELECT ticker, date, close, volume FROM bars
+                WHERE date BETWEEN ? AND ? AND ticker NOT LIKE '^%'
+                    AND ticker NOT IN (SELECT ticker FROM securities
+                                       WHERE lower(type) IN ('etf', 'fund', 'index'))
+            ), adjusted AS (
+                SELECT * FROM window_bars
+                WHERE ticker NOT IN (SELECT ticker FROM split_rows)
+                UNION ALL
+                SELECT w.ticker, w.date, w.close * coalesce(c.f, 1.0), w.volume
+                FROM (SELECT * FROM window_bars
+                      WHERE ticker IN (SELECT ticker FROM split_rows)) w
+                ASOF LEFT JOIN factors c ON w.ticker = c.ticker AND w.date < c.date
+            ), per_ticker AS (
+                SELECT max(date) AS last, max_by(volume, date) AS volume,
+                    max_by(close, date, {n}) AS closes
+                FROM adjusted GROUP BY ticker
+            )
+            SELECT count(*) FILTER (WHERE len(closes) >= 2),
+                count(*) FILTER (WHERE closes[1] > closes[2]),
+                count(*) FILTER (WHERE closes[1] < closes[2]),
+                count(*) FILTER (WHERE len(closes) = {n}),
+                count(*) FILTER (WHERE len(closes) = {n} AND closes[1] > list_avg(closes))
+            FROM per_ticker WHERE last = ? AND volume > 0
+            """,
+            [start, day, start, day, day],
+        )[0]
+        names = ("traded", "rose", "fell", "with_average", "above_average")
+        return dict(zip(names, (int(v) for v in row), strict=True))
+
     def tickers(self) -> list[str]:
         """Every ticker with at least one bar."""
         return [
@@ -1066,6 +1210,43 @@ class Store:
         with self.transaction():
             found = bool(self._rows("SELECT count(*) FROM watchlists WHERE name = ?", [name])[0][0])
             self._con.execute("DELETE FROM watchlists WHERE name = ?", [name])
+        return found
+
+    # -- saved screens ---------------------------------------------------------------------------
+
+    def saved_screens(self) -> list[dict[str, Any]]:
+        """Every saved screen by name: expression, columns shown (a list; empty for all),
+        sort column (or None) and when it was saved."""
+        query = "SELECT name, expression, columns, sort, saved_at FROM saved_screens ORDER BY name"
+        return [
+            {
+                "name": name,
+                "expression": expression,
+                "columns": [c for c in (columns or "").split(",") if c],
+                "sort": sort,
+                "saved_at": saved_at,
+            }
+            for name, expression, columns, sort, saved_at in self._rows(query)
+        ]
+
+    def save_screen(
+        self, name: str, expression: str, columns: Sequence[str] = (), sort: str | None = None
+    ) -> None:
+        """Store a screen under ``name``, replacing one of that name; columns are kept in order."""
+        saved_at = dt.datetime.now(dt.UTC)
+        with self.transaction():
+            self._con.execute("DELETE FROM saved_screens WHERE name = ?", [name])
+            self._con.execute(
+                "INSERT INTO saved_screens VALUES (?, ?, ?, ?, ?)",
+                [name, expression, ",".join(columns) or None, sort, saved_at],
+            )
+
+    def delete_screen(self, name: str) -> bool:
+        """Remove the saved screen ``name``; whether there was one."""
+        with self.transaction():
+            query = "SELECT count(*) FROM saved_screens WHERE name = ?"
+            found = bool(self._rows(query, [name])[0][0])
+            self._con.execute("DELETE FROM saved_screens WHERE name = ?", [name])
         return found
 
     def deliveries(self, session: dt.date) -> pl.DataFrame:

@@ -210,9 +210,20 @@ def price_chart(
                 linewidth=1.4,
                 label=f"{words.average} {level.split('_')[1]}",
             )
+        labels = _legend_labels(window, events, lang)
+        rank = {text: i for i, text in enumerate((labels.get("up"), labels.get("down")), 1)}
         for marker, color, ys in _marker_rows(window, events, high, low, pad):
+            side = "up" if marker == "^" else "down"
             price_ax.scatter(
-                x, ys, s=40, marker=marker, color=color, edgecolors="white", linewidths=0.4
+                x,
+                ys,
+                s=40,
+                marker=marker,
+                color=color,
+                edgecolors="white",
+                linewidths=0.4,
+                # One legend entry per side, naming the kinds drawn on that side.
+                label=labels.pop(side, "_nolegend_"),
             )
         # About a session's width of room either side of the first and last candle.
         room = (x[-1] - x[0]) / len(x) if len(x) > 1 else 0.75
@@ -222,7 +233,16 @@ def price_chart(
         price_ax.autoscale_view()
         _mark_close(price_ax, float(close[-1]), words)
         price_ax.yaxis.set_major_formatter(_price_formatter(words))
-        price_ax.legend(loc="best", fontsize=9, framealpha=0.85)
+        # The averages, then the rising marks, then the falling ones.
+        handles, texts = price_ax.get_legend_handles_labels()
+        order = sorted(range(len(texts)), key=lambda i: rank.get(texts[i], 0))
+        price_ax.legend(
+            [handles[i] for i in order],
+            [texts[i] for i in order],
+            loc="best",
+            fontsize=8,
+            framealpha=0.85,
+        )
 
         _volume(volume_ax, x, opens, close, volume)
         volume_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _format_volume(v, words)))
@@ -367,6 +387,81 @@ def _marker_rows(
             ys[i] = low[i] - offset
             rows.append(("v", _DOWN_COLOR, ys))
     return rows
+
+
+_EVENT_NAMES: Final[dict[Lang, dict[str, str]]] = {
+    "en": {
+        "cross_above_sma": "crossed above an average",
+        "breakout_confirmed_sma": "breakout held",
+        "large_move_up": "gain beyond 2.5\u03c3",
+        "volume_surge": "volume surge",
+        "gap_up": "gap up",
+        "new_52w_high": "new 52-week high",
+        "cross_below_sma": "crossed below an average",
+        "breakout_failed_sma": "breakout failed",
+        "large_move_down": "loss beyond 2.5\u03c3",
+        "gap_down": "gap down",
+        "new_52w_low": "new 52-week low",
+    },
+    "de": {
+        "cross_above_sma": "GD nach oben gekreuzt",
+        "breakout_confirmed_sma": "Ausbruch bestätigt",
+        "large_move_up": "Tagesgewinn über 2,5\u03c3",
+        "volume_surge": "Volumensprung",
+        "gap_up": "Kurslücke nach oben",
+        "new_52w_high": "neues 52-Wochen-Hoch",
+        "cross_below_sma": "GD nach unten gekreuzt",
+        "breakout_failed_sma": "Ausbruch gescheitert",
+        "large_move_down": "Tagesverlust über 2,5\u03c3",
+        "gap_down": "Kurslücke nach unten",
+        "new_52w_low": "neues 52-Wochen-Tief",
+    },
+}
+"""The legend's words for the event kinds a marker stands for (a cross of either average is one
+entry: the lines show which), in the order the legend lists them."""
+_LEGEND_WIDTH: Final = 44
+"""Characters of a legend line before it wraps."""
+
+
+def _event_stem(kind: str) -> str:
+    """``cross_above_sma_200`` -> ``cross_above_sma``; other kinds are their own stem."""
+    stem, _, n = kind.rpartition("_")
+    return stem if n.isdigit() and stem.endswith("_sma") else kind
+
+
+def _legend_labels(window: pl.DataFrame, events: pl.DataFrame | None, lang: Lang) -> dict[str, str]:
+    """For each side with a marker in the window, the kinds it stands for, in the language:
+    a marker is explained by what is drawn, not by every kind that could be."""
+    if events is None or events.is_empty():
+        return {}
+    drawn = (
+        events.select(pl.col("date").cast(pl.Date), "kind")
+        .with_columns(_kind_side().alias("side"))
+        .drop_nulls("side")
+        .join(window.select("date"), on="date", how="semi")
+    )
+    names = _EVENT_NAMES[lang]
+    labels = {}
+    for side in ("up", "down"):
+        stems = {_event_stem(k) for k in drawn.filter(pl.col("side") == side)["kind"].to_list()}
+        words = [names[s] for s in names if s in stems]
+        words += sorted(s.replace("_", " ") for s in stems if s not in names)
+        if words:
+            labels[side] = _wrapped(words)
+    return labels
+
+
+def _wrapped(words: list[str]) -> str:
+    """Names joined by commas, a new line before a name that would pass the legend's width;
+    a name itself is never broken."""
+    lines = [words[0]]
+    for word in words[1:]:
+        if len(lines[-1]) + 2 + len(word) > _LEGEND_WIDTH:
+            lines[-1] += ","
+            lines.append(word)
+        else:
+            lines[-1] += ", " + word
+    return "\n".join(lines)
 
 
 def _group_key(item: tuple[tuple[Any, ...], pl.DataFrame]) -> tuple[str, int]:

@@ -13,6 +13,7 @@ import polars as pl
 
 from stockbrief.notes.facts import FactSheet
 from stockbrief.notes.narrative import Lang, Section
+from stockbrief.notes.thesis import Thesis
 from stockbrief.notes.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ class Brief:
     sections: list[Section]
     history: pl.DataFrame
     """Bars with indicators up to the as-of session, for the chart."""
+    thesis: Thesis | None = None
+    """The user's newest thesis written by the as-of session: quoted as theirs, not a fact."""
 
     @property
     def text(self) -> str:
@@ -68,7 +71,7 @@ class Brief:
             "verdict": self.verdict.to_json(),
             "sections": [{"key": s.key, "title": s.title, "text": s.text} for s in self.sections],
             "text": self.text,
-        }
+        } | ({"thesis": self.thesis.to_json()} if self.thesis else {})
 
     @property
     def facts(self) -> pl.DataFrame:
@@ -92,12 +95,13 @@ class Brief:
         schema = dict.fromkeys(FACT_COLUMNS, pl.String) | {"value": pl.Float64}
         return pl.DataFrame(rows, schema=schema, orient="row")
 
-    def save(self, path: str | Path, format: Format | None = None) -> Path:
+    def save(self, path: str | Path, format: Format | None = None, *, facts: bool = True) -> Path:
         """Write the brief to a file and return its path.
 
         The format is ``format`` when given, else the file's suffix (``.md``, ``.html``,
         ``.json``, ``.pdf``); a folder gets a file named ``BABA-2026-01-02-en.md`` in it.
-        PDF needs the extra ``[pdf]``.
+        PDF needs the extra ``[pdf]``. ``facts=False`` leaves out the facts (the appendix of
+        HTML and PDF, the facts object of JSON), to forward the note alone.
         """
         from stockbrief.errors import InputError
         from stockbrief.notes import render
@@ -119,7 +123,7 @@ class Brief:
                 f"unknown format {format!r}; use one of {', '.join(render.FORMATS)}",
                 field="format",
             )
-        return render.write(self, format, target)
+        return render.write(self, format, target, facts=facts)
 
     def _repr_markdown_(self) -> str:
         """The note in Markdown, for notebooks that show Markdown (text only, no chart)."""

@@ -8,8 +8,9 @@ rows. Facts are plain data (no Markdown, no wording); ``FactSheet.to_json`` give
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import polars as pl
 
@@ -404,7 +405,8 @@ def _day_in_history(sheet: FactSheet, frame: pl.DataFrame) -> None:
         bigger.height + 1,
         "count",
         src,
-        f"rank of the day's {word} among all stored daily {word}es up to the day (1 = largest)",
+        f"rank of the day's {word} among all stored daily {word}{'s' if change > 0 else 'es'} up"
+        " to the day (1 = largest)",
     )
     if bigger.height:
         sheet.add(
@@ -415,3 +417,88 @@ def _day_in_history(sheet: FactSheet, frame: pl.DataFrame) -> None:
             f"last session before the day with a larger daily {word}",
         )
     sheet.add("history_start", start, "date", src, "first stored session of the ticker")
+
+
+BREADTH_MIN_STOCKS: Final = 20
+"""Below this many stocks traded on the day, breadth says nothing ("2 of 3 rose" is no market)."""
+
+
+def add_breadth(sheet: FactSheet, counts: Mapping[str, int], start: dt.date) -> None:
+    """The breadth of the stored market on the sheet's day, from ``Store.breadth``: how many
+    stocks rose and fell, and the share of those with a 200-day average closing above it.
+
+    Nothing is added when fewer than :data:`BREADTH_MIN_STOCKS` stocks traded (or had a
+    200-day average, for the share). ``start`` is the first day of bars the counts read.
+    """
+    traded = counts["traded"]
+    if traded < BREADTH_MIN_STOCKS:
+        return
+    src = Source("bars", (), start, sheet.as_of)
+    every = "stored stocks (no etf, fund or index) with a bar on the day and one before it"
+    sheet.add("breadth_stocks", traded, "count", src, every)
+    sheet.add("breadth_rose", counts["rose"], "count", src, "of them, close above the close before")
+    sheet.add("breadth_fell", counts["fell"], "count", src, "of them, close below the close before")
+    with_average = counts["with_average"]
+    if with_average >= BREADTH_MIN_STOCKS:
+        sheet.add(
+            "breadth_with_sma_200",
+            with_average,
+            "count",
+            src,
+            "of them, stocks with 200 closes up to the day",
+        )
+        sheet.add(
+            "breadth_above_sma_200",
+            counts["above_average"] / with_average,
+            "fraction",
+            src,
+            "share of those closing above their mean of the 200 closes up to the day;"
+            " prices adjusted for splits known on the day",
+        )
+
+
+SHARES_KPI: Final = "Shares outstanding"
+"""The company metric of the shares outstanding (a cover-page count, from SEC filings)."""
+
+SHARES_MAX_AGE: Final = dt.timedelta(days=200)
+"""Shares counted longer than this before the day (two quarterly filings) value no company."""
+
+
+def add_market_cap(
+    sheet: FactSheet, kpis: pl.DataFrame, actions: pl.DataFrame, close: float
+) -> None:
+    """The market value on the sheet's day: the latest shares outstanding known by then,
+    restated for the splits since they were counted, times the day's close.
+
+    ``kpis`` and ``actions`` are the rows known on the day (a filing made later is not among
+    them); nothing is added without a count from the last :data:`SHARES_MAX_AGE`.
+    """
+    day = sheet.as_of
+    shares = kpis.filter(
+        (pl.col("name") == SHARES_KPI)
+        & (pl.col("period_end") <= day)
+        & (pl.col("period_end") >= day - SHARES_MAX_AGE)
+        & (pl.col("value") > 0)
+    ).sort("period_end")
+    if shares.is_empty():
+        return
+    latest = shares.row(-1, named=True)
+    counted: dt.date = latest["period_end"]
+    splits = actions.filter(
+        (pl.col("kind") == "split") & (pl.col("date") > counted) & (pl.col("date") <= day)
+    )["value"].to_list()
+    factor = 1.0
+    for ratio in splits:
+        factor *= ratio
+    known = latest["known_at"]
+    known_text = f", known from {known.date().isoformat()}" if known is not None else ""
+    split_text = f" \u00d7 {factor:g} for the splits since" if splits else ""
+    sheet.add(
+        "market_cap",
+        latest["value"] * factor * close,
+        "currency",
+        Source("kpis", (sheet.ticker,), counted, day),
+        f"shares outstanding on {counted.isoformat()} ({latest['value']:,.0f}, source"
+        f" {latest['source'] or 'not stated'}{known_text}){split_text}"
+        f" \u00d7 close on {day.isoformat()}",
+    )

@@ -57,6 +57,7 @@ FACT_LABELS: Final[dict[str, dict[str, str]]] = {
         "peer_group_return": "peer group's move",
         "sector_tailwind": "sector tailwind",
         "kpis": "company metrics",
+        "market_cap": "market capitalisation",
         "price_basis": "price basis",
         "instrument": "instrument",
         "move_sigma": "move in standard deviations",
@@ -65,6 +66,11 @@ FACT_LABELS: Final[dict[str, dict[str, str]]] = {
         "history_start": "first stored session",
         "market_return": "market benchmark's move",
         "market_ticker": "market benchmark",
+        "breadth_stocks": "stored stocks traded on the day",
+        "breadth_rose": "stored stocks that rose",
+        "breadth_fell": "stored stocks that fell",
+        "breadth_with_sma_200": "stored stocks with a 200-day average",
+        "breadth_above_sma_200": "share closing above their 200-day average",
     },
     "de": {
         "close": "Schlusskurs",
@@ -107,6 +113,7 @@ FACT_LABELS: Final[dict[str, dict[str, str]]] = {
         "peer_group_return": "Veränderung der Vergleichsgruppe",
         "sector_tailwind": "Rückenwind aus dem Sektor",
         "kpis": "Unternehmenskennzahlen",
+        "market_cap": "Börsenwert (Marktkapitalisierung)",
         "price_basis": "Kursbasis",
         "instrument": "Instrument",
         "move_sigma": "Bewegung in Standardabweichungen",
@@ -115,6 +122,11 @@ FACT_LABELS: Final[dict[str, dict[str, str]]] = {
         "history_start": "erster gespeicherter Handelstag",
         "market_return": "Veränderung des Vergleichswerts",
         "market_ticker": "Vergleichswert",
+        "breadth_stocks": "am Tag gehandelte erfasste Aktien",
+        "breadth_rose": "erfasste Aktien im Plus",
+        "breadth_fell": "erfasste Aktien im Minus",
+        "breadth_with_sma_200": "erfasste Aktien mit 200-Tage-Durchschnitt",
+        "breadth_above_sma_200": "Anteil über dem 200-Tage-Durchschnitt",
     },
 }
 """What each fact is called in the facts table."""
@@ -166,6 +178,8 @@ FORMULAS_DE: Final[dict[str, str]] = {
     "sector_tailwind": "positive Nachrichten der Wettbewerber und steigende Vergleichsgruppe"
     " am Tag",
     "kpis": "letzter Wert jeder Unternehmenskennzahl für bis zum Tag abgelaufene Zeiträume",
+    "market_cap": "Aktien im Umlauf (letzte am {day} bekannte Meldung, um spätere Splits"
+    " bereinigt) \u00d7 Schlusskurs vom {day}",
     "price_basis": "traded: Kurse wie gehandelt, beim Lesen um die am Tag bekannten Splits"
     " bereinigt; adjusted: vom Anbieter um Splits und Dividenden bereinigt",
     "instrument": "Art des Wertpapiers: gespeichert ({stored}) oder aus den Daten geschlossen",
@@ -176,6 +190,13 @@ FORMULAS_DE: Final[dict[str, str]] = {
     "history_start": "erster gespeicherter Handelstag des Werts",
     "market_return": "Schlusskurs des Vergleichswerts / Schlusskurs des Vortags \u2212 1",
     "market_ticker": "der Vergleichswert des Markts",
+    "breadth_stocks": "erfasste Aktien (keine ETFs, Fonds oder Indizes) mit einem Kurs am Tag"
+    " und einem davor",
+    "breadth_rose": "davon mit Schlusskurs über dem des Vortags",
+    "breadth_fell": "davon mit Schlusskurs unter dem des Vortags",
+    "breadth_with_sma_200": "davon Aktien mit 200 Schlusskursen bis zum Tag",
+    "breadth_above_sma_200": "Anteil davon mit Schlusskurs über dem Mittel der 200 Schlusskurse"
+    " bis zum Tag; {basis}",
 }
 """German formulas by fact name; a fact without one keeps its English formula."""
 
@@ -200,6 +221,7 @@ KPI_TERMS: Final[dict[str, str]] = {
     "deliveries": "Auslieferungen",
     "vehicles delivered": "ausgelieferte Fahrzeuge",
     "employees": "Beschäftigte",
+    "shares outstanding": "Aktien im Umlauf",
 }
 """German names of common company metrics, matched whole or at the end of an ingested name
 ("Cloud Intelligence Group revenue" becomes "Umsatz (Cloud Intelligence Group)")."""

@@ -18,12 +18,18 @@ from typing import Any, Final, Literal
 
 import polars as pl
 from babel.dates import format_date
-from babel.numbers import format_compact_decimal, format_currency, format_decimal
+from babel.numbers import (
+    format_compact_currency,
+    format_compact_decimal,
+    format_currency,
+    format_decimal,
+)
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from stockbrief.notes import glossary, wording
 from stockbrief.notes.facts import FactSheet
+from stockbrief.notes.thesis import Thesis
 from stockbrief.notes.verdict import Verdict
 from stockbrief.text import strip_controls
 
@@ -81,6 +87,10 @@ def _filters(lang: Lang, currency: str, points: bool = False) -> dict[str, Any]:
 
     def compact(value: float) -> str:
         return format_compact_decimal(value, format_type="long", locale=locale, fraction_digits=1)
+
+    def money_compact(value: float) -> str:
+        """A large sum in the security's currency: $3.5T, 3,5 Bio. $."""
+        return format_compact_currency(value, currency, locale=locale, fraction_digits=1)
 
     def day(value: dt.date | dt.datetime) -> str:
         return format_date(value, DATE_PATTERNS[lang], locale=locale)
@@ -161,6 +171,7 @@ def _filters(lang: Lang, currency: str, points: bool = False) -> dict[str, Any]:
         "pct": pct,
         "num": num,
         "compact": compact,
+        "money_compact": money_compact,
         "day": day,
         "longday": longday,
         "clock": clock,
@@ -221,9 +232,14 @@ def _wording(sheet: FactSheet) -> dict[str, str]:
 
 
 def compose(
-    sheet: FactSheet, events: pl.DataFrame, verdict: Verdict, lang: Lang
+    sheet: FactSheet,
+    events: pl.DataFrame,
+    verdict: Verdict,
+    lang: Lang,
+    thesis: Thesis | None = None,
 ) -> tuple[str, list[Section]]:
-    """The headline and the sections of a brief."""
+    """The headline and the sections of a brief; the user's ``thesis``, when there is one, is
+    quoted as theirs in a section of its own, just before the conclusion."""
     env = sheet_environment(sheet, lang)
     module = env.get_template(f"{lang}/brief.j2").module
     today = events.filter(pl.col("date") == sheet.as_of)
@@ -242,6 +258,10 @@ def compose(
     headline = _clean(str(module.headline(**context)))  # type: ignore[attr-defined]
     sections = []
     for key in SECTIONS:
+        if key == "conclusion" and thesis is not None:
+            quoted = {"author": thesis.author, "written_on": thesis.written_on}
+            text = _clean(str(module.thesis(quoted, thesis.words)))  # type: ignore[attr-defined]
+            sections.append(Section("thesis", _clean(str(module.title("thesis"))), text))  # type: ignore[attr-defined]
         text = _clean(str(getattr(module, key)(**context)))
         if text:
             sections.append(Section(key, _clean(str(module.title(key))), text))  # type: ignore[attr-defined]

@@ -74,44 +74,53 @@ def chart_png(brief: Brief) -> bytes:
     return buffer.getvalue()
 
 
-def html(brief: Brief, *, chart: bool = True) -> str:
-    """A standalone HTML page; every text is escaped by the template's autoescape."""
+def html(brief: Brief, *, chart: bool = True, facts: bool = True) -> str:
+    """A standalone HTML page; every text is escaped by the template's autoescape.
+
+    ``facts`` adds the appendix of facts with their formulas and sources (printed on pages of
+    its own); without it the page is the note alone, to forward.
+    """
     template = sheet_environment(brief.sheet, brief.lang).get_template("html/brief.html.j2")
     image = base64.b64encode(chart_png(brief)).decode("ascii") if chart else None
     return template.render(
         brief=brief,
         chart=image,
-        facts=brief.sheet.facts,
+        facts=brief.sheet.facts if facts else {},
         data=json.dumps(brief.to_json(), indent=2, ensure_ascii=False),
     )
 
 
-def pdf(brief: Brief) -> bytes:
-    """The HTML page printed to PDF with WeasyPrint (extra ``[pdf]``)."""
+def pdf(brief: Brief, *, facts: bool = True) -> bytes:
+    """The HTML page printed to PDF with WeasyPrint (extra ``[pdf]``), with or without the
+    facts appendix."""
     try:
         from weasyprint import HTML
     except ImportError:  # pragma: no cover - depends on the optional extra
         raise StockbriefError(
             "PDF output needs WeasyPrint: pip install 'stockbrief[pdf]'"
         ) from None
-    document: bytes = HTML(string=html(brief)).write_pdf()
+    document: bytes = HTML(string=html(brief, facts=facts)).write_pdf()
     return document
 
 
-def render(brief: Brief, fmt: Format) -> str | bytes:
+def render(brief: Brief, fmt: Format, *, facts: bool = True) -> str | bytes:
     """The brief in one format, as text (md, html, json) or bytes (pdf).
 
     Markdown and HTML escape stored text for their medium; JSON keeps it raw (it is data, and the
-    encoder escapes what JSON must).
+    encoder escapes what JSON must). ``facts=False`` leaves out the facts: the appendix of HTML
+    and PDF, the ``facts`` object of JSON (Markdown has none).
     """
     if fmt == "md":
         return markdown(brief)
     if fmt == "html":
-        return html(brief)
+        return html(brief, facts=facts)
     if fmt == "json":
-        return json.dumps(brief.to_json(), indent=2, ensure_ascii=False) + "\n"
+        data = brief.to_json()
+        if not facts:
+            del data["facts"]
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "pdf":
-        return pdf(brief)
+        return pdf(brief, facts=facts)
     raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", field="format")
 
 
@@ -121,11 +130,12 @@ def default_name(brief: Brief, fmt: Format) -> str:
     return f"{safe}-{brief.as_of.isoformat()}-{brief.lang}.{fmt}"
 
 
-def write(brief: Brief, fmt: Format, out: Path) -> Path:
-    """Write a brief to ``out`` (a file, or a folder to put a default-named file in)."""
+def write(brief: Brief, fmt: Format, out: Path, *, facts: bool = True) -> Path:
+    """Write a brief to ``out`` (a file, or a folder to put a default-named file in); with
+    ``facts=False`` without its facts (see :func:`render`)."""
     target = out / default_name(brief, fmt) if out.is_dir() or out.suffix == "" else out
     target.parent.mkdir(parents=True, exist_ok=True)
-    content = render(brief, fmt)
+    content = render(brief, fmt, facts=facts)
     if isinstance(content, bytes):
         target.write_bytes(content)
     else:

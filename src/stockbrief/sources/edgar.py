@@ -69,6 +69,11 @@ reports it wins (companies moved from ``Revenues`` to the ASC 606 concept in 201
 SHARES: Final = ("dei", "EntityCommonStockSharesOutstanding")
 """Shares outstanding as of the cover page's date: with a price, the market value."""
 
+ORDINARY_SHARE_FORMS: Final = ("20-F",)
+"""Annual reports of foreign issuers, whose cover page counts ordinary shares: an American
+depositary share traded in New York may stand for several (eight for Alibaba), so the count
+would not value the listed security and is not stored."""
+
 QUARTER_DAYS: Final = (80, 100)
 YEAR_DAYS: Final = (350, 380)
 """Lengths of a reported duration that make it a quarter or a fiscal year; others (six or nine
@@ -90,6 +95,8 @@ class EdgarSource(Source[dict[str, Any]]):
         instead of the SEC (filings appear at most daily in company facts).
     reuse
         Read current documents from ``cache``; when false, download anew (and keep that).
+    requests_per_second
+        At most this many requests a second (the SEC allows ten).
     """
 
     tickers_url: str = TICKERS_URL
@@ -102,10 +109,12 @@ class EdgarSource(Source[dict[str, Any]]):
         *,
         cache: Path | None = None,
         reuse: bool = True,
+        requests_per_second: float = 1 / MIN_INTERVAL,
     ) -> None:
         names = tuple(dict.fromkeys(calendar.normalize_ticker(t) for t in tickers))
         if not names:
             raise InputError("no tickers given; name at least one", field="ticker")
+        self.interval = max(0.1, 1 / requests_per_second)  # the SEC allows ten a second
         self.tickers = names
         self.user_agent = user_agent or os.environ.get(USER_AGENT_ENV, "").strip()
         self.cache = cache
@@ -168,7 +177,7 @@ class EdgarSource(Source[dict[str, Any]]):
         return document
 
     def _get(self, url: str, what: str) -> Any:
-        wait = self._last + MIN_INTERVAL - time.monotonic()
+        wait = self._last + self.interval - time.monotonic()
         if wait > 0:
             time.sleep(wait)
         request = urllib.request.Request(
@@ -337,6 +346,8 @@ def _instants(
     found: dict[dt.date, dict[str, Any]] = {}
     for n, (unit, record) in enumerate(_records(taxonomy[concept], where), start=1):
         value, end, filed = _fact(record, where, n)
+        if str(record.get("form", "")).startswith(ORDINARY_SHARE_FORMS):
+            continue
         if end in found and found[end]["__filed"] <= filed:
             continue
         found[end] = {

@@ -4,9 +4,11 @@ The feed source follows :class:`~stockbrief.sources.base.Source`: :meth:`FeedSou
 reads the feed's bytes (a file, or a URL), :meth:`FeedSource.parse` turns them into news rows
 with `feedparser <https://feedparser.readthedocs.io>`_, which copes with the many dialects of
 RSS and Atom, their date formats and encodings. An item is about the stored securities its
-headline or summary names: by cashtag (``$BABA``), by ticker (``BABA``, as a whole word in
-capitals) or by company name (``Alibaba Group Holding Limited`` or its short form
-``Alibaba``). Items that name no stored security, or carry no time, are left out and counted.
+headline or summary names: by cashtag (``$BABA``), by exchange and ticker (``NYSE: BABA``), by
+ticker (``BABA``, as a whole word in capitals, three letters or more, and not in a text written
+in capitals), by company name (``Alibaba Group Holding Limited`` or its short form
+``Alibaba``) or by a stored alias (``ingest aliases``: ``Meta`` for Meta Platforms). Items that
+name no stored security, or carry no time, are left out and counted.
 
 :func:`drop_duplicates` keeps one copy of each story across feeds and providers: the same link
 (after :func:`canonical_url` removes tracking parameters and fragments), or a near-identical
@@ -64,7 +66,18 @@ NAME_SUFFIXES: Final = re.compile(
 """Corporate words at the end of a name that headlines leave out."""
 
 MIN_ALIAS: Final = 3
-"""Shortest name or bare ticker matched in text; shorter ones match only as cashtags."""
+"""Shortest name or bare ticker matched in text; shorter ones match only as cashtags or in an
+exchange's form ("NYSE: A", "Nasdaq:ON")."""
+
+EXCHANGE_PREFIX: Final = (
+    r"(?:NYSE(?:\s+American|\s+Arca|\s+MKT)?|NASDAQ(?:GS|GM|CM)?|AMEX|BATS|CBOE|OTC(?:QX|QB)?"
+    r"|TSXV?|LSE|LON|HKEX|SEHK|SSE|SZSE|XETRA|ETR|FRA|EPA|AMS|SIX|TYO|TSE|ASX|KRX|NSE|BSE)"
+)
+"""Exchange names that precede a ticker and a colon in news ("(NYSE: BABA)", "HKEX:0700")."""
+
+SHOUTING: Final = 0.7
+"""Share of capitals among a text's letters from which it is taken for written in capitals:
+there every word looks like a ticker, so bare tickers are not matched."""
 
 REQUEST_TIMEOUT: Final = 20.0
 USER_AGENT: Final = "stockbrief (+https://pypi.org/project/stockbrief/)"
@@ -72,27 +85,61 @@ USER_AGENT: Final = "stockbrief (+https://pypi.org/project/stockbrief/)"
 
 @dataclass(frozen=True)
 class Alias:
-    """A way text names a security."""
+    """A way text names a security; a ``bare`` ticker is not trusted in text in capitals."""
 
     ticker: str
     pattern: re.Pattern[str]
     text: str
+    bare: bool = False
 
 
-def aliases(securities: pl.DataFrame) -> list[Alias]:
-    """Cashtag, ticker and name patterns of every stored security (``ticker, name``)."""
+def aliases(securities: pl.DataFrame, others: pl.DataFrame | None = None) -> list[Alias]:
+    """Cashtag, exchange-prefixed, ticker and name patterns of every stored security
+    (``ticker, name``), and of the stored ``others`` (``ticker, alias``: a name as written,
+    matched in its case, or a ``$cashtag``)."""
     found: list[Alias] = []
+    for ticker, alias in others.select("ticker", "alias").iter_rows() if others is not None else ():
+        text = " ".join(str(alias).split())
+        if text.startswith("$") and len(text) > 1:
+            pattern = re.compile(rf"(?<![\w$]){re.escape(text)}\b", re.IGNORECASE)
+        elif text:
+            pattern = re.compile(rf"(?<![\w.$]){re.escape(text)}(?![\w&])")
+        else:
+            continue
+        found.append(Alias(ticker, pattern, text))
     for ticker, name in securities.select("ticker", "name").iter_rows():
         cashtag = re.escape(ticker)
         found.append(
             Alias(ticker, re.compile(rf"(?<![\w$])\${cashtag}\b", re.IGNORECASE), f"${ticker}")
         )
+        found.append(
+            Alias(
+                ticker,
+                re.compile(
+                    rf"(?<![\w.]){EXCHANGE_PREFIX}\s?:\s?{_listed_code(ticker)}(?![\w-]|\.\w)",
+                    re.IGNORECASE,
+                ),
+                f"EXCHANGE:{ticker}",
+            )
+        )
         if len(ticker) >= MIN_ALIAS or not ticker.isalpha():
-            found.append(Alias(ticker, re.compile(rf"(?<![\w$.]){cashtag}\b"), ticker))
+            found.append(
+                Alias(ticker, re.compile(rf"(?<![\w$.]){cashtag}\b"), ticker, bare=ticker.isalpha())
+            )
         for form in _name_forms(name):
             # Case-sensitive: headlines capitalise names, and "apple" is not Apple.
             found.append(Alias(ticker, re.compile(rf"(?<![\w.]){re.escape(form)}\b"), form))
     return found
+
+
+def _listed_code(ticker: str) -> str:
+    """The ticker as written after an exchange's name: ``0700.HK`` as ``0700`` or ``700``,
+    ``BRK-B`` as ``BRK.B``, ``BRK-B`` or ``BRK/B``."""
+    code, dot, _ = ticker.partition(".")
+    if dot and code.isdigit():
+        return rf"0*{code.lstrip('0') or '0'}"
+    parts = [re.escape(p) for p in re.split(r"[-.]", ticker)]
+    return r"[-./]".join(parts)
 
 
 def _name_forms(name: str | None) -> list[str]:
@@ -100,7 +147,7 @@ def _name_forms(name: str | None) -> list[str]:
     if not name:
         return []
     full = " ".join(name.split())
-    short = NAME_SUFFIXES.sub("", full).strip(" ,.")
+    short = re.sub(r"^the\s+", "", NAME_SUFFIXES.sub("", full), flags=re.IGNORECASE).strip(" ,.")
     forms = [full, short]
     if short.lower().endswith(".com"):
         forms.append(short[:-4])  # "Amazon.com" is "Amazon" in a headline
@@ -108,8 +155,15 @@ def _name_forms(name: str | None) -> list[str]:
 
 
 def match_tickers(text: str, known: Sequence[Alias]) -> list[str]:
-    """The tickers ``text`` names, in the order of their first alias."""
-    return list(dict.fromkeys(a.ticker for a in known if a.pattern.search(text)))
+    """The tickers ``text`` names, in the order of their first alias; in text written in
+    capitals, bare tickers are left out ("NOW" and "ALL" are words there)."""
+    letters = [c for c in text if c.isalpha()]
+    shouting = bool(letters) and sum(c.isupper() for c in letters) >= SHOUTING * len(letters)
+    return list(
+        dict.fromkeys(
+            a.ticker for a in known if not (shouting and a.bare) and a.pattern.search(text)
+        )
+    )
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -206,13 +260,19 @@ class FeedSource(Source[bytes]):
         The stored ``ticker, name`` rows that items are matched against.
     subject
         A ticker every item is about, whatever it names (the feed of one company).
+    others
+        The stored other names (``ticker, alias``) items are matched against too.
     """
 
     def __init__(
-        self, location: str | Path, securities: pl.DataFrame, subject: str | None = None
+        self,
+        location: str | Path,
+        securities: pl.DataFrame,
+        subject: str | None = None,
+        others: pl.DataFrame | None = None,
     ) -> None:
         self.location = str(location)
-        self.known = aliases(securities)
+        self.known = aliases(securities, others)
         self.subject = subject
 
     def __repr__(self) -> str:

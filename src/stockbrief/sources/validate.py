@@ -916,6 +916,7 @@ SPECS: Final[dict[str, TableSpec]] = {
         {"date": "period_end"},
         dated="period_end",
     ),
+    "aliases": TableSpec(model.ALIASES, model.ALIASES_KEY, ("ticker", "alias")),
 }
 """The tables ingested through :func:`parse_table`, by ingest kind."""
 

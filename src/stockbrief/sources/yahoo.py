@@ -95,6 +95,8 @@ class YahooSource(Source[dict[str, Any]]):
         (its final bar is then due) or the cached history starts after ``since``.
     reuse
         Read current sections from ``cache``; when false, download anew (and keep that).
+    pause_seconds
+        Seconds to wait between two tickers' downloads, to ask Yahoo less often.
 
     Notes
     -----
@@ -113,10 +115,12 @@ class YahooSource(Source[dict[str, Any]]):
         exchange_of: ExchangeOf = calendar.exchange_for,
         cache: Path | None = None,
         reuse: bool = True,
+        pause_seconds: float = 0.0,
     ) -> None:
         names = tuple(dict.fromkeys(calendar.normalize_ticker(t) for t in tickers))
         if not names:
             raise InputError("no tickers given; name at least one Yahoo symbol", field="ticker")
+        self.pause_seconds = pause_seconds
         self.tickers: tuple[str, ...] = names
         self.since = since
         self.session = session
@@ -158,7 +162,9 @@ class YahooSource(Source[dict[str, Any]]):
             yf = _import_yfinance()
             version = str(getattr(yf, "__version__", "unknown"))
             with _failures_raised(yf):
-                for ticker in missing:
+                for n, ticker in enumerate(missing):
+                    if n and self.pause_seconds > 0:
+                        pause(self.pause_seconds)
                     tickers[ticker] = _download(yf, ticker, self.since, self.session)
                     self._keep(ticker, tickers[ticker], fetched_at)
         return {

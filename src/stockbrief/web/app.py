@@ -25,10 +25,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from stockbrief import __version__
+from stockbrief import __version__, api
 from stockbrief.errors import InputError, NotFoundError, StockbriefError, StoreError
 from stockbrief.text import excerpt
-from stockbrief.web import chartdata, pages, watchlists
+from stockbrief.web import chartdata, marketpage, pages, watchlists
 
 STATIC: Final = Path(__file__).parent / "static"
 
@@ -229,6 +229,7 @@ def create_app(store: Path, *, allowed_hosts: Sequence[str] | None = None) -> Fa
     _add_pages(app, path)
     _add_api(app, path)
     _add_watchlists(app, path)
+    _add_saved_screens(app, path)
     return app
 
 
@@ -292,9 +293,17 @@ def _add_docs(app: FastAPI) -> None:
 
 def _add_pages(app: FastAPI, store: Path) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def market(as_of: str | None = None, watchlist: str = "") -> HTMLResponse:
-        chosen = watchlists.name_of(watchlist) if watchlist.strip() else None
-        view = pages.market_page(store, pages.date_of(as_of), chosen)
+    def market(
+        as_of: str | None = None,
+        watchlist: str = "",
+        sector: Annotated[str, Query(max_length=80)] = "",
+        sort: str = "",
+        order: str = "",
+        page: Annotated[int, Query(ge=1)] = 1,
+        per: int = marketpage.DEFAULT_SIZE,
+    ) -> HTMLResponse:
+        asked = _market_query(as_of, watchlist, sector, sort, order, page, per)
+        view = marketpage.market_page(store, asked)
         return _page(pages.render("market.html.j2", page=view))
 
     @app.get("/ticker", include_in_schema=False)
@@ -327,14 +336,23 @@ def _add_pages(app: FastAPI, store: Path) -> None:
         return _page(page, 404)
 
     @app.get("/screen", response_class=HTMLResponse, include_in_schema=False)
-    def screen(q: str = "", as_of: str = "") -> HTMLResponse:
+    def screen(q: str = "", as_of: str = "", sort: str = "", saved: str = "") -> HTMLResponse:
         day = pages.date_of(as_of)
+        by, name = sort.strip() or None, saved.strip() or None
         try:
-            view = pages.screen_page(store, q, day)
+            view = pages.screen_page(store, q, day, sort=by, saved=name)
         except InputError as exc:
-            view = pages.screen_page(store, q, day, error=excerpt(str(exc)))
+            problem = excerpt(str(exc))
+            view = pages.screen_page(store, q, day, error=problem, sort=by, saved=name)
             return _page(pages.render("screen.html.j2", page=view), 400)
         return _page(pages.render("screen.html.j2", page=view))
+
+
+def _market_query(
+    as_of: str | None, watchlist: str, sector: str, sort: str, order: str, page: int, per: int
+) -> marketpage.Query:
+    chosen = watchlists.name_of(watchlist) if watchlist.strip() else None
+    return marketpage.Query.of(pages.date_of(as_of), chosen, sector, sort, order, page, per)
 
 
 def _add_api(app: FastAPI, store: Path) -> None:
@@ -413,6 +431,23 @@ def _add_api(app: FastAPI, store: Path) -> None:
             )
         return _json(pages.screen_json(store, q, as_of, sort))
 
+    @app.get("/api/market", tags=["data"])
+    def market(
+        as_of: AsOf = None,
+        watchlist: Annotated[str, Query(description="A stored watchlist's name.")] = "",
+        sector: Annotated[str, Query(max_length=80, description="One sector only.")] = "",
+        sort: Annotated[str, Query(description="ticker, name, close, change, volume, ...")] = "",
+        order: Annotated[Literal["", "asc", "desc"], Query(description="asc or desc.")] = "",
+        page: Annotated[int, Query(ge=1, description="1-based; past the end: the last.")] = 1,
+        per: Annotated[int, Query(description="Rows a page: 10, 25, 50, 100 or 250.")] = 50,
+    ) -> Response:
+        """One page of the session's table of every stored ticker (or of a watchlist's, or a
+        sector's), sorted on the server: close, change, volume, relative volume, distances to
+        the 50- and 200-day averages (fractions), RSI and the day's event kinds."""
+        day = None if as_of is None else as_of.isoformat()
+        asked = _market_query(day, watchlist, sector, sort, order, page, per)
+        return _json(marketpage.market_json(store, asked))
+
     @app.get("/api/presets", tags=["screens"])
     def presets() -> Response:
         """The named screens: name, expression and what they find."""
@@ -470,6 +505,46 @@ def _add_watchlists(app: FastAPI, store: Path) -> None:
         """Remove a list (a JSON request from the dashboard's origin)."""
         await _json_body(request)
         return _json({"deleted": watchlists.delete(store, name)})
+
+
+def _saved_json(saved: api.SavedScreen) -> dict[str, Any]:
+    return {
+        "name": saved.name,
+        "expression": saved.expression,
+        "columns": list(saved.columns),
+        "sort": saved.sort,
+        "saved_at": saved.saved_at,
+    }
+
+
+def _add_saved_screens(app: FastAPI, store: Path) -> None:
+    @app.get("/api/screens", tags=["screens"])
+    def saved() -> Response:
+        """Every saved screen by name: expression, columns shown (empty: all), sort column."""
+        return _json({"screens": [_saved_json(s) for s in api.saved_screens(store=store)]})
+
+    @app.post("/api/screens", tags=["screens"])
+    async def save(request: Request) -> Response:
+        """Save or replace a screen: ``{"name": "...", "expression": "...", "columns": [...],
+        "sort": "..."}`` (JSON, from the dashboard's origin). The expression must parse."""
+        data = await _json_body(request)
+        columns, sort = data.get("columns") or [], data.get("sort")
+        if not isinstance(columns, list):
+            raise InputError("columns must be a list of column names", field="columns")
+        kept = api.save_screen(
+            data.get("name"),  # type: ignore[arg-type]  # checked by save_screen
+            data.get("expression"),  # type: ignore[arg-type]
+            columns=columns,
+            sort=sort,
+            store=store,
+        )
+        return _json(_saved_json(kept))
+
+    @app.delete("/api/screens/{name}", tags=["screens"])
+    async def delete(name: str, request: Request) -> Response:
+        """Remove a saved screen (a JSON request from the dashboard's origin)."""
+        await _json_body(request)
+        return _json({"deleted": api.delete_screen(name, store=store)})
 
 
 def is_loopback(host: str) -> bool:

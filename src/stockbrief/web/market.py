@@ -3,11 +3,15 @@
 Read from the last rows the engine keeps with their indicators (through :func:`api.screen`,
 which uses them when the saved state is current), the session's stored events and the
 securities table, so the page costs a few small queries however long the histories are.
+:func:`snapshot` reads them through one connection and keeps the result while the store file
+is unchanged, so paging and sorting a 5,000-ticker table only slices a frame in memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +67,7 @@ class Breadth:
     new_lows: int
 
 
-def table(store: Path, as_of: dt.date | None, screens: Sequence[str] = ()) -> pl.DataFrame:
+def table(store: api.StoreLike, as_of: dt.date | None, screens: Sequence[str] = ()) -> pl.DataFrame:
     """Every ticker with a bar on the latest session on or before ``as_of``.
 
     Columns: ticker, name, sector, peer_group, date, close, change (a fraction), volume,
@@ -75,7 +79,7 @@ def table(store: Path, as_of: dt.date | None, screens: Sequence[str] = ()) -> pl
 
 
 def tables(
-    store: Path, as_of: dt.date | None, screens: Sequence[str]
+    store: api.StoreLike, as_of: dt.date | None, screens: Sequence[str]
 ) -> tuple[pl.DataFrame, dict[str, list[str]]]:
     """:func:`table`, and the tickers each of ``screens`` matches, from one read of the rows."""
     found = api.screens([_ALL_ROWS, *screens], as_of=as_of, store=store)
@@ -83,7 +87,7 @@ def tables(
     return _table(store, pl.DataFrame(found[_ALL_ROWS])), matches
 
 
-def _table(store: Path, rows: pl.DataFrame) -> pl.DataFrame:
+def _table(store: api.StoreLike, rows: pl.DataFrame) -> pl.DataFrame:
     frame = rows.select("ticker", "date", *COLUMNS)
     if frame.is_empty():
         return _joined(frame, _securities(store), _no_events())
@@ -98,7 +102,7 @@ def _no_events() -> pl.DataFrame:
     return pl.DataFrame(schema={"ticker": pl.String, "kind": pl.String})
 
 
-def _securities(store: Path) -> pl.DataFrame:
+def _securities(store: api.StoreLike) -> pl.DataFrame:
     with api.using_store(store, read_only=True) as db:
         stored = db.securities()
     return stored.select("ticker", "name", "sector", "peer_group")
@@ -186,3 +190,122 @@ def sectors(frame: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("change", descending=True, nulls_last=True)
     )
+
+
+# -- one read per store version, then pages of it ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the market page reads from the store for one session, all through one connection."""
+
+    frame: pl.DataFrame
+    """:func:`table` of the session."""
+    matches: dict[str, list[str]]
+    """The tickers each preset matches."""
+    watchlists: dict[str, list[str]]
+    summary: pl.DataFrame
+    """Per stored ticker: first and last date, bars (``api.info``)."""
+
+
+MEMO_SIZE: Final = 8
+"""Snapshots kept (a few sessions of one store, or a few stores)."""
+
+_memo: OrderedDict[tuple[object, ...], Snapshot] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _version(path: Path) -> tuple[object, ...]:
+    """What changes whenever a writer commits: the file's and its write-ahead log's identity,
+    size and modification time (DuckDB appends a commit to the log, then folds the log into
+    the file: either leaves one of the two with a later modification time)."""
+    parts: list[object] = [str(path.resolve())]
+    for file in (path, path.with_name(path.name + ".wal")):
+        try:
+            stat = file.stat()
+        except FileNotFoundError:
+            parts.append(None)
+        else:
+            parts.append((stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    return tuple(parts)
+
+
+def snapshot(store: Path, as_of: dt.date | None, screens: Sequence[str]) -> Snapshot:
+    """The session's table, the tickers of each screen, the watchlists and the stored summary.
+
+    Kept in memory while the store file is unchanged (any write changes its size or time), so
+    the next page of the same table costs no read at all; a changed store is read afresh.
+    """
+    key = (_version(store), as_of, tuple(screens))
+    with _memo_lock:
+        kept = _memo.get(key)
+        if kept is not None:
+            _memo.move_to_end(key)
+            return kept
+    with api.using_store(store, read_only=True) as db:
+        lists = db.watchlists()
+        summary = db.summary()
+        matches: dict[str, list[str]] = {}
+        if summary.is_empty():
+            frame = _joined(_empty_rows(), _no_securities(), _no_events())
+        else:
+            frame, matches = tables(db, as_of, screens)
+    taken = Snapshot(frame, matches, lists, summary)
+    with _memo_lock:
+        _memo[key] = taken
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+    return taken
+
+
+def _empty_rows() -> pl.DataFrame:
+    schema = {"ticker": pl.String, "date": pl.Date, **dict.fromkeys(COLUMNS, pl.Float64)}
+    return pl.DataFrame(schema=schema)
+
+
+def _no_securities() -> pl.DataFrame:
+    return pl.DataFrame(schema=dict.fromkeys(("ticker", "name", "sector", "peer_group"), pl.String))
+
+
+SORTS: Final[Mapping[str, str]] = {
+    "ticker": "ticker",
+    "name": "name",
+    "close": "close",
+    "change": "change",
+    "volume": "volume",
+    "rel_volume": "rel. volume",
+    "to_sma_50": "to SMA 50",
+    "to_sma_200": "to SMA 200",
+    "rsi_14": "RSI",
+}
+"""The market table's columns a page may be sorted by, with their headings."""
+
+OTHER_SECTOR: Final = "other"
+"""How tickers without a stored sector are grouped (and filtered)."""
+
+
+def in_sector(frame: pl.DataFrame, sector: str) -> pl.DataFrame:
+    """The rows of one sector; :data:`OTHER_SECTOR` also takes the rows without one."""
+    wanted = pl.col("sector") == sector
+    if sector == OTHER_SECTOR:
+        wanted = wanted | pl.col("sector").is_null()
+    return frame.filter(wanted)
+
+
+def ordered(frame: pl.DataFrame, sort: str, descending: bool) -> pl.DataFrame:
+    """Rows by one of :data:`SORTS` (names without case), missing values last, ties by ticker."""
+    key = pl.col(sort).str.to_lowercase() if sort == "name" else pl.col(sort)
+    return frame.sort(
+        [key, pl.col("ticker")],
+        descending=[descending, False],
+        nulls_last=True,
+        maintain_order=True,
+    )
+
+
+def page(frame: pl.DataFrame, number: int, size: int) -> tuple[pl.DataFrame, int, int]:
+    """Rows of page ``number`` (1-based, clamped to the last page), that number, and the count
+    of pages (at least one)."""
+    pages = max(1, -(-frame.height // size))
+    number = min(max(1, number), pages)
+    return frame.slice((number - 1) * size, size), number, pages

@@ -11,9 +11,10 @@ import datetime as dt
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal
+from urllib.parse import urlencode
 
 import polars as pl
 from babel.numbers import format_currency
@@ -21,11 +22,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from stockbrief import api
 from stockbrief.detectors import MEANINGS
-from stockbrief.errors import InputError, NotFoundError
+from stockbrief.errors import InputError
 from stockbrief.peers import tone
 from stockbrief.screening import PRESETS
 from stockbrief.text import strip_controls
-from stockbrief.web import market, watchlists
+from stockbrief.web import market
 
 Lang = Literal["en", "de"]
 """Languages of a brief (``stockbrief.notes.narrative.LANGS``; a test keeps them equal)."""
@@ -93,18 +94,19 @@ def date_of(raw: str | None, field: str = "as_of") -> dt.date | None:
 # -- formatting ------------------------------------------------------------------------------
 
 
-def _finite(value: Any) -> bool:
+def finite(value: Any) -> bool:
+    """Whether a value is a number a table can show (not None, NaN, infinite or a bool)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def money(value: Any, currency: str) -> str:
     """``$155.74``; :data:`MISSING` when there is no value."""
-    return format_currency(value, currency, locale="en_US") if _finite(value) else MISSING
+    return format_currency(value, currency, locale="en_US") if finite(value) else MISSING
 
 
 def percent(value: Any, *, signed: bool = False) -> str:
     """A fraction as a percentage: ``0.0625`` -> ``6%``, or ``+6.2%`` when signed."""
-    if not _finite(value):
+    if not finite(value):
         return MISSING
     return f"{value:+.1%}" if signed else f"{value:.0%}"
 
@@ -131,11 +133,11 @@ def fact_value(value: Any, unit: str, currency: str) -> str:
     if unit == "fraction":
         return percent(value, signed=True)
     if unit == "ratio":
-        return f"{value:.2f}{TIMES}" if _finite(value) else MISSING
+        return f"{value:.2f}{TIMES}" if finite(value) else MISSING
     if unit == "index":
-        return f"{value:.1f}" if _finite(value) else MISSING
+        return f"{value:.1f}" if finite(value) else MISSING
     if unit in ("shares", "count"):
-        return f"{value:,.0f}" if _finite(value) else MISSING
+        return f"{value:,.0f}" if finite(value) else MISSING
     if isinstance(value, dt.date):
         return value.isoformat()
     return number(value) if not isinstance(value, str) else value
@@ -229,15 +231,7 @@ def screen_json(store: Path, query: str, as_of: dt.date | None, sort: str | None
     return {"query": query, "as_of": as_of, "session": session, "rows": _rows(frame)}
 
 
-# -- market page -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TickerRow:
-    ticker: str
-    first: str
-    last: str
-    bars: str
+# -- presets -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -246,171 +240,6 @@ class PresetRow:
     expression: str
     description: str
     tickers: list[str]
-
-
-@dataclass(frozen=True)
-class MarketRow:
-    """One ticker's session, each cell as shown and with the raw value a sort compares."""
-
-    ticker: str
-    name: str
-    sector: str
-    cells: list[tuple[str, float | None]]
-    events: list[tuple[str, str]]
-    """Each event of the day in a few words, and what it means."""
-
-
-MARKET_HEADINGS: Final = (
-    "close",
-    "change",
-    "volume",
-    "rel. volume",
-    "to SMA 50",
-    "to SMA 200",
-    "RSI",
-)
-
-
-@dataclass(frozen=True)
-class SectorRow:
-    sector: str
-    tickers: str
-    change: str
-    advancing: str
-
-
-@dataclass(frozen=True)
-class MarketPage:
-    as_of: dt.date | None
-    day: dt.date | None
-    """The session shown: the latest stored one on or before ``as_of``."""
-    tickers: list[TickerRow]
-    presets: list[PresetRow]
-    rows: list[MarketRow] = field(default_factory=list)
-    gainers: list[MarketRow] = field(default_factory=list)
-    losers: list[MarketRow] = field(default_factory=list)
-    breadth: list[tuple[str, str]] = field(default_factory=list)
-    sectors: list[SectorRow] = field(default_factory=list)
-    headings: tuple[str, ...] = MARKET_HEADINGS
-    watchlists: dict[str, list[str]] = field(default_factory=dict)
-    watchlist: str | None = None
-    """The list the table is filtered by, if any."""
-    chips: int = 12
-    """Tickers a preset lists before linking to the screener for the rest."""
-
-
-def volume_text(value: Any) -> str:
-    """Shares traded, short, three digits: ``12.3M``, ``845K``, ``1.20B``."""
-    if not _finite(value):
-        return MISSING
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= size:
-            scaled = value / size
-            digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
-            return f"{scaled:.{digits}f}{suffix}"
-    return f"{value:.0f}"
-
-
-def _price(value: Any) -> str:
-    return f"{value:,.2f}" if _finite(value) else MISSING
-
-
-def _market_rows(frame: pl.DataFrame) -> list[MarketRow]:
-    rows = []
-    for r in frame.iter_rows(named=True):
-        cells: list[tuple[str, float | None]] = [
-            (_price(r["close"]), r["close"]),
-            (f"{r['change']:+.2%}" if _finite(r["change"]) else MISSING, r["change"]),
-            (volume_text(r["volume"]), r["volume"]),
-            (
-                f"{r['rel_volume']:.2f}{TIMES}" if _finite(r["rel_volume"]) else MISSING,
-                r["rel_volume"],
-            ),
-            (percent(r["to_sma_50"], signed=True), r["to_sma_50"]),
-            (percent(r["to_sma_200"], signed=True), r["to_sma_200"]),
-            (f"{r['rsi_14']:.1f}" if _finite(r["rsi_14"]) else MISSING, r["rsi_14"]),
-        ]
-        cells = [(text, float(f"{value:.6g}") if _finite(value) else None) for text, value in cells]
-        rows.append(
-            MarketRow(
-                r["ticker"],
-                r["name"] or "",
-                r["sector"] or "",
-                cells,
-                list(zip(r["event_labels"], r["event_meanings"], strict=True)),
-            )
-        )
-    return rows
-
-
-def _breadth(found: market.Breadth) -> list[tuple[str, str]]:
-    share = percent(found.above_200 / found.with_200) if found.with_200 else MISSING
-    return [
-        ("Advancing", f"{found.advancing:,} of {found.tickers:,}"),
-        ("Declining", f"{found.declining:,} of {found.tickers:,}"),
-        ("Above the 200-day average", f"{share} ({found.above_200:,} of {found.with_200:,})"),
-        ("New 52-week highs", f"{found.new_highs:,}"),
-        ("New 52-week lows", f"{found.new_lows:,}"),
-    ]
-
-
-def market_page(store: Path, as_of: dt.date | None, watchlist: str | None = None) -> MarketPage:
-    """The session's table of every ticker (or of one watchlist's), movers, breadth, sectors,
-    events and presets.
-
-    Raises
-    ------
-    NotFoundError
-        There is no watchlist of that name.
-    """
-    lists = watchlists.stored(store)
-    if watchlist is not None and watchlist not in lists:
-        raise NotFoundError(f"no watchlist named {watchlist!r}")
-    info = api.info(store)
-    rows = [
-        TickerRow(r["ticker"], r["first"].isoformat(), r["last"].isoformat(), f"{r['bars']:,}")
-        for r in info.iter_rows(named=True)
-    ]
-    if not info.height:
-        return MarketPage(as_of, None, rows, [], watchlists=lists, watchlist=watchlist)
-    frame, matches = market.tables(store, as_of, list(PRESETS))
-    if frame.is_empty():
-        return MarketPage(as_of, None, rows, [], watchlists=lists, watchlist=watchlist)
-    if watchlist is not None:
-        order = {t: i for i, t in enumerate(lists[watchlist])}
-        frame = frame.filter(pl.col("ticker").is_in(list(order))).sort(
-            pl.col("ticker").replace_strict(order, return_dtype=pl.Int64)
-        )
-        matches = {name: [t for t in found if t in order] for name, found in matches.items()}
-    day = frame["date"].max()
-    assert isinstance(day, dt.date)
-    presets = [
-        PresetRow(name, expression, description, matches[name])
-        for name, (expression, description) in PRESETS.items()
-    ]
-    gainers, losers = market.movers(frame)
-    sectors = [
-        SectorRow(
-            r["sector"],
-            f"{r['tickers']:,}",
-            percent(r["change"], signed=True),
-            f"{r['advancing']:,}",
-        )
-        for r in market.sectors(frame).iter_rows(named=True)
-    ]
-    return MarketPage(
-        as_of,
-        day,
-        rows,
-        presets,
-        rows=_market_rows(frame),
-        gainers=_market_rows(gainers),
-        losers=_market_rows(losers),
-        breadth=_breadth(market.breadth(frame)),
-        sectors=sectors,
-        watchlists=lists,
-        watchlist=watchlist,
-    )
 
 
 # -- ticker page -----------------------------------------------------------------------------
@@ -542,7 +371,7 @@ def _news(store: Path, ticker: str, day: dt.date) -> list[NewsRow]:
             about=row["about"],
             role=row["role"],
             tone=tone(row["sentiment"]),
-            sentiment=f"{row['sentiment']:+.2f}" if _finite(row["sentiment"]) else MISSING,
+            sentiment=f"{row['sentiment']:+.2f}" if finite(row["sentiment"]) else MISSING,
         )
         for row in frame.iter_rows(named=True)
     ]
@@ -607,6 +436,14 @@ class ScreenRow:
 
 
 @dataclass(frozen=True)
+class SavedScreenRow:
+    name: str
+    expression: str
+    saved_at: str
+    href: str
+
+
+@dataclass(frozen=True)
 class ScreenPage:
     query: str
     as_of: dt.date | None
@@ -616,6 +453,13 @@ class ScreenPage:
     error: str | None
     presets: list[PresetRow]
     fields: tuple[tuple[str, str], ...] = ()
+    sort: str | None = None
+    """The column the rows are sorted by, largest first (None: by ticker)."""
+    saved: str | None = None
+    """The name of the saved screen shown, if one is."""
+    shown: list[str] = field(default_factory=list)
+    """The columns the saved screen shows (empty: every column, or the reader's choice)."""
+    saved_screens: list[SavedScreenRow] = field(default_factory=list)
 
 
 SCREEN_FIELDS: Final = (
@@ -641,7 +485,7 @@ def _sort_value(value: Any) -> float | str | None:
         return value.isoformat()
     if isinstance(value, bool):
         return float(value)
-    return float(f"{value:.6g}") if _finite(value) else None
+    return float(f"{value:.6g}") if finite(value) else None
 
 
 def screen_csv(store: Path, query: str, as_of: dt.date | None, sort: str | None) -> str:
@@ -656,19 +500,47 @@ def presets() -> list[PresetRow]:
     return [PresetRow(n, e, d, []) for n, (e, d) in PRESETS.items()]
 
 
+def saved_screen_rows(store: Path) -> list[SavedScreenRow]:
+    """The saved screens as the screener lists them, each linking to its results."""
+    return [
+        SavedScreenRow(
+            s.name,
+            s.expression,
+            f"{s.saved_at:%Y-%m-%d %H:%M} UTC" if s.saved_at else "",
+            "/screen?" + urlencode({"saved": s.name}),
+        )
+        for s in api.saved_screens(store=store)
+    ]
+
+
 def screen_page(
-    store: Path, query: str, as_of: dt.date | None, error: str | None = None
+    store: Path,
+    query: str,
+    as_of: dt.date | None,
+    error: str | None = None,
+    sort: str | None = None,
+    saved: str | None = None,
 ) -> ScreenPage:
-    """The form, and the rows a screen matches when a query is given.
+    """The form, and the rows a screen matches when a query (or a saved screen's name) is
+    given, sorted by ``sort`` (largest first) when one is.
 
     Raises
     ------
     InputError
-        The expression does not parse (``ScreenError``, whose message points at the token).
+        The expression does not parse (``ScreenError``, whose message points at the token),
+        or ``sort`` is not one of its columns.
+    NotFoundError
+        There is no saved screen named ``saved``.
     """
+    kept = saved_screen_rows(store)
+    shown: list[str] = []
+    if saved is not None:
+        found = api.saved_screen(saved, store=store)
+        query, sort, shown = found.expression, found.sort, list(found.columns)
+    empty = ScreenPage(query, as_of, None, [], [], error, presets(), SCREEN_FIELDS, sort, saved)
     if error is not None or not query.strip():
-        return ScreenPage(query, as_of, None, [], [], error, presets(), SCREEN_FIELDS)
-    frame = api.screen(query.strip(), as_of=as_of, store=store)
+        return replace(empty, saved_screens=kept)
+    frame = api.screen(query.strip(), as_of=as_of, sort=sort, store=store)
     columns = [c for c in frame.columns if c != "ticker"]
     rows = [
         ScreenRow(
@@ -682,15 +554,13 @@ def screen_page(
         for row in frame.iter_rows(named=True)
     ]
     session = frame["date"].max() if frame.height else None
-    return ScreenPage(
-        query,
-        as_of,
-        session if isinstance(session, dt.date) else None,
-        columns,
-        rows,
-        None,
-        presets(),
-        SCREEN_FIELDS,
+    return replace(
+        empty,
+        session=session if isinstance(session, dt.date) else None,
+        columns=columns,
+        rows=rows,
+        shown=[c for c in shown if c in columns],
+        saved_screens=kept,
     )
 
 
