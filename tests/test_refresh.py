@@ -194,3 +194,52 @@ def test_batches_bounded_by_bars_equal_one_pass(
     assert store.events().equals(whole)
     for name, frame in store.load_engine_state(api.STATE_FRAMES)[0].items():
         assert frame.equals(state[name]), name
+
+
+def test_a_state_kept_in_tables_by_an_older_store_resumes_and_moves_to_files(
+    tmp_path: Path, yahoo30: Path
+) -> None:
+    files = [yahoo30 / f"{t}.csv" for t in ("BABA", "JD", "0700.HK")]
+    with Store(tmp_path / "old.duckdb") as db:
+        api.ingest("prices", files, store=db, end=dt.date(2026, 3, 20))
+        api.refresh(db)
+        frames, _ = db.load_engine_state(api.STATE_FRAMES)
+        # The layout stores written before the engine folder kept: the state as tables.
+        for name, frame in frames.items():
+            db._con.register("kept", frame)
+            db._con.execute(f"CREATE TABLE engine_{name} AS SELECT * FROM kept")
+            db._con.unregister("kept")
+        db._con.execute("DROP TABLE engine_state")
+        for path in db.engine_folder.glob("*.arrow"):
+            path.unlink()
+        api.ingest("prices", files, store=db, end=dt.date(2026, 3, 25))
+        report = api.refresh(db)
+        assert report.mode == "incremental"
+        assert report.rows > 0
+        assert db.engine_indicators() is not None
+        assert len(list(db.engine_folder.glob("*.arrow"))) == len(api.STATE_FRAMES)
+        tables = {r[0] for r in db._con.execute("SHOW TABLES").fetchall()}
+        assert not {"engine_history", "engine_kernels", "engine_recent"} & tables
+        resumed = db.events()
+        api.refresh(db, full=True)
+        assert resumed.equals(db.events())
+
+
+def test_a_rolled_back_save_keeps_the_state_before_it(store: Store) -> None:
+    api.refresh(store)
+    before, meta = store.load_engine_state(api.STATE_FRAMES)
+    files = sorted(store.engine_folder.glob("*.arrow"))
+    emptied = {name: frame.clear() for name, frame in before.items()}
+
+    def save_then_fail() -> None:
+        with store.transaction():
+            store.save_engine_state(emptied, meta.clear())
+            raise RuntimeError("a failure after the save, before the commit")
+
+    with pytest.raises(RuntimeError):
+        save_then_fail()
+    after, kept_meta = store.load_engine_state(api.STATE_FRAMES)
+    assert sorted(store.engine_folder.glob("*.arrow")) == files
+    assert kept_meta.equals(meta)
+    for name, frame in before.items():
+        assert after[name].equals(frame), name
