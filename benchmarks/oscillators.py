@@ -12,37 +12,21 @@ kernels at least 2x faster); then the full kernel pass of the default set and ``
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 
 import numba
 import numpy as np
 import talib
 
+from benchmarks.compute import best_of
 from benchmarks.universe import universe
 from stockbrief.compute import INPUTS, compute
 from stockbrief.kernels import INDICATORS, Indicator, run_many
-
-OSCILLATOR_FAMILIES = (
-    "dmi",
-    "stoch",
-    "willr",
-    "cci",
-    "mfi",
-    "donchian",
-    "obv",
-    "ad",
-    "adosc",
-    "sar",
-    "kama",
-    "ultosc",
-    "ppo",
-)
+from stockbrief.oscillators import FAMILY_KERNELS
 
 
 def oscillators() -> list[Indicator]:
     """The oscillator and volume indicators of the default set."""
-    return [ind for ind in INDICATORS.values() if ind.family in OSCILLATOR_FAMILIES]
+    return [ind for ind in INDICATORS.values() if ind.family in FAMILY_KERNELS]
 
 
 def talib_loop(columns: dict[str, np.ndarray], offsets: np.ndarray) -> None:
@@ -74,15 +58,6 @@ def talib_loop(columns: dict[str, np.ndarray], offsets: np.ndarray) -> None:
             part.append(values)
     for part in parts:
         np.concatenate(part)
-
-
-def best_of(repeats: int, func: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main(n_tickers: int = 1_000, n_days: int = 2_520) -> None:
