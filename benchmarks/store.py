@@ -63,6 +63,8 @@ A child's ``ru_maxrss`` starts from the peak of the process that started it (Lin
 it across ``exec``), and this benchmark holds a whole synthetic universe at times; so each
 command is started from this bare interpreter (``-S``: no site, about 10 MiB), not from here.
 """
+SETTLE = "import sys; from stockbrief.store import Store; Store(sys.argv[1]).close()"
+"""Opens and closes a store as a writer, changing nothing."""
 SETUP_KINDS = "kind LIKE 'gap_%' OR kind LIKE 'cross_%' OR kind = 'volume_surge' \
 OR kind IN ('golden_cross', 'death_cross')"
 """Events a brief treats as the day's setup: it then runs the setup's event study."""
@@ -167,6 +169,13 @@ class Runner:
             raise StepError(f"stockbrief {args[0]} failed: {run.last_error_line()}", run.stderr)
         return run
 
+    def must_python(self, *args: str) -> Run:
+        """:meth:`must` for a plain interpreter step."""
+        run = self.python(*args)
+        if run.code != 0:
+            raise StepError(f"python {' '.join(args)} failed: {run.last_error_line()}", run.stderr)
+        return run
+
 
 @dataclass(frozen=True)
 class Built:
@@ -193,8 +202,9 @@ def previous_of(path: Path) -> Path:
 
 
 def remove_store(path: Path) -> None:
-    """Remove a DuckDB file, its write-ahead log if one was left, and its engine folder."""
-    for suffix in ("", ".wal"):
+    """Remove a DuckDB file, its write-ahead log if one was left, its summary and its engine
+    folder."""
+    for suffix in ("", ".wal", ".summary.json"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     shutil.rmtree(f"{path}.engine", ignore_errors=True)
 
@@ -252,6 +262,9 @@ def prepared(
     held_back, last_session = make(folder)
     if ready(marker, recipe):
         print(f"  {name}: reusing {path}", flush=True)
+        # a kept store may come from another copy of the code: a writer's close leaves what
+        # this copy's writers leave (the summary), as any ingest or compute would
+        runner.must_python("-c", SETTLE, str(path))
     else:
         marker.unlink(missing_ok=True)
         build(runner, name, path, held_back, last_session)

@@ -79,7 +79,43 @@ def test_info_matches_the_library(computed: Path) -> None:
 def test_compute_with_nothing_new_loads_no_engine(computed: Path) -> None:
     text, modules = run_probe("compute", "--store", str(computed), cwd=computed.parent)
     assert heavy(modules) == []
+    assert "duckdb" not in modules  # answered from the summary the last writer left
     assert text.strip() == api.RefreshReport("incremental", 0, 0, 0).summary()
+
+
+def test_a_store_changed_by_another_program_is_read_again(computed: Path) -> None:
+    import duckdb
+
+    assert catalog.summary_path(computed).is_file()
+    with duckdb.connect(str(computed)) as con:  # not through stockbrief: no summary written
+        con.execute("UPDATE ticker_stats SET bars = 4 WHERE ticker = 'DEF'")
+    text, modules = run_probe(
+        "info", "--store", str(computed), "--format", "csv", cwd=computed.parent
+    )
+    assert "duckdb" in modules
+    assert "DEF,2024-01-02,2024-01-04,4,0" in text.splitlines()
+    assert not catalog.engine_current(computed)  # the checksum row no longer matches
+
+
+def test_a_writer_that_dies_leaves_no_summary(computed: Path, tmp_path: Path) -> None:
+    late = write_csv(tmp_path / "DEF2.csv", good_rows()[3:4])
+    db = Store(computed)
+    assert not catalog.summary_path(computed).exists()  # gone before the first write
+    db.close()
+    assert catalog.summary_path(computed).is_file()
+    code = (
+        "import os, sys\n"
+        "from stockbrief import api\n"
+        "from stockbrief.store import Store\n"
+        f"db = Store({str(computed)!r})\n"
+        "os._exit(9)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 9
+    assert not catalog.summary_path(computed).exists()
+    assert catalog.engine_current(computed)  # asked of the file itself
+    api.ingest("prices", [late], store=computed, ticker="DEF")
+    assert not catalog.engine_current(computed)
+    assert [h.bars for h in catalog.holdings(computed) or []] == [5, 4]
 
 
 def test_any_change_under_the_state_means_work(computed: Path, tmp_path: Path) -> None:

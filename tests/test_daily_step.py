@@ -14,7 +14,7 @@ import pytest
 from helpers import load_yahoo
 from stockbrief import compute as engine
 from stockbrief import detectors as ev
-from stockbrief import steady
+from stockbrief import resume, steady
 from stockbrief.compute import EngineState, compute, history_widths, update
 from stockbrief.kernels import INDICATORS, Indicator, run_many
 
@@ -79,7 +79,7 @@ def test_a_warm_universe_updates_without_the_kernels(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the kernels ran for a warm ticker's one new session")
 
-    monkeypatch.setattr(engine, "run_many", refuse)
+    monkeypatch.setattr(resume, "run_many", refuse)
     monkeypatch.setattr(ev, "detect", refuse)
     step = update(state, bars.filter(pl.col("date") == last))
     assert step.frame.equals(expected.frame.filter(pl.col("date") == last))
@@ -101,7 +101,7 @@ def test_a_volume_missing_long_ago_keeps_the_kernels_idle(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the kernels ran for a warm ticker's one new session")
 
-    monkeypatch.setattr(engine, "run_many", refuse)
+    monkeypatch.setattr(resume, "run_many", refuse)
     step = update(state, bars.filter(pl.col("date") == dates[-1]))
     assert step.frame.equals(expected.frame.filter(pl.col("date") == dates[-1]))
     # Running volume sums stay unknown since that session, as in a full compute; the prices'
@@ -309,7 +309,7 @@ def test_an_index_without_volume_updates_without_the_kernels(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the kernels ran for a warm ticker's one new session")
 
-    monkeypatch.setattr(engine, "run_many", refuse)
+    monkeypatch.setattr(resume, "run_many", refuse)
     monkeypatch.setattr(engine.ev, "detect", refuse)
     step = update(state, bars.filter(pl.col("date") == last))
     assert step.frame.equals(expected.frame.filter(pl.col("date") == last))

@@ -18,11 +18,19 @@ import numpy.typing as npt
 import polars as pl
 
 from stockbrief import detectors as ev
-from stockbrief import latest_events, steady
+from stockbrief import latest_events
 from stockbrief.errors import InputError
 from stockbrief.kernels import INDICATORS, Indicator, run_many
+from stockbrief.resume import INPUTS as INPUTS
+from stockbrief.resume import (
+    advance,
+    kernels_for,
+    slide,
+    steady_tickers,
+)
+from stockbrief.resume import history_rows as history_rows
+from stockbrief.resume import history_widths as history_widths
 
-INPUTS: Final = ("open", "high", "low", "close", "volume")
 BARS_COLUMNS: Final = ("ticker", "date", *INPUTS)
 BARS_SCHEMA: Final = {
     "ticker": pl.String(),
@@ -49,39 +57,6 @@ def indicator_names(indicators: Mapping[str, Indicator] = INDICATORS) -> list[st
 def output_columns(indicators: Mapping[str, Indicator] = INDICATORS) -> list[str]:
     """Names of every column the indicators add, in order."""
     return [name for ind in indicators.values() for name in ind.outputs]
-
-
-def history_rows(indicators: Mapping[str, Indicator] = INDICATORS) -> int:
-    """Trailing input rows per ticker that resuming every indicator needs."""
-    return max((ind.window for ind in indicators.values()), default=0)
-
-
-def history_widths(indicators: Mapping[str, Indicator] = INDICATORS) -> dict[str, int]:
-    """Trailing rows kept per input: the longest window among the indicators that read it.
-
-    An input no windowed indicator reads keeps none, so the saved state holds what resuming
-    needs and no more (the daily update writes it back every day). The widths are made equal
-    across the inputs of any one indicator, which reads them all with one context.
-    """
-    windowed = [ind for ind in indicators.values() if ind.window > 0]
-    widths = {c: 0 for ind in windowed for c in ind.inputs}
-    for ind in windowed:
-        for c in ind.inputs:
-            widths[c] = max(widths[c], ind.window)
-    changed = True
-    while changed:
-        changed = False
-        for ind in windowed:
-            k = max(widths[c] for c in ind.inputs)
-            for c in ind.inputs:
-                if widths[c] < k:
-                    widths[c], changed = k, True
-    return {c: widths[c] for c in INPUTS if c in widths}
-
-
-def _context(indicator: Indicator, widths: Mapping[str, int]) -> int:
-    """History rows an indicator resumes from: none if recursive, else its inputs' width."""
-    return max(widths[c] for c in indicator.inputs) if indicator.window > 0 else 0
 
 
 @dataclass
@@ -319,13 +294,6 @@ def compute(bars: pl.DataFrame, indicators: Mapping[str, Indicator] = INDICATORS
     return Computed(frame, found, state, bars.height)
 
 
-def _segments(lengths: IntArray) -> tuple[IntArray, IntArray]:
-    """Offsets of back-to-back segments of the given lengths, and each row's segment."""
-    offsets = np.zeros(lengths.size + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    return offsets, np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
-
-
 def _grown(
     state: EngineState, tickers: list[str], indicators: Mapping[str, Indicator]
 ) -> tuple[dict[str, FloatArray], IntArray, dict[str, FloatArray]]:
@@ -350,173 +318,14 @@ def _grown(
     return history, filled, kernels
 
 
-def _resume_inputs(
-    blocks: Mapping[str, FloatArray],
-    inputs: Sequence[str],
-    context: IntArray,
-    new_columns: Mapping[str, FloatArray],
-    new_offsets: IntArray,
-    n_new: IntArray,
-) -> tuple[IntArray, dict[str, FloatArray]]:
-    """Per ticker, its last ``context`` history rows followed by its new rows, back to back.
-
-    ``blocks`` holds the history rows of the updated tickers, in the order of ``new_offsets``.
-    """
-    m = context.size
-    if m and np.all(context == context[0]) and np.all(n_new == n_new[0]):
-        # The daily case: every ticker has the same context and new rows; plain slicing.
-        c, k = int(context[0]), int(n_new[0])
-        offsets = np.arange(m + 1, dtype=np.int64) * (c + k)
-        columns = {
-            name: np.concatenate(
-                [blocks[name][:, blocks[name].shape[1] - c :], new_columns[name].reshape(m, k)],
-                axis=1,
-            ).ravel()
-            for name in inputs
-        }
-        return offsets, columns
-    offsets, segment = _segments(context + n_new)
-    local = np.arange(int(offsets[-1]), dtype=np.int64) - offsets[segment]
-    is_new = local >= context[segment]
-    old = ~is_new
-    hist_row = segment[old]
-    hist_col = (local - context[segment])[old]
-    new_pos = (new_offsets[segment] + local - context[segment])[is_new]
-    columns = {}
-    for name in inputs:
-        values = np.empty(int(offsets[-1]))
-        values[old] = blocks[name][hist_row, blocks[name].shape[1] + hist_col]
-        values[is_new] = new_columns[name][new_pos]
-        columns[name] = values
-    return offsets, columns
-
-
-def _slide(
-    block: FloatArray, new_values: FloatArray, new_offsets: IntArray, n_new: IntArray
-) -> FloatArray:
-    """History rows moved forward by each ticker's new values (front padding stays NaN)."""
-    m, width = block.shape
-    if m and np.all(n_new == n_new[0]):
-        k = int(n_new[0])
-        fresh = new_values.reshape(m, k)
-        return np.concatenate([block[:, k:], fresh[:, -width:]], axis=1)[:, -width:]
-    source = n_new[:, None] + np.arange(width, dtype=np.int64)[None, :]
-    from_history = source < width
-    old = block[np.arange(m)[:, None], np.minimum(source, width - 1)]
-    new = new_values[new_offsets[:-1, None] + np.maximum(source - width, 0)]
-    slid: FloatArray = np.where(from_history, old, new)
-    return slid
-
-
-def _steady_tickers(
-    indicators: Mapping[str, Indicator],
-    states: Mapping[str, FloatArray],
-    blocks: Mapping[str, FloatArray],
-    new_columns: Mapping[str, FloatArray],
-    new_offsets: IntArray,
-    n_new: IntArray,
-) -> npt.NDArray[np.bool_]:
-    """Which updated tickers take the steady step: one new session, all indicators warm."""
-    single = n_new == 1
-    if not single.any() or not indicators or not steady.covers(indicators):
-        return np.zeros(n_new.size, dtype=np.bool_)
-    first = np.minimum(new_offsets[:-1], max(int(new_offsets[-1]) - 1, 0))
-    bar = {c: new_columns[c][first] for c in INPUTS}
-    counts = next(iter(states.values()))[:, 0]
-    warm: npt.NDArray[np.bool_] = single & steady.ready(indicators, counts, bar, blocks)
-    return warm
-
-
-def _advance_kernels(
-    indicators: Mapping[str, Indicator],
-    blocks: Mapping[str, FloatArray],
-    filled: IntArray,
-    states: Mapping[str, FloatArray],
-    new_columns: Mapping[str, FloatArray],
-    new_offsets: IntArray,
-) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
-    """The new rows through the kernels, resumed from each ticker's state and context rows."""
-    widths = history_widths(indicators)
-    n_new = np.diff(new_offsets)
-    by_window: dict[int, list[str]] = {}
-    for name, indicator in indicators.items():
-        # Fused passes: recursive indicators need no context; windowed ones reading the same
-        # inputs share their inputs' width (more context than a kernel needs is allowed, and
-        # one pass over the kept rows beats one pass per window length).
-        by_window.setdefault(_context(indicator, widths), []).append(name)
-    outputs: dict[str, FloatArray] = {}
-    states_out: dict[str, FloatArray] = {}
-    for window, names in by_window.items():
-        context = np.minimum(filled, window)
-        needed = sorted({c for n in names for c in indicators[n].inputs})
-        offsets, columns = _resume_inputs(blocks, needed, context, new_columns, new_offsets, n_new)
-        out, passed = run_many(
-            [indicators[n] for n in names],
-            columns,
-            offsets,
-            context,
-            {n: states[n] for n in names},
-            new_rows_only=True,
-        )
-        states_out.update(passed)
-        outputs.update(out)
-    return outputs, states_out
-
-
-def _advance_split(
-    indicators: Mapping[str, Indicator],
-    fast: npt.NDArray[np.bool_],
-    blocks: Mapping[str, FloatArray],
-    filled: IntArray,
-    states: Mapping[str, FloatArray],
-    new_columns: Mapping[str, FloatArray],
-    n_new: IntArray,
-) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
-    """The steady tickers by the steady step, the others through the kernels, merged back in
-    the order of the new rows."""
-    slow = ~fast
-    fast_rows, slow_rows = np.repeat(fast, n_new), np.repeat(slow, n_new)
-    quick, quick_states = steady.advance(
-        indicators,
-        {n: s[fast] for n, s in states.items()},
-        {c: new_columns[c][fast_rows] for c in INPUTS},
-        {c: b[fast] for c, b in blocks.items()},
-    )
-    slow_offsets, _ = _segments(n_new[slow])
-    rest, rest_states = _advance_kernels(
-        indicators,
-        {c: b[slow] for c, b in blocks.items()},
-        filled[slow],
-        {n: s[slow] for n, s in states.items()},
-        {c: new_columns[c][slow_rows] for c in INPUTS},
-        slow_offsets,
-    )
-    outputs: dict[str, FloatArray] = {}
-    for name, values in quick.items():
-        merged = np.empty(fast_rows.size)
-        merged[fast_rows] = values
-        merged[slow_rows] = rest[name]
-        outputs[name] = merged
-    states_out: dict[str, FloatArray] = {}
-    for name, values in quick_states.items():
-        merged_state = np.empty((fast.size, values.shape[1]))
-        merged_state[fast] = values
-        merged_state[slow] = rest_states[name]
-        states_out[name] = merged_state
-    return outputs, states_out
-
-
 def _latest(
-    state: EngineState, rows: IntArray, frame: pl.DataFrame, today: Mapping[str, FloatArray]
-) -> tuple[pl.DataFrame, pl.DataFrame] | None:
-    """Events of one new session per ticker and the recent rows moved on, when every ticker
-    keeps a full :data:`~stockbrief.detectors.LOOKBACK` of recent rows (the daily case)."""
-    lookback, n = ev.LOOKBACK, len(state.tickers)
-    recent = state.recent
-    if recent.height != n * lookback or recent["ticker"].n_unique() != n:
-        return None
-    if any(c not in today or c not in recent.columns for c in latest_events.COLUMNS):
-        return None
+    recent: pl.DataFrame, rows: IntArray, frame: pl.DataFrame, today: Mapping[str, FloatArray]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Events of one new session per ticker and the recent rows moved on, for tickers that
+    each keep exactly :data:`~stockbrief.detectors.LOOKBACK` recent rows (``recent``, in ticker
+    order; ``rows`` are the positions of ``frame``'s tickers among them)."""
+    lookback = ev.LOOKBACK
+    n = recent.height // lookback
     block = (
         recent.select(pl.col(c).cast(pl.Float64).fill_null(np.nan) for c in latest_events.COLUMNS)
         .to_numpy()
@@ -530,6 +339,58 @@ def _latest(
     moved[rows, -1] = n * lookback + np.arange(rows.size)
     kept = pl.concat([recent, frame.select(recent.columns)]).gather(moved.ravel())
     return found, kept
+
+
+def _quick_event_tickers(
+    recent: pl.DataFrame, new_tickers: list[str], n_new: IntArray
+) -> tuple[list[str], npt.NDArray[np.bool_]]:
+    """The known tickers whose events :func:`_latest` can find (a full set of recent rows, at
+    most one new session), and which of the new rows' tickers are among them."""
+    lengths = recent["ticker"].rle().struct.unnest()
+    full = lengths.filter(pl.col("len") == ev.LOOKBACK)["value"].to_list()
+    single = dict(zip(new_tickers, (n_new == 1).tolist(), strict=True))
+    known = [t for t in full if single.get(t, True)]
+    return known, np.isin(np.array(new_tickers, dtype=object), np.array(known, dtype=object))
+
+
+def _events_split(
+    recent: pl.DataFrame,
+    frame: pl.DataFrame,
+    new_tickers: list[str],
+    n_new: IntArray,
+    today: Mapping[str, FloatArray],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Events on the new rows and the recent rows to keep: one-row detection for the tickers
+    :func:`_quick_event_tickers` allows, the detectors' kernels for the others (a new listing,
+    several sessions), merged in the order the kernels give."""
+    if any(c not in today or c not in recent.columns for c in latest_events.COLUMNS):
+        return _events_and_recent(recent, frame, new_tickers)
+    known, quick = _quick_event_tickers(recent, new_tickers, n_new)
+    if not quick.any():
+        return _events_and_recent(recent, frame, new_tickers)
+    position = {t: i for i, t in enumerate(known)}
+    rows = np.array([position[t] for t in np.array(new_tickers, dtype=object)[quick]])
+    quick_rows = np.repeat(quick, n_new)
+    if quick.all() and len(known) * ev.LOOKBACK == recent.height:
+        return _latest(recent, rows, frame, today)
+    in_known = pl.col("ticker").is_in(known)
+    found, kept = _latest(
+        recent.filter(in_known),
+        rows,
+        frame.filter(pl.Series(quick_rows)),
+        {c: v[quick_rows] for c, v in today.items()},
+    )
+    slow = [t for t, q in zip(new_tickers, quick.tolist(), strict=True) if not q]
+    if slow:
+        found_slow, kept_slow = _events_and_recent(
+            recent.filter(~in_known), frame.filter(pl.Series(~quick_rows)), slow
+        )
+    else:  # short-lived tickers without a new session keep their rows
+        found_slow, kept_slow = found.clear(), recent.filter(~in_known)
+    return (
+        pl.concat([found, found_slow]).sort("ticker", "date", "kind", maintain_order=True),
+        pl.concat([kept, kept_slow]).sort("ticker", "date"),
+    )
 
 
 def _events_and_recent(
@@ -602,36 +463,25 @@ def update(
     everyone = rows.size == len(all_tickers)  # rows are then 0..n-1, in order
     blocks = {c: history[c] if everyone else history[c][rows] for c in history}
     states = {n: kernels[n][rows] for n in indicators}
-    fast = _steady_tickers(indicators, states, blocks, new_columns, new_offsets, n_new)
-    if fast.all():
-        outputs, states = steady.advance(
-            indicators, states, {c: new_columns[c] for c in INPUTS}, blocks
+    fast = steady_tickers(indicators, states, blocks, new_columns, new_offsets, n_new)
+    slow_rows = np.minimum(filled[rows], width) + n_new + ev.LOOKBACK
+    with kernels_for(int(slow_rows[~fast].sum())):
+        outputs, states = advance(
+            indicators, fast, blocks, filled[rows], states, new_columns, new_offsets
         )
-    elif not fast.any():
-        outputs, states = _advance_kernels(
-            indicators, blocks, filled[rows], states, new_columns, new_offsets
-        )
-    else:
-        outputs, states = _advance_split(
-            indicators, fast, blocks, filled[rows], states, new_columns, n_new
-        )
-    for name in indicators:
-        kernels[name][rows] = states[name]
-    frame = _with_outputs(new_bars, {c: outputs[c] for c in output_columns(indicators)})
-    for c in blocks:
-        slid = _slide(blocks[c], new_columns[c], new_offsets, n_new)
-        if everyone:
-            history[c] = slid
-        else:
-            history[c] = history[c].copy()
-            history[c][rows] = slid
-    filled[rows] = np.minimum(filled[rows] + n_new, width)
+        for name in indicators:
+            kernels[name][rows] = states[name]
+        frame = _with_outputs(new_bars, {c: outputs[c] for c in output_columns(indicators)})
+        for c in blocks:
+            slid = slide(blocks[c], new_columns[c], new_offsets, n_new)
+            if everyone:
+                history[c] = slid
+            else:
+                history[c] = history[c].copy()
+                history[c][rows] = slid
+        filled[rows] = np.minimum(filled[rows] + n_new, width)
 
-    latest = None
-    if len(all_tickers) == len(state.tickers) and np.all(n_new == 1):
-        latest = _latest(state, rows, frame, {**new_columns, **outputs})
-    if latest is not None:
-        found, kept = latest
-    else:
-        found, kept = _events_and_recent(state.recent, frame, new_tickers)
-    return Computed(frame, found, EngineState(all_tickers, history, filled, kernels, kept))
+        found, kept = _events_split(
+            state.recent, frame, new_tickers, n_new, {**new_columns, **outputs}
+        )
+        return Computed(frame, found, EngineState(all_tickers, history, filled, kernels, kept))

@@ -14,8 +14,10 @@ from __future__ import annotations
 import functools
 import sys
 import threading
+import types
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 from stockbrief.lazy import pending_compile_notice
@@ -30,6 +32,9 @@ _KERNEL: dict[str, Any] = {"parallel": True, "cache": True, "error_model": "nump
 _pending: list[tuple[Callable[..., Any], dict[str, Any]]] = []
 _launchers: dict[Callable[..., Any], Callable[..., Any]] = {}
 _lock = threading.Lock()
+_mode = threading.local()
+_PLAIN_NUMBA = types.SimpleNamespace(prange=range)
+"""What the kernels ask of numba, when they run as plain Python: ``prange`` is ``range``."""
 
 
 def step(func: _F) -> _F:
@@ -44,11 +49,27 @@ def kernel(func: _F) -> _F:
 
     @functools.wraps(func)
     def launch(*args: Any) -> Any:
+        if _pending and getattr(_mode, "plain", False):
+            func.__globals__.setdefault("numba", _PLAIN_NUMBA)
+            return func(*args)
         compile_all()
         return func.__globals__[func.__name__](*args)
 
     _launchers[func] = launch
     return cast(_F, launch)
+
+
+@contextmanager
+def interpreted() -> Iterator[None]:
+    """Within the block, kernels not yet compiled run as plain Python, the same operations in
+    the same order (numba keeps IEEE arithmetic without fastmath), for work so small that
+    loading numba would cost more than the work: a new listing's daily row."""
+    before = getattr(_mode, "plain", False)
+    _mode.plain = True
+    try:
+        yield
+    finally:
+        _mode.plain = before
 
 
 def compiled() -> bool:

@@ -9,6 +9,7 @@ whose price basis is ``adjusted`` holds its provider's adjusted bars instead, re
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -23,7 +24,7 @@ from typing import Any, Final, Literal, get_args
 import duckdb
 import polars as pl
 
-from stockbrief import model
+from stockbrief import catalog, model
 from stockbrief.errors import ConflictError, StoreError
 from stockbrief.locking import StoreLock
 from stockbrief.schema import ACTION_HASH, BAR_HASH, MIGRATIONS
@@ -115,7 +116,10 @@ class Store:
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot create the store: {exc.strerror}") from None
         self._lock = StoreLock(self.path, shared=read_only).acquire()
+        self._read_only = read_only
         try:
+            if not read_only:
+                catalog.forget_summary(self.path)
             self._con = self._connect(read_only)
             self._in_transaction = False
             self._settled: list[tuple[Callable[[], None], Callable[[], None]]] = []
@@ -155,9 +159,16 @@ class Store:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the file, and the lock that let this process use it."""
+        """Release the file, and the lock that let this process use it; a writer leaves the
+        summary that lets ``info`` and an idle ``compute`` answer without opening the file."""
         try:
+            summary = None
+            if not self._read_only:
+                with contextlib.suppress(duckdb.Error):  # no summary: readers ask the file
+                    summary = catalog.summarise(self._con)
             self._con.close()
+            if not self._read_only:
+                catalog.save_summary(self.path, summary)
         finally:
             self._lock.release()
 
