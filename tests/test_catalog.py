@@ -157,3 +157,21 @@ def test_a_state_saved_with_other_indicators_is_not_current(computed: Path) -> N
     # and the next compute recomputes everything instead of saying there is nothing new
     assert api.refresh(computed).mode == "full"
     assert catalog.engine_current(computed)
+
+
+def test_info_on_a_universe_sums_it_up_without_rich_or_duckdb(tmp_path: Path) -> None:
+    lines = [
+        f"T{i:02d},{row}"
+        for i in range(41)
+        for row in (good_rows() if i < 40 else good_rows()[:3])  # T40 stops on 4 January
+    ]
+    universe = write_csv(tmp_path / "u.csv", lines, "ticker,date,open,high,low,close,volume")
+    path = tmp_path / "s.duckdb"
+    api.ingest("prices", [universe], store=path)
+    text, modules = run_probe("info", "--store", str(path), cwd=tmp_path)
+    assert text.splitlines() == [
+        f"{path}: bars from 2024-01-02 to 2024-01-08",
+        "1 ticker ends before 2024-01-08 (earliest: T40); --all lists every ticker",
+        "41 tickers, 203 bars, 0 actions",
+    ]
+    assert not {"rich", "duckdb"} & {m.partition(".")[0] for m in modules}

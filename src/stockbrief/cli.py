@@ -483,7 +483,7 @@ def info(
     if fmt != "table":
         _write_holdings(rows, fmt)
         return
-    from stockbrief.text import terminal_text
+    from stockbrief.text import strip_controls, terminal_text
 
     where = str(catalog.store_path(store))
     if len(rows) <= INFO_LIST_MAX or every:
@@ -501,19 +501,26 @@ def info(
                 f"{row.actions:,}",
             )
         out().print(table)
-    else:
-        latest = max(r.last for r in rows)
-        behind = sorted((r for r in rows if r.last < latest), key=lambda r: (r.last, r.ticker))
-        out().print(f"{where}: bars from {min(r.first for r in rows)} to {latest}")
-        if behind:
-            names = ", ".join(r.ticker for r in behind[:5])
-            out().print(
-                terminal_text(
-                    f"{len(behind):,} tickers end before {latest} (earliest: {names}); "
-                    "--all lists every ticker"
-                )
+        out().print(_holdings_total(rows))
+        return
+    # A universe is summed up in plain lines: loading Rich would cost more than the answer.
+    latest = max(r.last for r in rows)
+    behind = sorted((r for r in rows if r.last < latest), key=lambda r: (r.last, r.ticker))
+    print(strip_controls(f"{where}: bars from {min(r.first for r in rows)} to {latest}"))
+    if behind:
+        names = ", ".join(r.ticker for r in behind[:5])
+        print(
+            strip_controls(
+                f"{len(behind):,} {'ticker ends' if len(behind) == 1 else 'tickers end'} "
+                f"before {latest} (earliest: {names}); "
+                "--all lists every ticker"
             )
-    out().print(
+        )
+    print(_holdings_total(rows))
+
+
+def _holdings_total(rows: list[catalog.Holding]) -> str:
+    return (
         f"{len(rows)} tickers, {sum(r.bars for r in rows):,} bars, "
         f"{sum(r.actions for r in rows):,} actions"
     )
