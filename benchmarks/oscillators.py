@@ -2,11 +2,12 @@
 
 Run: ``python -m benchmarks.oscillators [n_tickers n_days]`` (default 1,000 x 2,520). Prints
 the time of the oscillator set (ADX, +DI/-DI, slow stochastics, Williams %R, CCI, MFI, OBV,
-SAR, Donchian, A/D, Chaikin oscillator, KAMA, Ultimate Oscillator, PPO) as kernels over the
-universe, on every core and on one (the kernels' 2x comes from running tickers in parallel,
-so a busy machine shows less), and as one TA-Lib call per indicator per ticker (target: the
-kernels at least 2x faster); then the full kernel pass of the default set and ``compute()``
-(indicators, events, state) with and without them (what a full recompute pays for them).
+SAR, Donchian, A/D, Chaikin oscillator, KAMA, Ultimate Oscillator, PPO, stochastic RSI, TSI,
+Keltner channels, rolling VWAP) as kernels over the universe, on every core and on one (the
+kernels' 2x comes from running tickers in parallel, so a busy machine shows less), and as one
+TA-Lib call per indicator per ticker (target: the kernels at least 2x faster); then the full
+kernel pass of the default set and ``compute()`` (indicators, events, state) with and without
+them (what a full recompute pays for them).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import sys
 
 import numba
 import numpy as np
-import talib
 
 from benchmarks.compute import best_of
+from benchmarks.compute import talib_loop as compute_talib_loop
 from benchmarks.universe import universe
 from stockbrief.compute import INPUTS, compute
 from stockbrief.kernels import INDICATORS, Indicator, run_many
@@ -30,34 +31,9 @@ def oscillators() -> list[Indicator]:
 
 
 def talib_loop(columns: dict[str, np.ndarray], offsets: np.ndarray) -> None:
-    """The baseline: the same outputs, one TA-Lib call each per ticker, assembled per column."""
-    parts: list[list[np.ndarray]] = []
-    for i in range(offsets.size - 1):
-        lo, hi = offsets[i], offsets[i + 1]
-        h, lw, c, v = (columns[k][lo:hi] for k in ("high", "low", "close", "volume"))
-        made = [
-            talib.ADX(h, lw, c, 14),
-            talib.PLUS_DI(h, lw, c, 14),
-            talib.MINUS_DI(h, lw, c, 14),
-            *talib.STOCH(h, lw, c, 14, 3, 0, 3, 0),
-            talib.WILLR(h, lw, c, 14),
-            talib.CCI(h, lw, c, 20),
-            talib.MFI(h, lw, c, v, 14),
-            talib.OBV(c, v),
-            talib.SAR(h, lw, 0.02, 0.2),
-            talib.MAX(h, 20),
-            talib.MIN(lw, 20),
-            talib.AD(h, lw, c, v),
-            talib.ADOSC(h, lw, c, v, 3, 10),
-            talib.KAMA(c, 10),
-            talib.ULTOSC(h, lw, c, 7, 14, 28),
-            talib.PPO(c, 12, 26, 1),
-        ]
-        parts = parts or [[] for _ in made]
-        for part, values in zip(parts, made, strict=True):
-            part.append(values)
-    for part in parts:
-        np.concatenate(part)
+    """The baseline: the same outputs, one TA-Lib call (or composition) each per ticker,
+    assembled per column."""
+    compute_talib_loop(columns, offsets, oscillators())
 
 
 def main(n_tickers: int = 1_000, n_days: int = 2_520) -> None:

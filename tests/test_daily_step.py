@@ -314,3 +314,29 @@ def test_an_index_without_volume_updates_without_the_kernels(
     step = update(state, bars.filter(pl.col("date") == last))
     assert step.frame.equals(expected.frame.filter(pl.col("date") == last))
     assert step.frame.filter(pl.col("ticker") == "INDEX")["rel_volume"].is_null().all()
+
+
+def test_a_missing_volume_empties_the_vwap_for_its_window_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The VWAP sums its 20 sessions afresh each day: a session without volume leaves it unknown
+    # for those 20 sessions, then it is back, in the daily steps as in a full compute; the
+    # running sums of the OBV stay unknown.
+    bars = _odd_universe().filter(pl.col("ticker").is_in(["GAP", "WALK"]))
+    dates = bars["date"].unique().sort()
+    gap = (pl.col("ticker") == "GAP") & (pl.col("date") == dates[-30])
+    bars = bars.with_columns(pl.when(gap).then(None).otherwise(pl.col("volume")).alias("volume"))
+    batches = _count_steady(monkeypatch)
+    chosen = {**_EVENT_BASE, **_family("vwap"), **_family("obv")}
+    full, steps = _day_by_day(bars, 40, chosen)
+    _assert_same(full, steps, dates[-41])
+    assert sum(batches) >= 2 * 39
+    days = pl.concat([s.frame for s in steps]).filter(pl.col("ticker") == "GAP")
+    unknown = days.filter(pl.col("vwap_20").is_null())["date"].to_list()
+    assert unknown == dates[-30:-10].to_list()
+    assert days["obv"].is_null().all()
+    last = days.row(-1, named=True)
+    window = bars.filter(pl.col("ticker") == "GAP").tail(20)
+    typical = (window["high"] + window["low"] + window["close"]) / 3
+    expected = (typical * window["volume"]).sum() / window["volume"].sum()
+    assert last["vwap_20"] == pytest.approx(expected, rel=1e-12)

@@ -64,6 +64,35 @@ def _dmi_reference(ind: Indicator, cols: Mapping[str, FloatArray]) -> tuple[Floa
     return (talib.ADX(h, lo, c, n),)
 
 
+def _keltner_reference(ind: Indicator, cols: Mapping[str, FloatArray]) -> tuple[FloatArray, ...]:
+    n_ema, n_atr = ind.periods
+    middle = talib.EMA(cols["close"], n_ema)
+    band = ind.factors[0] * talib.ATR(cols["high"], cols["low"], cols["close"], n_atr)
+    upper, lower = middle + band, middle - band
+    return np.where(np.isnan(band), np.nan, middle), upper, lower
+
+
+def _tsi_reference(ind: Indicator, cols: Mapping[str, FloatArray]) -> tuple[FloatArray]:
+    # Blau's double smoothing with TA-Lib's EMA (seeded by an SMA, StockCharts' convention);
+    # a flat history (smoothed size below 1e-8) reads 0.
+    n_long, n_short = ind.periods
+    move = np.full(cols["close"].shape, np.nan)
+    move[1:] = np.diff(cols["close"])
+    smooth = talib.EMA(talib.EMA(move, n_long), n_short)
+    size = talib.EMA(talib.EMA(np.abs(move), n_long), n_short)
+    flat = np.abs(size) < 1e-8
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.where(flat, 0.0, 100.0 * smooth / size),)
+
+
+def _vwap_reference(ind: Indicator, cols: Mapping[str, FloatArray]) -> tuple[FloatArray]:
+    (n,) = ind.periods
+    typical = (cols["high"] + cols["low"] + cols["close"]) / 3.0
+    shares = talib.SUM(cols["volume"], n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.where(shares > 0, talib.SUM(typical * cols["volume"], n) / shares, np.nan),)
+
+
 OSCILLATOR_REFERENCES: dict[str, Callable[[Indicator, Mapping[str, FloatArray]], Any]] = {
     "dmi": _dmi_reference,
     "stoch": lambda ind, x: talib.STOCH(
@@ -87,13 +116,20 @@ OSCILLATOR_REFERENCES: dict[str, Callable[[Indicator, Mapping[str, FloatArray]],
     "kama": lambda ind, x: (talib.KAMA(x["close"], ind.periods[0]),),
     "ultosc": lambda ind, x: (talib.ULTOSC(x["high"], x["low"], x["close"], *ind.periods),),
     "ppo": lambda ind, x: (talib.PPO(x["close"], *ind.periods, 1),),
+    "stochrsi": lambda ind, x: talib.STOCHRSI(x["close"], *ind.periods, 0),
+    "tsi": _tsi_reference,
+    "keltner": _keltner_reference,
+    "vwap": _vwap_reference,
 }
-"""TA-Lib's function for each family with a kernel of its own, by family."""
+"""TA-Lib's function for each family with a kernel of its own, by family; for those TA-Lib
+lacks, the published formula on TA-Lib's building blocks."""
 
 # The Chaikin oscillator and the PPO are differences of two EMAs and cross zero: TA-Lib may
 # round their updates once (FMA builds) where the kernels round twice, so near zero the two
 # agree to the last bits of the series' magnitude, not of the value.
-CANCELLING = {"adosc_3_10", "ppo_12_26"}
+# The stochastic RSI divides the RSI's last-bit differences by its 14-day range, and its %D
+# of a run of zeros is a running sum's rounding residue (1e-14 either side of 0, TA-Lib's too).
+CANCELLING = {"adosc_3_10", "ppo_12_26", "stochrsi_k_14", "stochrsi_d_14"}
 
 
 def talib_reference(ind: Indicator, cols: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
@@ -275,6 +311,10 @@ EXPECTED_SHAPE = {
     "kama_10": (("kama_10",), 10, 11, 3),
     "ultosc_7_14_28": (("ultosc_7_14_28",), 28, 28, 7),
     "ppo_12_26": (("ppo_12_26",), 25, 0, 3),
+    "stochrsi_14": (("stochrsi_k_14", "stochrsi_d_14"), 29, 0, 22),
+    "keltner_20": (("keltner_mid_20", "keltner_upper_20", "keltner_lower_20"), 19, 0, 4),
+    "tsi_25_13": (("tsi_25_13",), 37, 0, 6),
+    "vwap_20": (("vwap_20",), 19, 19, 5),
 }
 
 

@@ -20,19 +20,25 @@ from stockbrief.kernels import (
     INDICATORS,
     ad,
     adx,
+    atr,
     cci,
     dmi,
     donchian,
     ema,
     kama,
+    keltner,
     mfi,
     obv,
     ppo,
+    rsi,
     run,
     run_many,
     sar,
     stoch,
+    stochrsi,
+    tsi,
     ultosc,
+    vwap,
     willr,
 )
 from test_indicators import FloatArray, assert_close, one_ticker, read_csv
@@ -52,6 +58,10 @@ NEW = [
     "kama_10",
     "ultosc_7_14_28",
     "ppo_12_26",
+    "stochrsi_14",
+    "keltner_20",
+    "tsi_25_13",
+    "vwap_20",
 ]
 NEW_COLUMNS = [name for key in NEW for name in INDICATORS[key].outputs]
 
@@ -199,6 +209,106 @@ def test_ppo_is_stockcharts_formula_on_talib_seeded_averages() -> None:
     assert abs(got["ppo_12_26"][-1] - s["PPO"][-1]) > 0.1
 
 
+def test_stochastic_rsi_is_the_stockcharts_stochastic_of_the_rsi() -> None:
+    s = sheet("cs-stochrsi.csv")
+    # The sheet's RSI is not Wilder's from an SMA seed (it differs from TA-Lib's and
+    # StockCharts' published RSI by up to 3.7 points), but its stochastic of that RSI is ours:
+    # the last 14 RSI values, today's included, quoted from 0 to 1 where ours reads 0 to 100.
+    known = ~np.isnan(s["RSI"])
+    rsi_values = s["RSI"][known]
+    columns, offsets = one_ticker(high=rsi_values, low=rsi_values, close=rsi_values)
+    fast = run(stoch(14, 1, 1), columns, offsets)[0]["stoch_k_14"]
+    assert_close(fast, 100 * s["StochRSI(14)"][known], 0.0, 5e-6, "stochrsi")  # 7 decimals
+    ours = run(rsi(14), *one_ticker(close=s["Close"]))[0]["rsi_14"]
+    assert np.nanmax(np.abs(ours - s["RSI"])) > 3.0
+    # From the closes, stochrsi_k_14 is that stochastic of rsi_14, %D its 3-day mean.
+    got = run(stochrsi(14, 14, 3), *one_ticker(close=s["Close"]))[0]
+    columns, offsets = one_ticker(high=ours[14:], low=ours[14:], close=ours[14:])
+    expected = run(stoch(14, 1, 1), columns, offsets)[0]["stoch_k_14"]
+    assert np.isnan(got["stochrsi_k_14"][:29]).all()
+    np.testing.assert_allclose(got["stochrsi_k_14"][29:], expected[15:], rtol=0, atol=1e-9)
+    d = (expected[13:-2] + expected[14:-1] + expected[15:]) / 3
+    np.testing.assert_allclose(got["stochrsi_d_14"][29:], d, rtol=0, atol=1e-9)
+    assert got["stochrsi_k_14"][-1] == pytest.approx(15.55, abs=0.005)
+
+
+def _blau(close: FloatArray, long: int, short: int, k_long: float, k_short: float) -> FloatArray:
+    """The TSI as StockCharts' sheet computes it, with the EMA multipliers as parameters."""
+
+    def ema(x: FloatArray, n: int, k: float) -> FloatArray:
+        out = np.full(x.shape, np.nan)
+        first = int(np.flatnonzero(~np.isnan(x))[0]) + n - 1
+        out[first] = np.mean(x[first - n + 1 : first + 1])
+        for t in range(first + 1, x.size):
+            out[t] = (x[t] - out[t - 1]) * k + out[t - 1]
+        return out
+
+    move = np.concatenate([[np.nan], np.diff(close)])
+    smooth = ema(ema(move, long, k_long), short, k_short)
+    size = ema(ema(np.abs(move), long, k_long), short, k_short)
+    return 100 * smooth / size
+
+
+def test_tsi_matches_stockcharts_sheet_at_its_rounded_multipliers() -> None:
+    s = sheet("cs-tsi.csv")
+    got = run(tsi(25, 13), *one_ticker(close=s["Close"]))[0]["tsi_25_13"]
+    # The double-smoothed series start on row 37 (a 25-day EMA of 25 changes seeded by their
+    # mean, then a 13-day one of those); the sheet fills its TSI column from row 59 on.
+    assert np.isnan(got[:37]).all()
+    assert not np.isnan(got[37:]).any()
+    assert np.flatnonzero(~np.isnan(s["25-period EMA AbMo"]))[0] == 25
+    # Its EMAs use multipliers rounded to 0.07692 and 0.1428 instead of 2/26 and 2/14: with
+    # those, its values come back to its 10 decimals; with the exact ones, ours.
+    published = s["TSI"]
+    rounded = _blau(s["Close"], 25, 13, 0.07692, 0.1428)
+    shown = ~np.isnan(published)
+    np.testing.assert_allclose(rounded[shown], published[shown], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(got[37:], _blau(s["Close"], 25, 13, 2 / 26, 2 / 14)[37:], 0, 1e-10)
+    gap = np.abs(got - published)[shown]
+    assert 0.005 < gap.max() < 0.012
+    assert got[-1] == pytest.approx(published[-1], abs=0.001)
+
+
+def test_keltner_channels_differ_from_stockcharts_sheet_by_their_decaying_start() -> None:
+    s = sheet("cs-kc.csv")
+    columns, offsets = one_ticker(high=s["High"], low=s["Low"], close=s["Close"])
+    got, _ = run_many([keltner(20, 10, 2.0), ema(20), atr(10)], columns, offsets)
+    middle, upper, lower = (got[f"keltner_{n}_20"] for n in ("mid", "upper", "lower"))
+    assert np.isnan(middle[:19]).all()
+    assert np.array_equal(middle[19:], got["ema_20"][19:])
+    np.testing.assert_allclose((upper - middle)[19:], 2 * got["atr_10"][19:], rtol=1e-12)
+    np.testing.assert_allclose((middle - lower)[19:], 2 * got["atr_10"][19:], rtol=1e-12)
+    # The sheet's middle line starts from the first close, ours from the mean of the first 20;
+    # its ATR takes bar 0's high - low as a true range, so it starts one bar earlier. Past
+    # those starts both follow the same recursions: the gaps decay by 19/21 and 9/10 a bar.
+    bars = np.arange(s["Close"].size)
+    mid_gap = (middle[19] - s["middle_band"][19]) * (19 / 21) ** (bars - 19)
+    tr = got["atr_10"] - s["atr"]
+    first_tr = s["High"][0] - s["Low"][0]
+    # on bar 10 ours is the mean of bars 1..10, the sheet's bar 0's range smoothed out once
+    assert tr[10] == pytest.approx((s["atr"][9] - first_tr) / 10, abs=1e-12)
+    atr_gap = tr[10] * 0.9 ** (bars - 10)
+    late = bars >= 19
+    np.testing.assert_allclose((middle - s["middle_band"])[late], mid_gap[late], atol=1e-9)
+    expected = (mid_gap + 2 * atr_gap)[late]
+    np.testing.assert_allclose((upper - s["upper_band"])[late], expected, atol=1e-9)
+    expected = (mid_gap - 2 * atr_gap)[late]
+    np.testing.assert_allclose((lower - s["lower_band"])[late], expected, atol=1e-9)
+    assert abs(upper[-1] - s["upper_band"][-1]) > 0.02  # 29 rows are too few to forget it
+
+
+def test_vwap_matches_stockcharts_sheet_once_its_window_is_full() -> None:
+    s = sheet("cs-vwap.csv")
+    columns, offsets = one_ticker(
+        high=s["High"], low=s["Low"], close=s["Close"], volume=s["Volume"]
+    )
+    got = run(vwap(14), columns, offsets)[0]["vwap_14"]
+    # The sheet averages over the bars it has before the 14th; ours waits for a full window.
+    assert np.isnan(got[:13]).all()
+    np.testing.assert_allclose(got[13:], s["vwap"][13:], rtol=1e-12)
+    assert got[-1] == pytest.approx(24.52, abs=0.005)
+
+
 # --------------------------------------------------------------------------------------------
 # the daily update on real data, through the engine
 # --------------------------------------------------------------------------------------------
@@ -282,6 +392,16 @@ def test_indicators_list_names_every_column_with_lookback_and_reference(tmp_path
     assert listed["stoch_14"]["columns"] == "stoch_k_14, stoch_d_14"
     assert listed["sar"]["reference"].startswith("TA-Lib SAR(high, low, 0.02, 0.2)")
     assert listed["mfi_14"]["reference"].endswith("StockCharts MFI")
+    assert listed["stochrsi_14"]["lookback"] == 29
+    assert listed["stochrsi_14"]["columns"] == "stochrsi_k_14, stochrsi_d_14"
+    assert listed["stochrsi_14"]["reference"].startswith("TA-Lib STOCHRSI(close, 14, 14, 3")
+    assert listed["keltner_20"]["columns"] == ("keltner_mid_20, keltner_upper_20, keltner_lower_20")
+    assert listed["keltner_20"]["reference"].startswith(
+        "TA-Lib EMA(close, 20) +/- 2 x ATR(high, low, close, 10)"
+    )
+    assert listed["tsi_25_13"]["lookback"] == 37
+    assert "StockCharts TSI(25, 13)" in listed["tsi_25_13"]["reference"]
+    assert listed["vwap_20"]["lookback"] == 19
     missing = subprocess.run(
         [sys.executable, "-m", "stockbrief", "indicators"],
         capture_output=True,

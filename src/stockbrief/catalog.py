@@ -40,6 +40,7 @@ ENGINE_INDICATORS: Final = (
     "macd", "bbands", "roc_12", "high_52w", "low_52w", "return_1d", "volatility_60",
     "rel_volume", "adx_14", "dmi_14", "stoch_14", "willr_14", "cci_20", "mfi_14", "obv",
     "sar", "donchian_20", "ad", "adosc_3_10", "kama_10", "ultosc_7_14_28", "ppo_12_26",
+    "stochrsi_14", "keltner_20", "tsi_25_13", "vwap_20",
 )  # fmt: skip
 """The default indicator set by name, as :data:`stockbrief.kernels.INDICATORS` holds it (a
 test keeps the two equal): a state saved with another set is not current, without numpy

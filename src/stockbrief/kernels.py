@@ -15,10 +15,10 @@ kernel, parallel over tickers (``prange``), runs the steps of up to one indicato
 loop over rows, so their dependency chains overlap and every input is read once.
 :func:`run_many` packs any set of indicators into as few passes as the slots allow; :func:`run`
 runs one. The oscillators and volume lines (ADX and +DI/-DI, stochastics, Williams %R, CCI,
-MFI, Donchian, OBV, A/D and its oscillator, SAR, KAMA, Ultimate Oscillator, PPO) have a kernel
-per family in :mod:`stockbrief.oscillators`, under the same contract; :func:`run_many`
-dispatches each to its own (the ADX and the directional indicators of one period share one
-run).
+MFI, Donchian, OBV, A/D and its oscillator, SAR, KAMA, Ultimate Oscillator, PPO, stochastic
+RSI, TSI, Keltner channels, rolling VWAP) have a kernel per family in
+:mod:`stockbrief.oscillators`, under the same contract; :func:`run_many` dispatches each to its
+own (the ADX and the directional indicators of one period share one run).
 
 Resumability
 ------------
@@ -76,6 +76,7 @@ __all__ = [
     "ema",
     "highest",
     "kama",
+    "keltner",
     "lowest",
     "macd",
     "mfi",
@@ -91,8 +92,11 @@ __all__ = [
     "sar",
     "sma",
     "stoch",
+    "stochrsi",
+    "tsi",
     "ultosc",
     "volatility",
+    "vwap",
     "willr",
 ]
 
@@ -123,6 +127,10 @@ Family = Literal[
     "kama",
     "ultosc",
     "ppo",
+    "stochrsi",
+    "tsi",
+    "keltner",
+    "vwap",
 ]
 """The kind of computation an indicator is: the first ten share the fused pass (a step function
 and slots each), the others have a kernel of their own in :mod:`stockbrief.oscillators`."""
@@ -459,6 +467,10 @@ _FAMILY_INPUTS: dict[Family, tuple[Column, ...]] = {
     "kama": ("close",),
     "ultosc": ("high", "low", "close"),
     "ppo": ("close",),
+    "stochrsi": ("close",),
+    "tsi": ("close",),
+    "keltner": ("high", "low", "close"),
+    "vwap": ("high", "low", "close", "volume"),
 }
 
 # slot_int columns: output row, state column, input column (index in _COLUMNS), periods...
@@ -1666,6 +1678,92 @@ def ppo(fast: int = 12, slow: int = 26) -> Indicator:
     return _oscillator(name, "ppo", (name,), slow - 1, 0, 3, (fast, slow))
 
 
+def stochrsi(period: int = 14, fastk: int = 14, fastd: int = 3) -> Indicator:
+    """Stochastic RSI: outputs ``stochrsi_k_{period}`` and ``stochrsi_d_{period}``, 0 to 100.
+
+    Notes
+    -----
+    The fast stochastic of :func:`rsi`: ``%K = 100 * (rsi - lowest rsi) / (highest rsi -
+    lowest rsi)`` over the last ``fastk`` RSI values (0 when they are all equal), ``%D =
+    SMA(%K, fastd)``; both start on the same bar. Matches ``talib.STOCHRSI(close, period,
+    fastk, fastd, 0)`` (fastk, fastd). StockCharts quotes it from 0 to 1 and its sheet
+    (``cs-stochrsi``) starts its RSI differently; the same stochastic of that sheet's RSI is
+    its StochRSI times 100. Lookback ``period + fastk + fastd - 2``; window 0 (the state keeps
+    the RSI values of the window).
+    """
+    _check_period("stochrsi", period, 2)
+    _check_period("stochrsi fastk", fastk, 1)
+    _check_period("stochrsi fastd", fastd, 1)
+    outputs = (f"stochrsi_k_{period}", f"stochrsi_d_{period}")
+    lookback = period + fastk + fastd - 2
+    n_state = 5 + fastk + fastd
+    return _oscillator(
+        f"stochrsi_{period}", "stochrsi", outputs, lookback, 0, n_state, (period, fastk, fastd)
+    )
+
+
+def tsi(long: int = 25, short: int = 13) -> Indicator:
+    """True strength index (Blau), ``tsi_{long}_{short}``, from -100 to 100.
+
+    Notes
+    -----
+    With ``m = close - prior close``:
+    ``tsi = 100 * EMA_short(EMA_long(m)) / EMA_short(EMA_long(|m|))``, each EMA with
+    ``k = 2 / (n + 1)`` seeded by the mean of its first ``n`` values (StockCharts'
+    convention), 0 when the smoothed size is below 1e-8 (a flat history). TA-Lib has no TSI.
+    StockCharts' sheet (``cs-tsi``) starts its smoothed series on the same bar but rounds the
+    multipliers to 0.07692 and 0.1428, which moves its TSI by up to 0.011 from this one (with
+    those multipliers the two agree to its 10 decimals); it shows the TSI from bar 59 on. Its
+    signal line is not computed here. Lookback ``long + short - 1``; window 0.
+    """
+    _check_period("tsi long", long, 2)
+    _check_period("tsi short", short, 2)
+    name = f"tsi_{long}_{short}"
+    return _oscillator(name, "tsi", (name,), long + short - 1, 0, 6, (long, short))
+
+
+def keltner(period: int = 20, atr_period: int = 10, width: float = 2.0) -> Indicator:
+    """Keltner channels: ``keltner_mid_{period}``, ``keltner_upper_{period}`` and ``_lower_``.
+
+    Notes
+    -----
+    StockCharts' definition: the middle line is the EMA of the close (:func:`ema`), the
+    channels are ``width`` average true ranges (:func:`atr`, Wilder's) above and below it.
+    Both averages follow TA-Lib (the EMA seeded by the SMA of the first ``period`` closes, the
+    ATR by the mean of the true ranges of bars ``1..atr_period``), so the middle line equals
+    ``talib.EMA(close, period)`` and the channels ``talib.ATR(high, low, close, atr_period)``
+    times ``width`` either side. StockCharts' sheet (``cs-kc``) seeds its EMA with the first
+    close and its ATR one bar earlier; the gaps shrink by ``1 - 2 / (period + 1)`` and
+    ``1 - 1 / atr_period`` a bar. Lookback ``max(period - 1, atr_period)``; window 0.
+    """
+    _check_period("keltner", period, 2)
+    _check_period("keltner atr_period", atr_period, 1)
+    width = float(width)
+    if not width > 0.0:
+        raise ValueError(f"keltner: width must be positive, got {width}")
+    outputs = (f"keltner_mid_{period}", f"keltner_upper_{period}", f"keltner_lower_{period}")
+    lookback = max(period - 1, atr_period)
+    periods = (period, atr_period)
+    return _oscillator(f"keltner_{period}", "keltner", outputs, lookback, 0, 4, periods, (width,))
+
+
+def vwap(period: int = 20) -> Indicator:
+    """Rolling volume-weighted average price, ``vwap_{period}``, in price units.
+
+    Notes
+    -----
+    ``sum(tp * volume) / sum(volume)`` over the last ``period`` sessions, today included, with
+    the typical price ``tp = (high + low + close) / 3``, from running sums as ``talib.SUM``
+    keeps them; null when no share traded in the window (an index without volume) or a
+    volume in it is missing (for that window only: the sums leave it out). A daily
+    approximation of the intraday VWAP, as StockCharts' sheet (``cs-vwap``, 14 sessions,
+    which agrees) computes it. TA-Lib has no VWAP. Lookback and window ``period - 1``.
+    """
+    _check_period("vwap", period, 1)
+    name = f"vwap_{period}"
+    return _oscillator(name, "vwap", (name,), period - 1, period - 1, 5, (period,))
+
+
 _REFERENCES: dict[Family, str] = {
     "sma": "TA-Lib SMA(close, {0})",
     "ema": "TA-Lib EMA(close, {0})",
@@ -1690,6 +1788,13 @@ _REFERENCES: dict[Family, str] = {
     "kama": "TA-Lib KAMA(close, {0}); StockCharts KAMA",
     "ultosc": "TA-Lib ULTOSC(high, low, close, {0}, {1}, {2}); StockCharts Ultimate Oscillator",
     "ppo": "TA-Lib PPO(close, {0}, {1}, EMA); StockCharts PPO once converged",
+    "stochrsi": "TA-Lib STOCHRSI(close, {0}, {1}, {2}, SMA); StockCharts StochRSI x 100",
+    "tsi": "StockCharts TSI({0}, {1}) with exact EMA multipliers (no TA-Lib function)",
+    "keltner": (
+        "TA-Lib EMA(close, {0}) +/- {f0:g} x ATR(high, low, close, {1}); StockCharts Keltner "
+        "Channels once converged"
+    ),
+    "vwap": "sum(typical price x volume) / sum(volume) over {0} sessions (no TA-Lib function)",
 }
 
 
@@ -1744,6 +1849,10 @@ INDICATORS: dict[str, Indicator] = {
         kama(10),
         ultosc(7, 14, 28),
         ppo(12, 26),
+        stochrsi(14, 14, 3),
+        keltner(20, 10, 2.0),
+        tsi(25, 13),
+        vwap(20),
     )
 }
 """The default set, by name; output column names are what users type in screens."""

@@ -133,6 +133,75 @@ def _bounds(
 
 
 # --------------------------------------------------------------------------------------------
+# averages, as the fused pass of stockbrief.kernels steps them (copies: numba's disk cache
+# notices a change in a kernel's own file only, so each module keeps the steps it calls)
+# --------------------------------------------------------------------------------------------
+
+
+@_step
+def _ema_step(v: float, count: int, acc: float, period: int, k: float) -> tuple[float, float]:
+    # acc: sum of the first values until the SMA seed on bar period - 1, then the EMA (TA_EMA).
+    if count < period:
+        acc += v
+        if count < period - 1:
+            return acc, np.nan
+        acc = acc / period
+        return acc, acc
+    acc = ((v - acc) * k) + acc
+    return acc, acc
+
+
+@_step
+def _rsi_step(
+    c: float, prev: float, count: int, gain: float, loss: float, period: int
+) -> tuple[float, float, float]:
+    # gain/loss: sums of the first `period` moves, then Wilder averages (TA_RSI).
+    if count == 0:
+        return gain, loss, np.nan
+    d = c - prev
+    if count > period:
+        loss *= period - 1
+        gain *= period - 1
+    if d < 0:
+        loss -= d
+    else:
+        gain += d
+    if count < period:
+        return gain, loss, np.nan
+    loss /= period
+    gain /= period
+    total = gain + loss
+    if -_TA_EPSILON < total < _TA_EPSILON:
+        return gain, loss, 0.0
+    return gain, loss, 100.0 * (gain / total)
+
+
+@_step
+def _atr_step(
+    h: float, low: float, prev_close: float, count: int, acc: float, period: int
+) -> tuple[float, float]:
+    # TA_TRANGE from bar 1; acc: sum of the first `period` true ranges, then the Wilder average.
+    if count == 0:
+        return acc, np.nan
+    tr = h - low
+    up = abs(prev_close - h)
+    if up > tr:
+        tr = up
+    down = abs(prev_close - low)
+    if down > tr:
+        tr = down
+    if count < period:
+        return acc + tr, np.nan
+    if count == period:
+        acc = (acc + tr) / period
+        return acc, acc
+    acc *= period - 1
+    acc += tr
+    acc /= period
+    return acc, acc
+
+
+# --------------------------------------------------------------------------------------------
 # trend strength: ADX, +DI, -DI (Wilder)
 # --------------------------------------------------------------------------------------------
 
@@ -889,6 +958,260 @@ def _ppo_kernel(
     return state
 
 
+# --------------------------------------------------------------------------------------------
+# oscillators of smoothed series: stochastic RSI, TSI
+# --------------------------------------------------------------------------------------------
+
+
+@_step
+def _ring_track(
+    ring: FloatArray, i: int, slot: int, at: int, best: float, highest: bool
+) -> tuple[int, float]:
+    # The extreme of values i - n + 1 .. i of a ring of n (value q in slot q % n; value i in
+    # ``slot``) and its number, from the previous bar's: rescan only when that one left the
+    # window (``at`` < 0 forces a scan). An extreme is exact whatever the order it is found in.
+    n = ring.shape[0]
+    first = i - n + 1
+    if at < first:
+        at = first
+        s = slot + 1 if slot < n - 1 else 0  # value first's slot
+        best = ring[s]
+        for q in range(first + 1, i + 1):
+            s = s + 1 if s < n - 1 else 0
+            v = ring[s]
+            if (v >= best) if highest else (v <= best):
+                at = q
+                best = v
+        return at, best
+    v = ring[slot]
+    if (v >= best) if highest else (v <= best):
+        return i, v
+    return at, best
+
+
+@_kernel
+def _stochrsi_kernel(
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    offsets: IntArray,
+    n_context: IntArray,
+    out_start: IntArray,
+    state_in: FloatArray,
+    out: FloatArray,
+    periods: IntArray,
+    factors: FloatArray,
+) -> FloatArray:
+    """Fast stochastic of the RSI, %K and its SMA %D (TA_STOCHRSI: TA_RSI, then TA_STOCHF);
+    state: count, last close, the RSI's gain and loss, the running sum of %D, then the last
+    ``fastk`` RSI and the last ``fastd`` %K values, each in a ring indexed by its own number."""
+    state = state_in.copy()
+    n_rsi, n_k, n_d = periods[0], periods[1], periods[2]
+    for t in numba.prange(offsets.shape[0] - 1):
+        _, start, end, shift = _bounds(offsets, n_context, out_start, out, t)
+        row = state[t]
+        count = int(row[0])
+        prev, gain, loss, sum_d = row[1], row[2], row[3], row[4]
+        ring_rsi = row[5 : 5 + n_k]
+        ring_k = row[5 + n_k : 5 + n_k + n_d]
+        # ring slots of the next RSI and %K (their numbers modulo the ring sizes), kept by
+        # counting: an integer division a bar would cost as much as the RSI
+        slot_r = max(count - n_rsi, 0) % n_k
+        slot_k = max(count - n_rsi - (n_k - 1), 0) % n_d
+        at_high, highest, at_low, lowest = -1, 0.0, -1, 0.0
+        for j in range(start, end):
+            o = j - shift
+            c = close[j]
+            fast_k = np.nan
+            fast_d = np.nan
+            gain, loss, value = _rsi_step(c, prev, count, gain, loss, n_rsi)
+            prev = c
+            i = count - n_rsi  # RSI number
+            if i >= 0:
+                ring_rsi[slot_r] = value
+                m = i - (n_k - 1)  # %K number
+                if m >= 0:
+                    at_high, highest = _ring_track(ring_rsi, i, slot_r, at_high, highest, True)
+                    at_low, lowest = _ring_track(ring_rsi, i, slot_r, at_low, lowest, False)
+                    # TA-Lib 0.8's STOCHF: 100 * ((x - lowest) / (highest - lowest)), 0 flat
+                    spread = highest - lowest
+                    k = 100.0 * ((value - lowest) / spread) if spread != 0.0 else 0.0
+                    ring_k[slot_k] = k
+                    slot_k = slot_k + 1 if slot_k < n_d - 1 else 0  # the oldest, leaving
+                    sum_d += k
+                    if m >= n_d - 1:
+                        fast_k = k
+                        fast_d = sum_d / n_d
+                        sum_d -= ring_k[slot_k]
+                slot_r = slot_r + 1 if slot_r < n_k - 1 else 0
+            out[0, o] = fast_k
+            out[1, o] = fast_d
+            count += 1
+        row[0], row[1], row[2], row[3], row[4] = count, prev, gain, loss, sum_d
+    return state
+
+
+@_kernel
+def _tsi_kernel(
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    offsets: IntArray,
+    n_context: IntArray,
+    out_start: IntArray,
+    state_in: FloatArray,
+    out: FloatArray,
+    periods: IntArray,
+    factors: FloatArray,
+) -> FloatArray:
+    """True strength index: the long EMA, then the short EMA, of the one-bar change and of its
+    size, each EMA seeded by the mean of its first values; state: count, last close, the two
+    long and the two short EMAs (each the sum of its seed values until seeded)."""
+    state = state_in.copy()
+    n_long, n_short = periods[0], periods[1]
+    k_long, k_short = 2.0 / (n_long + 1), 2.0 / (n_short + 1)
+    for t in numba.prange(offsets.shape[0] - 1):
+        _, start, end, shift = _bounds(offsets, n_context, out_start, out, t)
+        row = state[t]
+        count = int(row[0])
+        prev, long_m, long_a, short_m, short_a = row[1], row[2], row[3], row[4], row[5]
+        for j in range(start, end):
+            c = close[j]
+            value = np.nan
+            if count > 0:
+                move = c - prev
+                i = count - 1  # change number
+                long_m, smooth_m = _ema_step(move, i, long_m, n_long, k_long)
+                long_a, smooth_a = _ema_step(abs(move), i, long_a, n_long, k_long)
+                i -= n_long - 1  # long EMA number
+                if i >= 0:
+                    short_m, double_m = _ema_step(smooth_m, i, short_m, n_short, k_short)
+                    short_a, double_a = _ema_step(smooth_a, i, short_a, n_short, k_short)
+                    if i >= n_short - 1:
+                        value = 100.0 * (double_m / double_a) if not _is_zero(double_a) else 0.0
+            out[0, j - shift] = value
+            prev = c
+            count += 1
+        row[0], row[1], row[2], row[3], row[4], row[5] = (
+            count,
+            prev,
+            long_m,
+            long_a,
+            short_m,
+            short_a,
+        )
+    return state
+
+
+# --------------------------------------------------------------------------------------------
+# bands and volume-weighted prices: Keltner channels, rolling VWAP
+# --------------------------------------------------------------------------------------------
+
+
+@_kernel
+def _keltner_kernel(
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    offsets: IntArray,
+    n_context: IntArray,
+    out_start: IntArray,
+    state_in: FloatArray,
+    out: FloatArray,
+    periods: IntArray,
+    factors: FloatArray,
+) -> FloatArray:
+    """Keltner channels: the EMA of the close (SMA seed) and ``factors[0]`` ATRs (Wilder)
+    either side; state: count, the EMA, the ATR (each the sum of its seed values until
+    seeded) and the last close."""
+    state = state_in.copy()
+    n_ema, n_atr = periods[0], periods[1]
+    k_ema = 2.0 / (n_ema + 1)
+    width = factors[0]
+    lookback = max(n_ema - 1, n_atr)
+    for t in numba.prange(offsets.shape[0] - 1):
+        _, start, end, shift = _bounds(offsets, n_context, out_start, out, t)
+        row = state[t]
+        count = int(row[0])
+        ema, atr, prev = row[1], row[2], row[3]
+        for j in range(start, end):
+            o = j - shift
+            c = close[j]
+            ema, middle = _ema_step(c, count, ema, n_ema, k_ema)
+            atr, average = _atr_step(high[j], low[j], prev, count, atr, n_atr)
+            if count >= lookback:
+                band = width * average
+                out[0, o] = middle
+                out[1, o] = middle + band
+                out[2, o] = middle - band
+            else:
+                out[0, o] = np.nan
+                out[1, o] = np.nan
+                out[2, o] = np.nan
+            prev = c
+            count += 1
+        row[0], row[1], row[2], row[3] = count, ema, atr, prev
+    return state
+
+
+@_kernel
+def _vwap_kernel(
+    high: FloatArray,
+    low: FloatArray,
+    close: FloatArray,
+    volume: FloatArray,
+    offsets: IntArray,
+    n_context: IntArray,
+    out_start: IntArray,
+    state_in: FloatArray,
+    out: FloatArray,
+    periods: IntArray,
+    factors: FloatArray,
+) -> FloatArray:
+    """Rolling VWAP of the typical price; state: count, the running sums of traded value and
+    shares (add today, divide, drop the oldest, as TA_SUM), the missing volumes in the window
+    and the run of bars without volume. A missing volume is left out of the sums and counted,
+    so it makes the VWAP unknown for its window only; a window without volume resets the sums
+    to exactly 0, whatever rounding residue they carry."""
+    state = state_in.copy()
+    n = periods[0]
+    for t in numba.prange(offsets.shape[0] - 1):
+        _, start, end, shift = _bounds(offsets, n_context, out_start, out, t)
+        row = state[t]
+        count = int(row[0])
+        traded, shares, missing, quiet = row[1], row[2], int(row[3]), int(row[4])
+        for j in range(start, end):
+            v = volume[j]
+            if np.isnan(v):
+                missing += 1
+            else:
+                traded += _typical(high, low, close, j) * v
+                shares += v
+            quiet = 0 if v > 0.0 else quiet + 1
+            if quiet >= n:
+                quiet = n
+                traded = 0.0
+                shares = 0.0
+            value = np.nan
+            if count >= n - 1:
+                if missing == 0 and shares > 0.0:
+                    value = traded / shares
+                i = j - n + 1  # the oldest row, leaving
+                w = volume[i]
+                if np.isnan(w):
+                    missing -= 1
+                else:
+                    traded -= _typical(high, low, close, i) * w
+                    shares -= w
+            out[0, j - shift] = value
+            count += 1
+        row[0], row[1], row[2], row[3], row[4] = count, traded, shares, missing, quiet
+    return state
+
+
 FAMILY_KERNELS: dict[str, Callable[..., FloatArray]] = {
     "dmi": _dmi_kernel,
     "stoch": _stoch_kernel,
@@ -903,5 +1226,9 @@ FAMILY_KERNELS: dict[str, Callable[..., FloatArray]] = {
     "kama": _kama_kernel,
     "ultosc": _ultosc_kernel,
     "ppo": _ppo_kernel,
+    "stochrsi": _stochrsi_kernel,
+    "tsi": _tsi_kernel,
+    "keltner": _keltner_kernel,
+    "vwap": _vwap_kernel,
 }
 """The kernel of each family computed outside the fused pass of :mod:`stockbrief.kernels`."""

@@ -86,32 +86,45 @@ def _macd(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
     return [m, g, m - g]
 
 
-def _rsi(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
-    (period,) = ind.periods
-    c = day.bar["close"]
-    d = c - state[:, 1]
-    loss = state[:, 3] * (period - 1)
-    gain = state[:, 2] * (period - 1)
+def _wilder_rsi(
+    period: int, c: FloatArray, prev: FloatArray, gain: FloatArray, loss: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The RSI's average gain, average loss and value after today's close."""
+    d = c - prev
+    loss = loss * (period - 1)
+    gain = gain * (period - 1)
     falling = d < 0
     loss = np.where(falling, loss - d, loss) / period
     gain = np.where(falling, gain, gain + d) / period
     total = gain + loss
     flat = (total > -_EPSILON) & (total < _EPSILON)
     value = np.where(flat, 0.0, 100.0 * (gain / np.where(flat, 1.0, total)))
+    return gain, loss, value
+
+
+def _rsi(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    (period,) = ind.periods
+    c = day.bar["close"]
+    gain, loss, value = _wilder_rsi(period, c, state[:, 1], state[:, 2], state[:, 3])
     state[:, 1], state[:, 2], state[:, 3] = c, gain, loss
     return [value]
 
 
-def _atr(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
-    (period,) = ind.periods
-    high, low, prev = day.bar["high"], day.bar["low"], state[:, 1]
+def _wilder_atr(period: int, day: Day, prev: FloatArray, acc: FloatArray) -> FloatArray:
+    """The ATR after today's bar, from yesterday's close and ATR."""
+    high, low = day.bar["high"], day.bar["low"]
     tr = high - low
     up = np.abs(prev - high)
     tr = np.where(up > tr, up, tr)
     down = np.abs(prev - low)
     tr = np.where(down > tr, down, tr)
-    acc = state[:, 2] * (period - 1)
-    acc = (acc + tr) / period
+    acc = acc * (period - 1)
+    return (acc + tr) / period
+
+
+def _atr(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    (period,) = ind.periods
+    acc = _wilder_atr(period, day, state[:, 1], state[:, 2])
     state[:, 1], state[:, 2] = day.bar["close"], acc
     return [acc]
 
@@ -438,6 +451,82 @@ def _ppo(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
     return [np.where(_is_zero(s), 0.0, ((f - s) / s) * 100.0)]
 
 
+def _stochrsi(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    # The rings of RSI and %K values are state columns, each ticker at its own slot.
+    n_rsi, n_k, n_d = ind.periods
+    rows = np.arange(state.shape[0])
+    c = day.bar["close"]
+    gain, loss, value = _wilder_rsi(n_rsi, c, state[:, 1], state[:, 2], state[:, 3])
+    i = state[:, 0].astype(np.int64) - n_rsi
+    ring_rsi, ring_k = 5, 5 + n_k
+    state[rows, ring_rsi + i % n_k] = value
+    window = state[:, ring_rsi:ring_k]
+    highest = _first_max(window[:, 0], *window[:, 1:].T)
+    lowest = _first_min(window[:, 0], *window[:, 1:].T)
+    spread = highest - lowest
+    k = np.where(spread != 0.0, 100.0 * ((value - lowest) / spread), 0.0)
+    m = i - (n_k - 1)
+    state[rows, ring_k + m % n_d] = k
+    sum_d = state[:, 4] + k
+    d = sum_d / n_d
+    state[:, 4] = sum_d - state[rows, ring_k + (m + 1) % n_d]
+    state[:, 1], state[:, 2], state[:, 3] = c, gain, loss
+    return [k, d]
+
+
+def _tsi(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    n_long, n_short = ind.periods
+    k_long, k_short = 2.0 / (n_long + 1), 2.0 / (n_short + 1)
+    c = day.bar["close"]
+    move = c - state[:, 1]
+    long_m = ((move - state[:, 2]) * k_long) + state[:, 2]
+    long_a = ((np.abs(move) - state[:, 3]) * k_long) + state[:, 3]
+    short_m = ((long_m - state[:, 4]) * k_short) + state[:, 4]
+    short_a = ((long_a - state[:, 5]) * k_short) + state[:, 5]
+    state[:, 1], state[:, 2], state[:, 3], state[:, 4], state[:, 5] = (
+        c,
+        long_m,
+        long_a,
+        short_m,
+        short_a,
+    )
+    return [np.where(_is_zero(short_a), 0.0, 100.0 * (short_m / short_a))]
+
+
+def _keltner(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    n_ema, n_atr = ind.periods
+    (width,) = ind.factors
+    c = day.bar["close"]
+    middle = ((c - state[:, 1]) * (2.0 / (n_ema + 1))) + state[:, 1]
+    atr = _wilder_atr(n_atr, day, state[:, 3], state[:, 2])
+    state[:, 1], state[:, 2], state[:, 3] = middle, atr, c
+    band = width * atr
+    return [middle, middle + band, middle - band]
+
+
+def _vwap(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
+    (period,) = ind.periods
+    v = day.bar["volume"]
+    known = ~np.isnan(v)
+    traded = np.where(known, state[:, 1] + _typical(day, 0) * v, state[:, 1])
+    shares = np.where(known, state[:, 2] + v, state[:, 2])
+    missing = np.where(known, state[:, 3], state[:, 3] + 1.0)
+    quiet = np.where(v > 0.0, 0.0, state[:, 4] + 1.0)
+    still = quiet >= period
+    quiet = np.where(still, float(period), quiet)
+    traded = np.where(still, 0.0, traded)
+    shares = np.where(still, 0.0, shares)
+    priced = (missing == 0.0) & (shares > 0.0)
+    value = np.where(priced, traded / np.where(priced, shares, 1.0), np.nan)
+    old = day.back("volume", period - 1)
+    old_known = ~np.isnan(old)
+    state[:, 1] = np.where(old_known, traded - _typical(day, period - 1) * old, traded)
+    state[:, 2] = np.where(old_known, shares - old, shares)
+    state[:, 3] = np.where(old_known, missing, missing - 1.0)
+    state[:, 4] = quiet
+    return [value]
+
+
 STEPS: Final[Mapping[str, Step]] = {
     "sma": _sma,
     "ema": _ema,
@@ -462,6 +551,10 @@ STEPS: Final[Mapping[str, Step]] = {
     "kama": _kama,
     "ultosc": _ultosc,
     "ppo": _ppo,
+    "stochrsi": _stochrsi,
+    "tsi": _tsi,
+    "keltner": _keltner,
+    "vwap": _vwap,
 }
 """The families with a steady step, by family name."""
 
