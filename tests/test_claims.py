@@ -502,6 +502,30 @@ def test_phrasings_of_distance_duration_and_average(
     assert [(c.kind, c.verdict) for c in found] == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "After such days the odds of a gain over 20 trading days were 58% (52% to 63% with 95%"
+        " confidence), against 53% on all days.",
+        "History gives 58% odds of a gain over 20 sessions.",
+        "Past verdicts that stated odds of a gain of 50% to 60% were right in 56% of 3,675 cases.",
+        "Nach solchen Tagen lagen die Kurse 20 Handelstage später in 52 % der Fälle höher,"
+        " gegenüber 52 % an allen Handelstagen.",
+    ],
+)
+def test_odds_from_history_are_no_figures_of_the_day(text: str) -> None:
+    """Odds, shares of cases and spans of trading days are the study's: no move, no average."""
+    from conftest import shared_path
+
+    day = dt.date(2025, 8, 28)
+    frame = pl.read_csv(shared_path("yahoo-30") / "NVDA.csv", try_parse_dates=True)
+    bars = claims.Bars("NVDA", frame.rename(str.lower).filter(pl.col("date") <= day))
+    market = claims.Market(
+        "NVDA", day, lambda t: bars if t == "NVDA" else None, lambda _: "adjusted"
+    )
+    assert claims.extract(text, {}, market=market, names={"NVDA": "NVDA"}) == []
+
+
 @pytest.mark.parametrize("lang", ["en", "de"])
 @pytest.mark.parametrize(
     ("ticker", "day"),

@@ -1493,9 +1493,11 @@ def _brief(
     as_of: dt.date | None,
     lang: Lang,
     universe: pl.DataFrame | None = None,
+    calibrated: Any = None,
 ) -> Brief:
     """:func:`brief` on an open store; ``universe`` holds the universe's evidence of the day
-    (:func:`universe_evidence`), when many briefs of one session are written."""
+    (:func:`universe_evidence`) and ``calibrated`` its :func:`_calibration`, when many briefs of
+    one session are written."""
     result = compute.compute(_required_bars(db, symbol, as_of))
     day: dt.date = result.frame["date"][-1]
     securities = db.securities()
@@ -1520,7 +1522,7 @@ def _brief(
     peer_bars = _engine_bars(db, group, day) if group else db.bars([])
     company = db.read("kpis", [symbol], until=day)
     today = result.events.filter(pl.col("date") == day)["kind"].to_list()
-    proof = _setup_evidence(db, symbol, day, today, result.events, universe)
+    proof = _setup_evidence(db, symbol, day, today, result.events, universe, calibrated)
     peer_returns = (
         peer_bars.with_columns(
             (pl.col("close") / pl.col("close").shift(1).over("ticker") - 1).alias("return_1d")
@@ -1703,7 +1705,7 @@ def study(
     tickers: Sequence[str] | None = None,
     horizons: Sequence[int] = (5, 20, 60),
     until: DateLike | None = None,
-    benchmark: str | None = "SPY",
+    benchmark: str | None = "auto",
     where: str | None = None,
     resamples: int = 1000,
     store: StoreLike = None,
@@ -1719,9 +1721,13 @@ def study(
     until
         Only occurrences whose horizon completed by this date count (no look-ahead).
     benchmark
-        A stored ticker to measure relative returns against; skipped when not stored.
+        A stored ticker to measure relative and abnormal returns against (skipped when not
+        stored); ``"auto"``: for each ticker the stored index of its exchange (e.g. ^HSI for
+        Hong Kong listings, ^GSPC for New York), else SPY; None: no benchmark. The result's
+        ``benchmarks`` names the one used.
     where
-        A screen expression the occurrence must also satisfy, e.g. ``rel_volume >= 2``.
+        A screen expression the occurrence must also satisfy, e.g. ``rel_volume >= 2``; it
+        may also name :data:`LEVEL_CONDITIONS`, e.g. ``closed_above_resistance > 0``.
     """
     until = calendar.as_date(until, "until")
     if event not in ev.MEANINGS:
@@ -1741,9 +1747,7 @@ def study(
             result = compute.compute(_engine_bars(db, symbols, until))
             frame, found = result.frame, result.events
         prices = _total_return_closes(db, symbols, until)
-        bench = None
-        if benchmark and benchmark in db.tickers():
-            bench = _total_return_closes(db, [benchmark], until).select("date", "close")
+        bench, bench_of = _study_benchmarks(db, prices, benchmark, until)
         if event not in ev.EVENT_KINDS:  # a consensus change, from the ratings
             found = _with_analyst_events(found, db.read("ratings", symbols, until=until))
     found = found.filter(pl.col("kind") == event)
@@ -1752,6 +1756,7 @@ def study(
         from stockbrief import screening
 
         assert frame is not None  # a condition always reads the computed frame
+        frame = _with_level_conditions(frame, where)
         rule = screening.parse(where, frame.columns, ev.MEANINGS)
         matching = frame.filter(rule.where).select("ticker", "date")
         kept = found.join(matching, on=["ticker", "date"], how="semi")
@@ -1766,9 +1771,63 @@ def study(
         horizons=horizons,
         until=until,
         benchmark=bench,
+        benchmark_of=bench_of,
         resamples=resamples,
         label=label,
     )
+
+
+LEVEL_CONDITIONS: Final = ("closed_above_resistance",)
+"""Columns a study's ``where`` may name beyond the engine's: computed per ticker from its bars,
+only when named (``closed_above_resistance > 0``: the close is above the nearest swing
+resistance that stood over the previous close; see :mod:`stockbrief.levels`)."""
+
+
+def _with_level_conditions(frame: pl.DataFrame, where: str) -> pl.DataFrame:
+    """``frame`` with the level conditions ``where`` names, 1.0 or 0.0 on each row (a row
+    reads the ticker's bars up to its own date only)."""
+    import re
+
+    from stockbrief import levels
+
+    if not re.search(r"\bclosed_above_resistance\b", where):
+        return frame
+    parts = []
+    for part in frame.sort("ticker", "date").partition_by("ticker", maintain_order=True):
+        h, lo, c = (part[k].cast(pl.Float64).to_numpy() for k in ("high", "low", "close"))
+        flag = levels.closed_above_resistance(h, lo, c)
+        parts.append(part.with_columns(pl.Series("closed_above_resistance", flag, pl.Float64)))
+    return pl.concat(parts) if parts else frame
+
+
+def _study_benchmarks(
+    db: Store, prices: pl.DataFrame, benchmark: str | None, until: dt.date | None
+) -> tuple[pl.DataFrame | None, dict[str, str] | None]:
+    """The benchmark closes of a study and, for ``"auto"``, which one each ticker takes: the
+    stored index of its exchange (stored securities row, else its ticker's suffix), else SPY."""
+    from stockbrief.evidence import market_model
+
+    stored = set(db.tickers())
+    if benchmark != "auto":
+        if not benchmark or benchmark not in stored:
+            return None, None
+        return _total_return_closes(db, [benchmark], until), None
+    securities = db.securities()
+    exchanges = dict(zip(securities["ticker"], securities["exchange"], strict=True))
+    chosen: dict[str, str] = {}
+    for ticker in prices["ticker"].unique().to_list():
+        exchange = exchanges.get(ticker)
+        if not exchange:
+            try:
+                exchange = calendar.exchange_for(ticker)
+            except InputError:
+                exchange = None
+        found = market_model.benchmark_for(exchange, stored)
+        if found is not None:
+            chosen[ticker] = found
+    if not chosen:
+        return None, None
+    return _total_return_closes(db, sorted(set(chosen.values())), until), chosen
 
 
 def _kind_occurrences(
@@ -1837,6 +1896,25 @@ def study_calibration(*, until: DateLike | None = None, store: StoreLike = None)
         found = _kind_occurrences(db, None, SETUP_PRIORITY, until)
         prices = _total_return_closes(db, None, until)
     return calibration.calibrate(prices, found, SETUP_PRIORITY)
+
+
+CALIBRATION_TICKERS: Final = (50, 500)
+"""Largest stored universe whose calibration a brief replays itself: with events computed for
+the purpose, and with the events ``stockbrief compute`` stored (about a second either way); the
+briefs of a larger one leave the track record of their odds to ``stockbrief study
+--calibration``."""
+
+
+def _calibration(db: Store, day: dt.date) -> Any:
+    """The walk-forward calibration of the stored universe as of ``day`` (nothing later read),
+    or None when the universe is larger than :data:`CALIBRATION_TICKERS` allows."""
+    stored = _saved_recent(db, day) is not None
+    if len(db.tickers()) > CALIBRATION_TICKERS[stored]:
+        return None
+    from stockbrief.evidence import calibration
+
+    found = _kind_occurrences(db, None, SETUP_PRIORITY, day)
+    return calibration.calibrate(_total_return_closes(db, None, day), found, SETUP_PRIORITY)
 
 
 def _evidence_row(result: evidence.StudyResult, kind: str, scope: str) -> dict[str, Any] | None:
@@ -1981,8 +2059,12 @@ def _setup_evidence(
     events_today: Sequence[str],
     found: pl.DataFrame,
     universe: pl.DataFrame | None = None,
+    calibrated: Any = None,
 ) -> dict[str, Any] | None:
-    """Event studies of the day's leading setup, for this stock and for the stored universe.
+    """Event studies of the day's leading setup, for this stock and for the stored universe,
+    and how often past verdicts that stated the universe's odds came true (``calibrated``: the
+    day's :func:`_calibration`, given with ``universe`` when many briefs of one session are
+    written; otherwise replayed here).
 
     ``found`` holds the stock's events (computed for the brief); the universe's side comes from
     kept studies or stored events (``universe``: rows of :func:`universe_evidence` for
@@ -2019,11 +2101,16 @@ def _setup_evidence(
         for line in lines.values()
     ]
     adjusted = multiple.benjamini_hochberg(p_values)[0]
+    record = None
     if whole is not None:
         whole = {**whole, "p_value": p_values[0], "p_adjusted": adjusted}
         if adjusted >= multiple.ALPHA:
             whole.update(strength="none", direction="none")
         rows.append(whole)
+        from stockbrief.evidence import calibration
+
+        replayed = calibrated if universe is not None else _calibration(db, day)
+        record = None if replayed is None else calibration.track_record(replayed, whole["rose_pct"])
     if not rows:
         return None
     last = rows[-1] if rows[-1]["scope"] == "universe" else None
@@ -2033,6 +2120,7 @@ def _setup_evidence(
         "direction": last["direction"] if last else "none",
         "tried": len(tried),
         "p_adjusted": adjusted if last else None,
+        "calibration": record,
         "method": "event study, see stockbrief study; p-value adjusted (Benjamini-Hochberg) "
         "across the setups of the day",
     }
@@ -2482,6 +2570,7 @@ def daily_run(
         entries: list[dict[str, Any]] = []
         index = folder / "index.html"
         whole = _store_universe_evidence(db, day) if notable else None
+        calibrated = _calibration(db, day) if notable else None
         sent: list[alerts.Delivery] = []
         if notify:
             sent += _retry_earlier(db, alert or rule, day, notify, out, dry_run=dry_run)
@@ -2489,7 +2578,7 @@ def daily_run(
             for ticker in sorted(notable):
                 if progress:
                     progress(ticker)
-                note = _brief(db, ticker, day, lang, whole)
+                note = _brief(db, ticker, day, lang, whole, calibrated)
                 written = [
                     _written(folder / render.default_name(note, fmt), note, fmt)
                     for fmt in dict.fromkeys(formats)
@@ -2529,8 +2618,9 @@ def daily_run(
     )
 
 
-ALERT_SECTIONS: Final = ("move", "evidence")
-"""The brief's sections an alert carries in its body; the whole brief is attached."""
+ALERT_SECTIONS: Final = ("move", "evidence", "conclusion")
+"""The brief's sections an alert carries in its body (the conclusion states the odds history
+gives, against the base rate); the whole brief is attached."""
 
 
 def _retry_earlier(
@@ -2568,7 +2658,7 @@ def _retry_earlier(
 
 
 def _alert_message(note: Brief, markdown: Path) -> alerts.Message:
-    """An alert for one brief: its headline, what moved and what history says."""
+    """An alert for one brief: its headline, what moved, what history says and the verdict."""
     from stockbrief.text import strip_controls
 
     body = "\n\n".join(s.text for s in note.sections if s.key in ALERT_SECTIONS)

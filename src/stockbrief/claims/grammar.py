@@ -298,6 +298,8 @@ def _moving_averages(sentence: str) -> list[tuple[int, int, list[int], str]]:
             before = sentence[max(0, m.start() - 20) : m.start()].lower()
             if lx.NOT_AN_AVERAGE.match(after) or window not in (10, 20, 21, 30, 50, 100, 150, 200):
                 continue
+            if re.match(r"s\b", after):
+                continue  # "over 20 trading days" is a span of time, "its 20-day" an average
             if not re.search(r"\b(?:its|the|their|above|below|under|over|and|both|of)\s+$", before):
                 continue
         elif (
@@ -1059,13 +1061,14 @@ def _object(
     for a, _b, windows, family in averages:
         if a == pos or (pos <= a <= pos + 3):
             return (windows, family)
-    if (
-        lx.OBJECT_PRONOUN.match(after)
-        and state.last_average is not None
-        and not lx.PRICE_OBJECT.match(after)
-    ):
-        window, family = state.last_average
-        return ([window], family)
+    if lx.OBJECT_PRONOUN.match(after) and not lx.PRICE_OBJECT.match(after):
+        # "it" is the nearest average before it in the sentence, else the last one before
+        earlier = [(windows, family) for _a, b, windows, family in averages if b <= at]
+        if earlier:
+            return earlier[-1]
+        if state.last_average is not None:
+            window, family = state.last_average
+            return ([window], family)
     if lx.PRICE_OBJECT.match(sentence[pos:]) or lx.PRICE_OBJECT.match(after):
         return "price"
     return None
@@ -1198,9 +1201,11 @@ _FROM: Final = re.compile(
 
 
 _SHARE_OF_CASES: Final = re.compile(
-    r"""\s*(?:of|von)\s+(?:all\s+|the\s+)?(?:[\d.,]+\s+)?(?:past\s+|earlier\s+|prior\s+|früheren\s+
+    r"""\s*(?:of|von|der)\s+(?:all\s+|the\s+)?(?:[\d.,]+\s+)?(?:past\s+|earlier\s+|prior\s+|früheren\s+
         |gespeicherten\s+)?(?:cases|occurrences|instances|days|trading\s+days|sessions|Fällen|Fälle)\b
-      | \s*aller\s+(?:Handelstage|Tage|Fälle)\b""",
+      | \s*aller\s+(?:Handelstage|Tage|Fälle)\b
+      | \s*(?:on|an)\s+(?:all|allen)\s+(?:days|trading\s+days|sessions|Handelstagen|Tagen)\b
+      | \s*(?:odds|chance|probability)\b""",
     re.I | re.X,
 )
 """A share of an event study's cases ("in 57% of 44 past cases", "52% of all days"): a
@@ -1217,10 +1222,14 @@ _AGAINST_IT: Final = re.compile(
 )
 
 
-_INTERVAL: Final = re.compile(
-    r"\([^()]*?(?:confidence\s+interval|Konfidenzintervall|\bCI\b)[^()]*\)", re.I
-)
+_INTERVAL: Final = re.compile(r"\([^()]*?(?:confidence|Konfidenz|\bCI\b)[^()]*\)", re.I)
 """A bracketed confidence interval: its bounds are a study's, not the day's."""
+_ODDS: Final = re.compile(
+    r"(?:\b(?:odds|chances?|probability)\s+(?:of|that)\b|Gewinnchance|Wahrscheinlichkeit)[^.;:]*$",
+    re.I,
+)
+"""Odds stated earlier in the clause ("the odds of a gain ... were 53%", "odds of a gain of 50%
+to 60%"): a probability from history, not the day's move."""
 
 
 def _statistics(sentence: str, numbers: Sequence[Number], used: set[int]) -> None:
@@ -1230,7 +1239,11 @@ def _statistics(sentence: str, numbers: Sequence[Number], used: set[int]) -> Non
     for i, n in enumerate(numbers):
         if i in used or n.unit != "percent":
             continue
-        if _SHARE_OF_CASES.match(sentence[n.end :]) or any(a <= n.start < b for a, b in intervals):
+        if (
+            _SHARE_OF_CASES.match(sentence[n.end :])
+            or any(a <= n.start < b for a, b in intervals)
+            or _ODDS.search(sentence[: n.start])
+        ):
             used.add(i)
 
 

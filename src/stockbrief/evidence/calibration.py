@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from stockbrief.errors import InputError
 from stockbrief.evidence.inputs import _days, _Panel, _panel
 
 if TYPE_CHECKING:
@@ -115,6 +116,12 @@ def calibrate(
     search on their completion dates, so no verdict reads a later price. ``outcome =
     close[t+HORIZON] > close[t]``. Brier score: mean of ``(predicted - outcome)**2``.
     """
+    priority = list(dict.fromkeys(priority))  # a kind listed twice keeps its first place
+    if len(priority) > 1 << _RANK_BITS:
+        raise InputError(
+            f"priority lists {len(priority)} setup kinds; calibrate at most {1 << _RANK_BITS}",
+            field="priority",
+        )
     panel = _panel(prices, None)
     ends = panel.offsets[1:]
     position, rank = _positions(panel, occurrences, priority)
@@ -125,32 +132,12 @@ def calibrate(
     lead_position, lead_rank = position[first], rank[first]
     owner_of = np.repeat(np.arange(panel.offsets.size - 1), np.diff(panel.offsets))
     complete = position + HORIZON < ends[owner_of[position]]
-    rows, priors, predicted, ranks = [], [], [], []
-    for k in range(len(priority)):
-        done = position[(rank == k) & complete]
-        if done.size == 0:
-            continue
-        finish = panel.days[done + HORIZON]
-        rose = (panel.close[done + HORIZON] > panel.close[done]).astype(np.int64)
-        by_finish = np.argsort(finish, kind="stable")
-        finish, rises = finish[by_finish], np.concatenate([[0], np.cumsum(rose[by_finish])])
-        where = lead_position[lead_rank == k]
-        where = where[where + HORIZON < ends[owner_of[where]]]
-        # Needles in date order keep the binary search cache-friendly.
-        where = where[np.argsort(panel.days[where], kind="stable")]
-        prior = np.searchsorted(finish, panel.days[where], side="right")
-        enough = prior >= MIN_PRIOR
-        where, prior = where[enough], prior[enough]
-        rows.append(where)
-        priors.append(prior.astype(np.int64))
-        predicted.append(rises[prior] / prior)
-        ranks.append(np.full(where.size, k, dtype=np.int64))
-    if rows:
-        where, prior = np.concatenate(rows), np.concatenate(priors)
-        chance, kind_rank = np.concatenate(predicted), np.concatenate(ranks)
-    else:
-        where = prior = kind_rank = np.zeros(0, dtype=np.int64)
-        chance = np.zeros(0)
+    known = lead_position + HORIZON < ends[owner_of[lead_position]]
+    where, kind_rank = _by_kind_and_date(panel, lead_position[known], lead_rank[known])
+    prior, chance = _stated(panel, position[complete], rank[complete], where, kind_rank)
+    enough = prior >= MIN_PRIOR
+    where, kind_rank = where[enough], kind_rank[enough]
+    prior, chance = prior[enough], chance[enough]
     verdicts = pl.DataFrame(
         {
             "ticker": panel.tickers.gather(owner_of[where]),
@@ -165,34 +152,88 @@ def calibrate(
     return CalibrationResult(verdicts, *_reliability(verdicts))
 
 
+_ROW_BITS: Final = 40
+_DAY_BITS: Final = 18
+_RANK_BITS: Final = 5
+"""Bits of a packed sort key: panel row (up to 2**40 rows), day since the panel's first (up to
+700 years) and, above them, the setup's rank (up to 32 kinds)."""
+
+
+def _by_kind_and_date(
+    panel: _Panel, where: npt.NDArray[np.int64], rank: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Rows and ranks in the order verdicts are reported: by rank, then date, then row (so
+    ticker). One plain sort of packed (rank, day, row) keys, several times faster than a
+    stable argsort."""
+    day = panel.days[where].astype(np.int64) - (panel.days.min() if panel.days.size else 0)
+    keys = np.sort((rank << (_ROW_BITS + _DAY_BITS)) | (day << _ROW_BITS) | where)
+    return keys & ((np.int64(1) << _ROW_BITS) - 1), keys >> (_ROW_BITS + _DAY_BITS)
+
+
+def _stated(
+    panel: _Panel,
+    done: npt.NDArray[np.int64],
+    done_rank: npt.NDArray[np.int64],
+    where: npt.NDArray[np.int64],
+    where_rank: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """For verdicts at rows ``where`` on setups ``where_rank``: how many earlier occurrences of
+    the same setup had completed by the verdict's date, and the share of them that rose.
+
+    One sort of the completed occurrences by packed (setup, completion date, rose) keys and one
+    binary search of every verdict's (setup, date) key, so the cost does not grow with the
+    number of setups; ``where`` sorted by (setup, date) keeps the search cache-friendly.
+    """
+    origin = np.int64(panel.days.min()) if panel.days.size else np.int64(0)
+    shift = np.int64(1) << (_DAY_BITS + 1)
+    finish = panel.days[done + HORIZON].astype(np.int64) - origin
+    rose = (panel.close[done + HORIZON] > panel.close[done]).astype(np.int64)
+    keys = np.sort(done_rank * shift + (finish << 1) + rose)
+    rises = np.concatenate([[0], np.cumsum(keys & 1, dtype=np.int64)])
+    kinds = int(where_rank.max(initial=-1)) + 1
+    starts = np.searchsorted(keys, np.arange(kinds, dtype=np.int64) * shift)[where_rank]
+    day = panel.days[where].astype(np.int64) - origin
+    ends = np.searchsorted(keys, where_rank * shift + (day << 1) + 1, side="right")
+    prior = (ends - starts).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        chance: npt.NDArray[np.float64] = (rises[ends] - rises[starts]) / prior
+    return prior, chance
+
+
 def _positions(
     panel: _Panel, occurrences: pl.DataFrame, priority: Sequence[str]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Panel rows and priority ranks of the occurrences of the given kinds, sorted by row then
     rank (one search for all kinds; occurrences off a session of their ticker are ignored, as
     in a study)."""
-    rank_of = {kind: i for i, kind in enumerate(priority)}
-    found = (
-        occurrences.select(pl.col("ticker").cast(pl.String), "date", "kind")
-        .filter(pl.col("kind").is_in(list(priority)))
-        .with_columns(pl.col("kind").replace_strict(rank_of, return_dtype=pl.Int64).alias("rank"))
+    # Enum codes number tickers and kinds as the panel and ``priority`` do: no string join.
+    joined = (
+        occurrences.lazy()
+        .select(pl.col("ticker").cast(pl.String), "date", pl.col("kind").cast(pl.String))
+        .filter(
+            pl.col("kind").is_in(list(priority)) & pl.col("ticker").is_in(panel.tickers.implode())
+        )
+        .select(
+            pl.col("ticker").cast(pl.Enum(panel.tickers.to_list())).to_physical().alias("tid"),
+            "date",
+            pl.col("kind").cast(pl.Enum(list(priority))).to_physical().alias("rank"),
+        )
+        .collect()
     )
-    index = pl.DataFrame(
-        {"ticker": panel.tickers, "tid": np.arange(panel.tickers.len(), dtype=np.int64)}
-    )
-    joined = found.join(index, on="ticker", how="inner")
     lengths = np.diff(panel.offsets)
     shift = np.int64(1) << 32
     keys = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths) * shift + panel.days
-    wanted = joined["tid"].to_numpy() * shift + _days(joined["date"])
-    rank = joined["rank"].to_numpy().astype(np.int64)
-    order = np.argsort(wanted, kind="stable")
-    wanted, rank = wanted[order], rank[order]
+    wanted = joined["tid"].to_numpy().astype(np.int64) * shift + _days(joined["date"])
+    # Sorted needles keep the search cache-friendly; the rank rides in the low bits of the key.
+    width = max(len(priority) - 1, 1).bit_length()
+    packed = np.sort((wanted << width) | joined["rank"].to_numpy().astype(np.int64))
+    wanted, rank = packed >> width, packed & ((1 << width) - 1)
     at = np.searchsorted(keys, wanted)
     hit = at < keys.size
     hit[hit] = keys[at[hit]] == wanted[hit]
-    # A kind listed twice for one ticker and day counts once.
-    pairs = np.sort(at[hit].astype(np.int64) * len(priority) + rank[hit])
+    # Needles sorted by (ticker, day, rank) land on ascending rows, so the pairs come sorted by
+    # row then rank; a kind listed twice for one ticker and day counts once.
+    pairs = at[hit].astype(np.int64) * len(priority) + rank[hit]
     pairs = pairs[np.concatenate([[True], np.diff(pairs) != 0])] if pairs.size else pairs
     return pairs // len(priority), pairs % len(priority)
 
@@ -214,6 +255,30 @@ def _reliability(verdicts: pl.DataFrame) -> tuple[pl.DataFrame, float | None, fl
     brier = float(((p - y) ** 2).mean())
     base = float(((y.mean() - y) ** 2).mean())
     return table, brier, base
+
+
+MIN_BIN: Final = 30
+"""Replayed verdicts a bin needs before a brief quotes how often its stated odds came true."""
+
+
+def track_record(result: CalibrationResult, stated: float) -> dict[str, float | int] | None:
+    """How often past verdicts that stated odds like ``stated`` came true.
+
+    Returns the reliability-table row of the bin holding ``stated`` (``bin_low``, ``bin_high``,
+    ``n``, ``predicted``, ``observed``) and the Brier scores, or None when that bin holds fewer
+    than :data:`MIN_BIN` verdicts (or ``stated`` is not a probability), so a brief never quotes a
+    record of a handful of cases.
+    """
+    if not 0.0 <= stated <= 1.0 or result.table.is_empty():
+        return None
+    low = min(int(stated * BINS), BINS - 1) / BINS
+    row = result.table.filter(pl.col("bin_low") == low)
+    if row.is_empty() or row["n"][0] < MIN_BIN:
+        return None
+    found: dict[str, float | int] = row.row(0, named=True)
+    if result.brier is not None and result.base_brier is not None:
+        found.update(brier=result.brier, base_brier=result.base_brier)
+    return found
 
 
 def plot_reliability(result: CalibrationResult) -> Figure:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +42,8 @@ from stockbrief.evidence import clusters as _clusters
 from stockbrief.evidence import market_model as _mm
 from stockbrief.evidence.explain import StudyResult, _method, _Settings
 from stockbrief.evidence.inputs import (
-    _benchmark,
+    _Benchmarks,
+    _benchmarks,
     _horizons,
     _match,
     _overlap,
@@ -238,6 +239,7 @@ def study(
     horizons: Sequence[int] = (5, 20, 60),
     until: dt.date | None = None,
     benchmark: pl.DataFrame | None = None,
+    benchmark_of: Mapping[str, str] | None = None,
     overlap: Overlap = "skip",
     resamples: int = 1000,
     seed: int = 0,
@@ -259,7 +261,11 @@ def study(
         As-of date: nothing dated after it is read (see Notes). Default: no cut.
     benchmark
         ``date, close`` of a benchmark (e.g. SPY, adjusted) for benchmark-relative returns
-        and market-model abnormal returns.
+        and market-model abnormal returns; or ``ticker, date, close`` of several benchmarks
+        (e.g. the index of each exchange), with ``benchmark_of``.
+    benchmark_of
+        Studied ticker -> the benchmark ``ticker`` it is measured against; a ticker it leaves
+        out has no benchmark. The result's :attr:`StudyResult.benchmarks` says which was used.
     overlap
         ``"skip"``: per ticker and horizon, skip an occurrence that starts fewer than ``h``
         sessions after the last counted one, so one ticker's windows never overlap; ``"keep"``:
@@ -324,7 +330,11 @@ def study(
     seed = _whole(seed, "seed", 0, "a non-negative integer")
     panel = _panel(prices, until)
     matched, kind = _match(panel, occurrences, until)
-    bench = _benchmark(benchmark, until) if benchmark is not None else None
+    bench = (
+        _benchmarks(benchmark, benchmark_of, panel.tickers, until)
+        if benchmark is not None
+        else None
+    )
     ends = panel.offsets[1:]
     involved = np.zeros(panel.offsets.size - 1, dtype=np.bool_)
     involved[matched.ticker] = True
@@ -332,7 +342,7 @@ def study(
     market = stock_returns = None
     if bench is not None:
         stock_returns = _mm.row_returns(panel.close, panel.offsets)
-        market = _mm.benchmark_row_returns(panel.days, panel.offsets, bench.days, bench.close)
+        market = _market_returns(panel, bench)
 
     rows: list[dict[str, Any]] = []
     parts: list[pl.DataFrame] = []
@@ -348,7 +358,7 @@ def study(
         forward = panel.close[position + h] / panel.close[position] - 1.0
         excess = forward - ticker_mean[owner]
         relative = (
-            forward - bench.returns(panel.days[position], panel.days[position + h])
+            forward - bench.returns(owner, panel.days[position], panel.days[position + h])
             if bench is not None
             else np.full(forward.size, np.nan)
         )
@@ -406,6 +416,7 @@ def study(
         resamples=resamples,
         seed=seed,
         benchmark=bench is not None,
+        benchmarks=bench.used(involved) if bench is not None else {},
     )
     return StudyResult(
         label=settings.label,
@@ -419,8 +430,21 @@ def study(
         overlap=chosen_overlap,
         resamples=resamples,
         seed=seed,
+        benchmarks=settings.benchmarks,
         _inputs=(panel, matched),
     )
+
+
+def _market_returns(panel: _Panel, bench: _Benchmarks) -> FloatArray:
+    """Each panel row's one-session return of its ticker's benchmark (NaN without one)."""
+    market = np.full(panel.close.size, np.nan)
+    row_bench = np.repeat(bench.of_ticker, np.diff(panel.offsets))
+    for k, series in enumerate(bench.series):
+        mine = row_bench == k
+        if mine.any():
+            whole = _mm.benchmark_row_returns(panel.days, panel.offsets, series.days, series.close)
+            market[mine] = whole[mine]
+    return market
 
 
 def _float(value: object) -> float:

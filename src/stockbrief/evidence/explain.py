@@ -36,6 +36,7 @@ class _Settings:
     resamples: int
     seed: int
     benchmark: bool
+    benchmarks: dict[str, int] = field(default_factory=dict)
 
 
 def _set_aside(counts: Mapping[str, int]) -> str:
@@ -71,9 +72,10 @@ def _method(settings: _Settings, counts: Mapping[str, int], horizons: tuple[int,
         "and share returns; the standard error and bootstrap intervals then understate the "
         "uncertainty."
     )
+    used = ", ".join(f"{name} ({n:,} tickers)" for name, n in settings.benchmarks.items())
     relative = (
         " Relative return: r minus the benchmark's return between the same two dates (none "
-        "where the benchmark lacks a date)."
+        f"where the benchmark lacks a date); benchmark: {used or 'none for these tickers'}."
         if settings.benchmark
         else ""
     )
@@ -154,6 +156,9 @@ class StudyResult:
         Overlap rule used.
     resamples, seed
         Bootstrap settings.
+    benchmarks
+        Benchmark name -> how many studied tickers were measured against it (empty without a
+        benchmark).
     """
 
     label: str
@@ -167,6 +172,7 @@ class StudyResult:
     overlap: Overlap
     resamples: int
     seed: int
+    benchmarks: dict[str, int] = field(default_factory=dict)
     _inputs: tuple[_Panel, _Occurrences] | None = field(default=None, repr=False, compare=False)
 
     def row(self, horizon: int) -> dict[str, Any]:
@@ -209,6 +215,7 @@ class StudyResult:
             "overlap": self.overlap,
             "resamples": self.resamples,
             "seed": self.seed,
+            "benchmarks": dict(self.benchmarks),
             "confidence": CONFIDENCE,
             "counts": dict(self.counts),
             "table": self.table.to_dicts(),
@@ -250,6 +257,11 @@ class StudyResult:
             f"Overlap: {self.overlap}",
             f"Bootstrap: {self.resamples:,} resamples, seed {self.seed}",
         ]
+        if self.benchmarks:
+            facts.append(
+                "Benchmark: "
+                + ", ".join(f"{name} ({n:,} tickers)" for name, n in self.benchmarks.items())
+            )
         method = [
             wrapped
             for paragraph in self.method.split("\n")

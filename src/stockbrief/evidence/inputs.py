@@ -7,7 +7,7 @@ binary search; every argument is checked with an error that says what to pass in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,6 +198,75 @@ def _benchmark(benchmark: pl.DataFrame, until: dt.date | None) -> _Benchmark:
     close = frame["close"].to_numpy()
     _check_closes(close, frame, "benchmark")
     return _Benchmark(days, close)
+
+
+@dataclass(frozen=True)
+class _Benchmarks:
+    """The benchmark series and which one each panel ticker is measured against."""
+
+    names: tuple[str, ...]
+    series: tuple[_Benchmark, ...]
+    of_ticker: IntArray
+    """Index into ``series`` per panel ticker; -1 for a ticker without a benchmark."""
+
+    def returns(
+        self, owner: IntArray, start: npt.NDArray[np.int32], end: npt.NDArray[np.int32]
+    ) -> FloatArray:
+        """Each occurrence's benchmark return between two dates; NaN without one."""
+        out = np.full(start.size, np.nan)
+        chosen = self.of_ticker[owner]
+        for k, bench in enumerate(self.series):
+            mine = chosen == k
+            out[mine] = bench.returns(start[mine], end[mine])
+        return out
+
+    def used(self, involved: npt.NDArray[np.bool_]) -> dict[str, int]:
+        """Benchmark name -> how many of the ``involved`` tickers were measured against it."""
+        counts = np.bincount(self.of_ticker[involved & (self.of_ticker >= 0)], minlength=0)
+        return {self.names[k]: int(c) for k, c in enumerate(counts) if c}
+
+
+def _benchmarks(
+    benchmark: pl.DataFrame,
+    benchmark_of: Mapping[str, str] | None,
+    tickers: pl.Series,
+    until: dt.date | None,
+) -> _Benchmarks:
+    """One benchmark for every ticker (``date, close``, named by a single ``ticker`` value if
+    any), or several (``ticker, date, close``) with ``benchmark_of`` naming each ticker's
+    (a ticker it does not name has no benchmark)."""
+    several = "ticker" in benchmark.columns and benchmark["ticker"].n_unique() > 1
+    if several and benchmark_of is None:
+        raise InputError(
+            "benchmark holds several series (tickers "
+            f"{', '.join(sorted(map(str, benchmark['ticker'].unique())))}); pass benchmark_of "
+            "mapping each studied ticker to one of them",
+            field="benchmark_of",
+        )
+    if "ticker" not in benchmark.columns or benchmark.is_empty():
+        name = "benchmark"
+        parts = {name: benchmark}
+    else:
+        parts = {
+            str(key[0]): part
+            for key, part in benchmark.partition_by("ticker", as_dict=True).items()
+        }
+    names = tuple(sorted(parts))
+    series = tuple(_benchmark(parts[name], until) for name in names)
+    if benchmark_of is None:
+        return _Benchmarks(names, series, np.zeros(tickers.len(), dtype=np.int64))
+    unknown = sorted({v for v in benchmark_of.values() if v not in parts})
+    if unknown:
+        raise InputError(
+            f"benchmark_of names {', '.join(unknown)}, not among the benchmark's series "
+            f"({', '.join(names)})",
+            field="benchmark_of",
+        )
+    index = {name: k for k, name in enumerate(names)}
+    of_ticker = np.array(
+        [index.get(benchmark_of.get(t, ""), -1) for t in tickers.to_list()], dtype=np.int64
+    )
+    return _Benchmarks(names, series, of_ticker)
 
 
 def _horizons(horizons: Sequence[int]) -> tuple[int, ...]:

@@ -34,6 +34,43 @@ GAP: Final = 10
 the setup does not leak into the normal return it is measured against."""
 
 
+_US: Final = ("^GSPC", "SPY")
+EXCHANGE_INDEXES: Final[dict[str, tuple[str, ...]]] = {
+    "XNYS": _US,
+    "XNAS": _US,
+    "XASE": _US,
+    "ARCX": _US,
+    "BATS": _US,
+    "XHKG": ("^HSI", "2800.HK"),
+    "XLON": ("^FTSE", "ISF.L"),
+    "XETR": ("^GDAXI", "EXS1.DE"),
+    "XFRA": ("^GDAXI", "EXS1.DE"),
+    "XPAR": ("^FCHI",),
+    "XAMS": ("^AEX",),
+    "XSWX": ("^SSMI",),
+    "XTKS": ("^N225", "1321.T"),
+    "XSHG": ("000001.SS",),
+    "XSHE": ("399001.SZ",),
+    "XTSE": ("^GSPTSE", "XIU.TO"),
+    "XASX": ("^AXJO", "STW.AX"),
+    "XKRX": ("^KS11",),
+}
+"""The market index of each exchange (ISO MIC), then a fund that tracks it: the benchmark a
+ticker's market model takes, the first of them that is stored."""
+
+FALLBACK_BENCHMARK: Final = "SPY"
+"""The benchmark when no index of a ticker's exchange is stored."""
+
+
+def benchmark_for(exchange: str | None, stored: frozenset[str] | set[str]) -> str | None:
+    """The stored index of ``exchange`` (first of :data:`EXCHANGE_INDEXES`), else
+    :data:`FALLBACK_BENCHMARK` when stored, else None."""
+    for candidate in EXCHANGE_INDEXES.get((exchange or "").upper(), ()):
+        if candidate in stored:
+            return candidate
+    return FALLBACK_BENCHMARK if FALLBACK_BENCHMARK in stored else None
+
+
 @dataclass(frozen=True)
 class AbnormalReturns:
     """Per counted occurrence of one horizon: the fitted market model and its CAR.

@@ -14,6 +14,7 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
+from stockbrief import levels
 from stockbrief.consensus import Consensus
 from stockbrief.peers import Tailwind
 
@@ -240,6 +241,7 @@ def gather(
         window(61),
         "standard deviation of the last 60 daily returns",
     )
+    add_levels(sheet, frame)
 
     _instrument(sheet, frame, instrument)
     if market is not None:
@@ -501,4 +503,99 @@ def add_market_cap(
         f"shares outstanding on {counted.isoformat()} ({latest['value']:,.0f}, source"
         f" {latest['source'] or 'not stated'}{known_text}){split_text}"
         f" \u00d7 close on {day.isoformat()}",
+    )
+
+
+_SWING_RULE: Final = (
+    f"swing highs (lows): a high above (low below) the {levels.SWING_SPAN} sessions before it"
+    f" and not exceeded by the {levels.SWING_SPAN} after it, in the {levels.SWING_LOOKBACK}"
+    f" sessions up to the day; swings within {levels.SWING_TOLERANCE:.1%} of the lowest of them"
+    " form one level, the mean of their prices"
+)
+
+
+def add_levels(sheet: FactSheet, frame: pl.DataFrame) -> None:
+    """The price levels of the day (pivots, swing levels, round numbers) and the level to
+    watch above and below the close, chosen by :func:`stockbrief.levels.watch` among them and
+    the moving averages and 52-week extremes already on the sheet. Bars up to the day only."""
+    close = sheet.value("close")
+    if close is None or frame.height == 0:
+        return
+    ticker, day = sheet.ticker, sheet.as_of
+    dates: list[dt.date] = frame["date"].to_list()
+    o, h, lo, c = (frame[k].cast(pl.Float64).to_numpy() for k in ("open", "high", "low", "close"))
+    one = Source("bars", (ticker,), day, day)
+    week = levels.previous_week(dates, o, h, lo, c)
+    if week is not None:
+        weekly = levels.pivots(week.high, week.low, week.close, week.open, "classic")
+        sheet.add(
+            "pivots_week",
+            [{"level": k, "value": weekly[k]} for k in levels.WEEKLY_PIVOTS_WATCHED],
+            "list",
+            Source("bars", (ticker,), week.start, week.end),
+            "classic pivot points of the week from the high, low and close of the week before"
+            f" ({week.start.isoformat()} to {week.end.isoformat()}): P = (H + L + C) / 3,"
+            " R1 = 2P - L, S1 = 2P - H, R2 = P + (H - L), S2 = P - (H - L)",
+        )
+    swings = levels.swing_levels(dates, h, lo)
+    first = dates[max(0, len(dates) - levels.SWING_LOOKBACK)]
+    year = Source("bars", (ticker,), first, day)
+    sheet.add(
+        "swing_levels",
+        [
+            {"value": s.value, "touches": s.touches, "kind": s.kind, "last_touch": s.last_touch}
+            for s in swings
+            if s.touches >= levels.MIN_TOUCHES
+        ]
+        or None,
+        "list",
+        year,
+        f"{_SWING_RULE}; levels of {levels.MIN_TOUCHES} or more swings, most touches first",
+    )
+    below, above = levels.round_levels(close)
+    step = levels.round_step(close)
+    rule = f"multiples of {step:g}, the largest 1-2.5-5 step within 10% of the close"
+    sheet.add("round_below", below, "currency", one, f"round number at or below the close: {rule}")
+    sheet.add("round_above", above, "currency", one, f"round number above the close: {rule}")
+    marks = {k: sheet.value(k) for k in ("sma_50", "sma_200", "high_52w", "low_52w")}
+    found = levels.candidates(close, averages=marks, swings=swings, week=week)
+    for side, level in zip(("above", "below"), levels.watch(close, found), strict=True):
+        if level is not None:
+            _add_watched(sheet, side, level, sheet.facts, year)
+
+
+def _add_watched(
+    sheet: FactSheet,
+    side: str,
+    level: levels.Candidate,
+    known: Mapping[str, Fact],
+    year: Source,
+) -> None:
+    """One level to watch as facts: its value, what it is, and for a swing level its touches."""
+    role = "resistance" if side == "above" else "support"
+    why = (
+        f"the nearest level {'above' if side == 'above' else 'at or below'} the close ({role}):"
+        " moving averages, 52-week extremes and swing levels within"
+        f" {levels.WATCH_REACH:.0%} of the close, else the previous week's classic pivots and"
+        " round numbers"
+    )
+    if level.name in known:
+        source, what = known[level.name].source, f"the {level.name}: {known[level.name].formula}"
+    elif level.name.startswith("pivot_week"):
+        source, what = (
+            known["pivots_week"].source,
+            f"classic weekly pivot {level.name[11:].upper()}",
+        )
+    elif level.name == "round":
+        source, what = (
+            known["round_above" if side == "above" else "round_below"].source,
+            "a round number",
+        )
+    else:
+        source, what = year, f"a swing level ({_SWING_RULE})"
+    sheet.add(f"level_{side}", level.value, "currency", source, f"{why}; here {what}")
+    sheet.add(f"level_{side}_kind", level.name, "text", source, "what the level is")
+    sheet.add(f"level_{side}_touches", level.touches, "count", year, "swings that make the level")
+    sheet.add(
+        f"level_{side}_last_touch", level.last_touch, "date", year, "the level's latest swing"
     )

@@ -71,6 +71,18 @@ FACT_LABELS: Final[dict[str, dict[str, str]]] = {
         "breadth_fell": "stored stocks that fell",
         "breadth_with_sma_200": "stored stocks with a 200-day average",
         "breadth_above_sma_200": "share closing above their 200-day average",
+        "pivots_week": "classic pivot points of the week",
+        "swing_levels": "support and resistance from swings",
+        "round_below": "round number below",
+        "round_above": "round number above",
+        "level_above": "level to watch above",
+        "level_above_kind": "what it is",
+        "level_above_touches": "swings at it",
+        "level_above_last_touch": "its latest swing",
+        "level_below": "level to watch below",
+        "level_below_kind": "what it is",
+        "level_below_touches": "swings at it",
+        "level_below_last_touch": "its latest swing",
     },
     "de": {
         "close": "Schlusskurs",
@@ -127,6 +139,18 @@ FACT_LABELS: Final[dict[str, dict[str, str]]] = {
         "breadth_fell": "erfasste Aktien im Minus",
         "breadth_with_sma_200": "erfasste Aktien mit 200-Tage-Durchschnitt",
         "breadth_above_sma_200": "Anteil über dem 200-Tage-Durchschnitt",
+        "pivots_week": "klassische Pivot-Punkte der Woche",
+        "swing_levels": "Unterstützungen und Widerstände aus Wendepunkten",
+        "round_below": "runde Marke darunter",
+        "round_above": "runde Marke darüber",
+        "level_above": "entscheidende Marke darüber",
+        "level_above_kind": "Art der Marke",
+        "level_above_touches": "Wendepunkte an der Marke",
+        "level_above_last_touch": "letzter Wendepunkt an der Marke",
+        "level_below": "entscheidende Marke darunter",
+        "level_below_kind": "Art der Marke",
+        "level_below_touches": "Wendepunkte an der Marke",
+        "level_below_last_touch": "letzter Wendepunkt an der Marke",
     },
 }
 """What each fact is called in the facts table."""
@@ -197,6 +221,26 @@ FORMULAS_DE: Final[dict[str, str]] = {
     "breadth_with_sma_200": "davon Aktien mit 200 Schlusskursen bis zum Tag",
     "breadth_above_sma_200": "Anteil davon mit Schlusskurs über dem Mittel der 200 Schlusskurse"
     " bis zum Tag; {basis}",
+    "pivots_week": "klassische Pivot-Punkte der Woche aus Hoch, Tief und Schluss der Vorwoche:"
+    " P = (H + T + S) / 3, R1 = 2P \u2212 T, S1 = 2P \u2212 H, R2 = P + (H \u2212 T),"
+    " S2 = P \u2212 (H \u2212 T)",
+    "swing_levels": "Wendepunkte: ein Hoch über (Tief unter) den 5 Handelstagen davor, von den"
+    " 5 danach nicht übertroffen, in den 252 Handelstagen bis zum Tag; Wendepunkte innerhalb"
+    " von 1,5 % des tiefsten bilden eine Marke (Mittel ihrer Kurse), ab 2 Wendepunkten",
+    "round_below": "runde Marke am oder unter dem Schlusskurs",
+    "round_above": "runde Marke über dem Schlusskurs",
+    "level_above": "nächste Marke über dem Schlusskurs (Widerstand): Durchschnitte,"
+    " 52-Wochen-Extreme und Wendemarken bis 10 % Abstand, sonst klassische Pivot-Punkte der"
+    " Vorwoche und runde Marken",
+    "level_below": "nächste Marke am oder unter dem Schlusskurs (Unterstützung): Durchschnitte,"
+    " 52-Wochen-Extreme und Wendemarken bis 10 % Abstand, sonst klassische Pivot-Punkte der"
+    " Vorwoche und runde Marken",
+    "level_above_kind": "Art der Marke",
+    "level_below_kind": "Art der Marke",
+    "level_above_touches": "Wendepunkte, die die Marke bilden",
+    "level_below_touches": "Wendepunkte, die die Marke bilden",
+    "level_above_last_touch": "letzter Wendepunkt der Marke",
+    "level_below_last_touch": "letzter Wendepunkt der Marke",
 }
 """German formulas by fact name; a fact without one keeps its English formula."""
 
@@ -256,6 +300,19 @@ TEXT_VALUES_DE: Final[dict[str, str]] = {
     "reit": "REIT",
     "peer": "Wettbewerber",
     "subject": "Wert selbst",
+    "sma_50": "50-Tage-Durchschnitt",
+    "sma_200": "200-Tage-Durchschnitt",
+    "high_52w": "52-Wochen-Hoch",
+    "low_52w": "52-Wochen-Tief",
+    "swing_high": "Wendemarke aus Hochs",
+    "swing_low": "Wendemarke aus Tiefs",
+    "swing": "Wendemarke aus Hochs und Tiefs",
+    "round": "runde Marke",
+    "pivot_week_p": "Pivot-Punkt der Vorwoche",
+    "pivot_week_r1": "Pivot-Widerstand R1 der Vorwoche",
+    "pivot_week_r2": "Pivot-Widerstand R2 der Vorwoche",
+    "pivot_week_s1": "Pivot-Unterstützung S1 der Vorwoche",
+    "pivot_week_s2": "Pivot-Unterstützung S2 der Vorwoche",
 }
 """German for the words a text fact holds (a direction, a price basis, a security type)."""
 
