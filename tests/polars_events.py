@@ -27,7 +27,8 @@ EVENTS_SCHEMA: Final[dict[str, pl.DataType]] = {
 
 
 CONFIRM: Final = int(THRESHOLDS["breakout_confirm_sessions"].value)
-LOOKBACK: Final = CONFIRM + 1
+DIVERGENCE: Final = int(THRESHOLDS["obv_divergence_sessions"].value)
+LOOKBACK: Final = max(CONFIRM + 1, DIVERGENCE)
 """Rows before the current one that any detector reads."""
 
 AVERAGES: Final = ("sma_50", "sma_200")
@@ -42,8 +43,17 @@ PREVIOUS: Final = (
     "high_52w",
     "low_52w",
     "volatility_60",
+    "adx_14",
+    "stoch_k_14",
+    "stoch_d_14",
+    "sar",
+    "donchian_high_20",
+    "donchian_low_20",
 )
 """Columns whose previous-session value detectors read."""
+
+BACK: Final = ("close", "obv")
+"""Columns whose values of each of the DIVERGENCE sessions before detectors read."""
 
 
 def _prepare(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -78,7 +88,17 @@ def _prepare(frame: pl.LazyFrame) -> pl.LazyFrame:
             pl.when(pl.col("__same_1")).then(pl.col(c).shift(1)).alias(f"__prev_{c}")
             for c in PREVIOUS
         ),
+        *(
+            pl.when(pl.col(f"__same_{n}")).then(pl.col(c).shift(n)).alias(f"__back_{c}_{n}")
+            for c in BACK
+            for n in range(1, DIVERGENCE + 1)
+        ),
     )
+
+
+def _back(column: str) -> list[pl.Expr]:
+    """The column's values 1..DIVERGENCE rows earlier (null across tickers)."""
+    return [pl.col(f"__back_{column}_{n}") for n in range(1, DIVERGENCE + 1)]
 
 
 def _prev(column: str) -> pl.Expr:
@@ -255,7 +275,99 @@ def _kinds() -> dict[str, EventKind]:
             {"window": 252.0},
         ),
     ]
+    kinds += _indicator_kinds()
     return {k.name: k for k in kinds}
+
+
+def _indicator_kinds() -> list[EventKind]:
+    adx = THRESHOLDS["adx_trend_level"].value
+    low, high = THRESHOLDS["stoch_oversold"].value, THRESHOLDS["stoch_overbought"].value
+    k, d, close = pl.col("stoch_k_14"), pl.col("stoch_d_14"), pl.col("close")
+    stoch = {"period": 14.0, "slow_k": 3.0, "slow_d": 3.0}
+    stoch_detail = {"stoch_d": d, "stoch_k": k}
+    sar = {"acceleration": 0.02, "maximum": 0.2}
+    closes, obvs = _back("close"), _back("obv")
+    lowest = pl.all_horizontal(close < c for c in closes)
+    highest = pl.all_horizontal(close > c for c in closes)
+    obv_not_lowest = pl.any_horizontal(pl.col("obv") > o for o in obvs)
+    obv_not_highest = pl.any_horizontal(pl.col("obv") < o for o in obvs)
+    low_close, high_close = pl.min_horizontal(closes), pl.max_horizontal(closes)
+    upper, lower = _prev("donchian_high_20"), _prev("donchian_low_20")
+    days = {"window": float(DIVERGENCE)}
+    return [
+        EventKind(
+            "adx_trend_start",
+            "",
+            (pl.col("adx_14") > adx) & (_prev("adx_14") <= adx),
+            pl.col("adx_14"),
+            {"di_spread": pl.col("plus_di_14") - pl.col("minus_di_14")},
+            {"window": 14.0, "level": adx},
+        ),
+        EventKind(
+            "stoch_oversold_cross",
+            "",
+            (k > d) & (_prev("stoch_k_14") <= _prev("stoch_d_14")) & (k < low) & (d < low),
+            k - d,
+            stoch_detail,
+            {**stoch, "level": low},
+        ),
+        EventKind(
+            "stoch_overbought_cross",
+            "",
+            (k < d) & (_prev("stoch_k_14") >= _prev("stoch_d_14")) & (k > high) & (d > high),
+            k - d,
+            stoch_detail,
+            {**stoch, "level": high},
+        ),
+        EventKind(
+            "sar_flip_up",
+            "",
+            (pl.col("sar") < close) & (_prev("sar") >= _prev("close")),
+            close / pl.col("sar") - 1,
+            {"sar": pl.col("sar"), "close": close},
+            sar,
+        ),
+        EventKind(
+            "sar_flip_down",
+            "",
+            (pl.col("sar") > close) & (_prev("sar") <= _prev("close")),
+            close / pl.col("sar") - 1,
+            {"sar": pl.col("sar"), "close": close},
+            sar,
+        ),
+        EventKind(
+            "obv_divergence_bull",
+            "",
+            lowest & obv_not_lowest,
+            close / low_close - 1,
+            {"previous_low_close": low_close, "close": close},
+            days,
+        ),
+        EventKind(
+            "obv_divergence_bear",
+            "",
+            highest & obv_not_highest,
+            close / high_close - 1,
+            {"previous_high_close": high_close, "close": close},
+            days,
+        ),
+        EventKind(
+            "donchian_breakout_up",
+            "",
+            close > upper,
+            close / upper - 1,
+            {"previous_upper": upper, "close": close},
+            {"window": 20.0},
+        ),
+        EventKind(
+            "donchian_breakout_down",
+            "",
+            close < lower,
+            close / lower - 1,
+            {"previous_lower": lower, "close": close},
+            {"window": 20.0},
+        ),
+    ]
 
 
 EVENT_KINDS: Final[Mapping[str, EventKind]] = _kinds()

@@ -329,8 +329,9 @@ def test_pdf_is_the_html_page_printed(store: Store) -> None:
     assert pdf.startswith(b"%PDF-")
     assert len(pdf) > 50_000  # the chart is embedded
     printed = weasyprint.HTML(string=render.html(note)).render()
-    # The note, its chart and the facts appendix on a few A4 pages.
-    assert 2 <= len(printed.pages) <= 5
+    # The note, its chart and the facts appendix (levels and the rating's votes included) on a
+    # few A4 pages.
+    assert 2 <= len(printed.pages) <= 6
     first = printed.pages[0]
     assert (round(first.width / 96 * 25.4), round(first.height / 96 * 25.4)) == (210, 297)
 

@@ -511,10 +511,16 @@ def test_phrasings_of_distance_duration_and_average(
         "Past verdicts that stated odds of a gain of 50% to 60% were right in 56% of 3,675 cases.",
         "Nach solchen Tagen lagen die Kurse 20 Handelstage später in 52 % der Fälle höher,"
         " gegenüber 52 % an allen Handelstagen.",
+        "The parabolic SAR flipped below the price, to $172.40, signalling an uptrend.",
+        "Der Parabolic SAR sprang über den Kurs, auf 182,15 $, und signalisierte damit einen"
+        " Abwärtstrend.",
+        "It closed above the highest high of the previous 20 trading days ($184.10), breaking"
+        " out of its Donchian channel.",
     ],
 )
 def test_odds_from_history_are_no_figures_of_the_day(text: str) -> None:
-    """Odds, shares of cases and spans of trading days are the study's: no move, no average."""
+    """Odds, shares of cases and spans of trading days are the study's, and an indicator's level
+    is the indicator's: no move, no average, no close."""
     from conftest import shared_path
 
     day = dt.date(2025, 8, 28)

@@ -39,7 +39,7 @@ def test_baba_moving_averages_and_volume_on_2_january_2026(universe: pl.DataFram
     assert row["sma_50"] == pytest.approx(159.36, abs=0.01)
     assert row["sma_200"] == pytest.approx(137.00, abs=0.01)
     baba_events = result.events.filter(pl.col("ticker") == "BABA", pl.col("date") == day)
-    assert baba_events["kind"].to_list() == ["gap_up", "large_move_up"]
+    assert baba_events["kind"].to_list() == ["gap_up", "large_move_up", "sar_flip_up"]
 
 
 @settings(

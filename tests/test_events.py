@@ -177,6 +177,10 @@ def test_every_kind_has_a_meaning_and_every_threshold_is_used() -> None:
         "volume_surge_rel_volume",
         "large_move_sigma",
         "gap_min",
+        "adx_trend_level",
+        "stoch_oversold",
+        "stoch_overbought",
+        "obv_divergence_sessions",
     }
 
 

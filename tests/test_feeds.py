@@ -26,6 +26,7 @@ from stockbrief.sources.feeds import (
     aliases,
     canonical_url,
     drop_duplicates,
+    known_securities,
     match_tickers,
 )
 from stockbrief.sources.yahoo import YahooSource
@@ -323,3 +324,60 @@ def test_settings_without_yahoo_news_store_the_feeds_alone(
     assert "yahoo news" not in [r.kind for r in reports]
     assert reports[0].kind == "news"  # feeds first: they are the only news
     assert reports[0].result.inserted == 4
+
+
+# -- feeds read during a fetch, into a store that knows nothing yet ------------------------------
+
+NO_SECURITIES = pl.DataFrame(schema={"ticker": pl.String, "name": pl.String})
+
+
+def test_the_tickers_being_fetched_are_known_with_their_fetched_names() -> None:
+    profiles = pl.DataFrame(
+        {
+            "ticker": ["BABA", "AMZN"],  # AMZN: an industry peer in the download, not fetched
+            "name": ["Alibaba Group Holding Limited", "Amazon.com, Inc."],
+        }
+    )
+    stored = pl.DataFrame({"ticker": ["JD", "BIDU"], "name": ["JD.com, Inc.", None]})
+    known = known_securities(stored, ["baba", "BIDU", "PDD"], profiles)
+    assert known.rows() == [
+        ("JD", "JD.com, Inc."),
+        ("BIDU", None),  # a stored row without a name, and no profile to fill it
+        ("BABA", "Alibaba Group Holding Limited"),
+        ("PDD", None),  # no profile: matched by ticker and cashtag
+    ]
+
+
+def test_a_feed_on_an_empty_store_matches_the_fetched_tickers_and_counts_the_rest() -> None:
+    profiles = pl.DataFrame({"ticker": ["BABA"], "name": ["Alibaba Group Holding Limited"]})
+    source = FeedSource(RSS, known_securities(NO_SECURITIES, ["BABA", "PDD"], profiles))
+    items = source.parse(source.fetch_raw())
+    assert dict(zip(items.frame["headline"], items.frame["tickers"].to_list(), strict=True)) == {
+        "Chinese tech stocks rally at the start of 2026 as AI optimism builds": ["BABA"],
+        "$PDD slides after Temu flags slower overseas sales": ["PDD"],
+    }
+    assert (items.unmatched, items.untimed, items.filtered) == (3, 1, 4)  # JD, Baidu, the Fed
+
+
+def test_settings_with_feeds_first_read_into_an_empty_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw: dict[str, Any] = json.loads((DATA / "yahoo" / "baba-2026-01-05.json").read_text())
+    monkeypatch.setattr(YahooSource, "fetch_raw", lambda self: copy.deepcopy(raw))
+    monkeypatch.setattr(FeedSource, "fetch_raw", lambda self: RSS.read_bytes())
+    monkeypatch.delenv("STOCKBRIEF_PROVIDERS", raising=False)
+    store = tmp_path / "s.duckdb"
+    (tmp_path / "stockbrief.toml").write_text(
+        "[providers]\nnews = ['feeds', 'yahoo']\nfeeds = ['https://news.example.com/rss.xml']\n"
+    )
+    result = CliRunner().invoke(
+        app, ["fetch", "BABA", "--since", "2025-12-29", "--store", str(store)]
+    )
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first == (
+        "news: 1 row for 1 ticker from 1 file: 1 new, 0 already stored; 5 feed items left out"
+        " (4 naming no stored or fetched security, 1 without a time)"
+    )
+    rally = "Chinese tech stocks rally at the start of 2026 as AI optimism builds"
+    assert stored_news(store)[rally] == ["BABA"]  # by the name the profile just gave

@@ -47,10 +47,18 @@ def test_adx_trend_start_needs_the_crossing_and_plus_di_above_minus_di(store: St
 
 
 def test_stochastic_cross_up_in_the_oversold_zone(store: Store) -> None:
-    found = matches(store, "stoch-oversold-cross", dt.date(2026, 1, 2))
-    assert sorted(found) == ["BABA"]
-    assert found["BABA"]["stoch_d_14"] == pytest.approx(18.58, abs=0.005)
-    assert found["BABA"]["stoch_k_14"] == pytest.approx(29.10, abs=0.005)
+    found = matches(store, "stoch-oversold-cross", dt.date(2026, 1, 9))
+    assert sorted(found) == ["AAPL", "TSLA"]
+    assert found["AAPL"]["stoch_k_14"] == pytest.approx(11.52, abs=0.005)
+    assert found["AAPL"]["stoch_d_14"] == pytest.approx(7.38, abs=0.005)
+    # BABA's %K crossed above its %D on 2 January with %D at 18.58 but %K at 29.10: not both
+    # below 20, so neither the preset nor the stoch_oversold_cross event.
+    assert "BABA" not in matches(store, "stoch-oversold-cross", dt.date(2026, 1, 2))
+    on_the_day = api.events(
+        ["BABA"], since=dt.date(2026, 1, 2), as_of=dt.date(2026, 1, 2), store=store
+    )
+    assert "stoch_oversold_cross" not in on_the_day["kind"].to_list()
+    assert "sar_flip_up" in on_the_day["kind"].to_list()
 
 
 def test_donchian_breakout_closes_above_the_previous_20_day_high(store: Store) -> None:

@@ -28,7 +28,11 @@ def test_markers_are_the_tickers_events(client: TestClient, store: Path) -> None
         (d.isoformat(), k) for d, k in found.sort("date", "kind").select("date", "kind").rows()
     ]
     last = [m for m in data["markers"] if m["date"] == "2026-01-02"]
-    assert {(m["label"], m["direction"]) for m in last} == {("gap up", "up"), ("large gain", "up")}
+    assert {(m["label"], m["direction"]) for m in last} == {
+        ("gap up", "up"),
+        ("large gain", "up"),
+        ("SAR flip up", "up"),
+    }
     assert last[0]["meaning"].startswith(("opened above", "daily gain"))
 
 

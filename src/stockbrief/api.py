@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import tempfile
@@ -382,10 +383,15 @@ def _ingest_feeds(
     store: StoreLike,
     ticker: str | None,
     replace: bool,
+    fetching: Sequence[str] = (),
+    profiles: pl.DataFrame | None = None,
 ) -> IngestReport:
     """RSS or Atom feeds (files or URLs) into news, each item linked to the stored securities
-    it names (or to ``ticker``), stories already stored or repeated across feeds left out."""
-    from stockbrief.sources.feeds import FeedItems, FeedSource
+    it names (or to ``ticker``), stories already stored or repeated across feeds left out.
+
+    During a fetch, the tickers ``fetching`` brings (named by their fetched ``profiles``)
+    are matched too, stored or not."""
+    from stockbrief.sources.feeds import FeedItems, FeedSource, known_securities
 
     if not all(_is_feed(f) for f in locations):
         raise InputError(
@@ -400,6 +406,7 @@ def _ingest_feeds(
     else:
         known = pl.DataFrame(schema={"ticker": pl.String, "name": pl.String})
         others = None
+    known = known_securities(known, fetching, profiles)
     if known.is_empty() and symbol is None:
         raise InputError(
             "no stored securities to match feed items against: ingest securities (or fetch"
@@ -420,7 +427,7 @@ def _ingest_feeds(
         f"{n:,} {what}"
         for n, what in (
             (repeated, "already stored or repeated"),
-            (unmatched, "naming no stored security"),
+            (unmatched, f"naming no {'stored or fetched' if fetching else 'stored'} security"),
             (untimed, "without a time"),
         )
         if n
@@ -820,8 +827,18 @@ def fetch(
             downloads[provider] = source.load().frame
     feeds_first = "feeds" in plan.news and plan.news[0] == "feeds"
     reports: list[IngestReport] = []
+    profiles = downloads["yahoo"].securities if "yahoo" in downloads else None
+    read_feeds = functools.partial(
+        _ingest_feeds,
+        plan.feeds,
+        store=store,
+        ticker=None,
+        replace=replace,
+        fetching=symbols,
+        profiles=profiles,
+    )
     if feeds_first:
-        reports.append(_ingest_feeds(plan.feeds, store=store, ticker=None, replace=replace))
+        reports.append(read_feeds())
     with using_store(store) as db, db.transaction():
         if "yahoo" in downloads:
             reports += _store_yahoo(db, downloads["yahoo"], replace, plan)
@@ -831,7 +848,7 @@ def fetch(
             else:
                 reports.append(_store_kpis(db, downloads[name], name, replace))
     if "feeds" in plan.news and not feeds_first:
-        reports.append(_ingest_feeds(plan.feeds, store=store, ticker=None, replace=replace))
+        reports.append(read_feeds())
     return reports
 
 
@@ -1384,8 +1401,9 @@ def refresh(
             return RefreshReport("incremental", 0, 0, 0)
         frames, _ = db.load_engine_state(STATE_FRAMES)
         state = compute.EngineState.from_frames(frames)
-        if not set(compute.output_columns()) <= set(state.recent.columns):
-            return _full_refresh(db, progress)  # saved by a version with other indicators
+        if not set(compute.output_columns()) <= set(state.recent.columns) or not state.resumable:
+            # saved by a version with other indicators, or whose detectors looked back less
+            return _full_refresh(db, progress)
         if len(known) < len(state.tickers):
             state = state.subset(known)
         new_bars = pl.concat(
@@ -1680,14 +1698,24 @@ SETUP_PRIORITY: Final = (
     "cross_below_sma_50",
     "breakout_confirmed_sma_50",
     "breakout_failed_sma_50",
+    "donchian_breakout_up",
+    "donchian_breakout_down",
+    "adx_trend_start",
+    "obv_divergence_bull",
+    "obv_divergence_bear",
     "volume_surge",
     "new_52w_high",
     "new_52w_low",
+    "sar_flip_up",
+    "sar_flip_down",
+    "stoch_oversold_cross",
+    "stoch_overbought_cross",
     "gap_up",
     "gap_down",
 )
 """Which of a day's events a brief studies first: a move beyond 2.5 standard deviations (the
-rarest, most informative setup of a day), then trend changes, then the other one-day signals."""
+rarest, most informative setup of a day), then trend changes (average crossings, channel
+breakouts, a trend's start, divergences), then the other one-day signals."""
 
 
 def _total_return_closes(
@@ -2333,14 +2361,17 @@ def delete_screen(name: str, *, store: StoreLike = None) -> str:
     return name
 
 
+FREQUENT: Final = ("gap_", "sar_flip_", "stoch_")
+"""Setups too common to earn a brief alone: most tickers show one every few weeks."""
+
 NOTABLE: Final = (
-    *(k for k in SETUP_PRIORITY if not k.startswith("gap_")),
+    *(k for k in SETUP_PRIORITY if not k.startswith(FREQUENT)),
     "consensus_upgrade",
     "consensus_downgrade",
     "target_raised",
     "target_lowered",
 )
-"""Events that earn a ticker a brief in the daily run (gaps alone are too common)."""
+"""Events that earn a ticker a brief in the daily run (the :data:`FREQUENT` ones alone do not)."""
 
 
 @dataclass(frozen=True)

@@ -65,13 +65,20 @@ kind                         value                   level                 obser
 ``large_move_up/down``       return_1d               prior volatility_60   return_1d / level
 ``gap_up`` (``_down``)       open / prior close - 1  prior high (low)      open
 ``new_52w_high`` (low)       high (low)              prior high_52w (low)  high (low)
+``adx_trend_start``          adx_14                  25 (the threshold)    plus_di - minus_di
+``stoch_*_cross``            stoch_k - stoch_d       stoch_d               stoch_k
+``sar_flip_up`` (``_down``)  close / sar - 1         sar                   close
+``obv_divergence_bull``      close / level - 1       prior 20-close low    close
+``obv_divergence_bear``      close / level - 1       prior 20-close high   close
+``donchian_breakout_*``      close / level - 1       prior donchian band   close
 ``consensus_up/downgrade``   mean score              prior mean score      mean score
 ``target_raised/lowered``    target / prior - 1      prior target          consensus target
 ===========================  ======================  ====================  =================
 
 "Prior" is the session (or, for analysts, the rating date) before. ``sessions`` is the closes
 above the average a ``breakout_failed_*`` held; ``label`` and ``prev_label`` are the consensus
-labels after and before a label change.
+labels after and before a label change. The sign of an ``adx_trend_start``'s ``observed``
+gives the trend's direction: positive when +DI leads -DI (buyers lead), negative otherwise.
 """
 
 
@@ -97,10 +104,23 @@ THRESHOLDS: Final[Mapping[str, Threshold]] = {
         0.01,
         "open beyond the previous high (low) and at least this fraction from the previous close",
     ),
+    "adx_trend_level": Threshold(
+        25, "ADX(14) above this, after being at or below it the session before: a trend starts"
+    ),
+    "stoch_oversold": Threshold(
+        20, "%K and %D both below this on the day %K crosses above %D: an oversold cross"
+    ),
+    "stoch_overbought": Threshold(
+        80, "%K and %D both above this on the day %K crosses below %D: an overbought cross"
+    ),
+    "obv_divergence_sessions": Threshold(
+        20, "sessions before the day whose closes and OBV a divergence compares the day with"
+    ),
 }
 
 CONFIRM: Final = int(THRESHOLDS["breakout_confirm_sessions"].value)
-LOOKBACK: Final = CONFIRM + 1
+DIVERGENCE: Final = int(THRESHOLDS["obv_divergence_sessions"].value)
+LOOKBACK: Final = max(CONFIRM + 1, DIVERGENCE)
 """Rows before the current one that any detector reads."""
 
 AVERAGES: Final = ("sma_50", "sma_200")
@@ -119,6 +139,15 @@ INPUTS: Final = (
     "volatility_60",
     "high_52w",
     "low_52w",
+    "adx_14",
+    "plus_di_14",
+    "minus_di_14",
+    "stoch_k_14",
+    "stoch_d_14",
+    "sar",
+    "obv",
+    "donchian_high_20",
+    "donchian_low_20",
 )
 """Columns the detectors read, in the order the kernel takes them."""
 
@@ -263,6 +292,86 @@ def _kinds() -> list[EventKind]:
             (DetailKey("previous_low_52w", "level"),),
             {"window": 252.0},
         ),
+        *_indicator_kinds(),
+    ]
+
+
+def _indicator_kinds() -> list[EventKind]:
+    """Detectors over ADX, the stochastics, the parabolic SAR, OBV and the Donchian channel."""
+    adx = THRESHOLDS["adx_trend_level"].value
+    low, high = THRESHOLDS["stoch_oversold"].value, THRESHOLDS["stoch_overbought"].value
+    stoch = {"period": 14.0, "slow_k": 3.0, "slow_d": 3.0}
+    stoch_detail = (DetailKey("stoch_d", "level"), DetailKey("stoch_k", "observed"))
+    sar = {"acceleration": 0.02, "maximum": 0.2}
+    sar_detail = (DetailKey("sar", "level"), DetailKey("close", "observed"))
+    band = {"window": 20.0}
+    days = {"window": float(DIVERGENCE)}
+    return [
+        EventKind(
+            "adx_trend_start",
+            f"ADX(14) rose above {adx:g} after being at or below it the session before; the"
+            " trend is up when +DI is above -DI, down otherwise",
+            (DetailKey("di_spread", "observed"),),
+            {"window": 14.0, "level": adx},
+        ),
+        EventKind(
+            "stoch_oversold_cross",
+            f"slow %K (14, 3, 3) crossed above %D, at or below it the session before, with both"
+            f" below {low:g}",
+            stoch_detail,
+            {**stoch, "level": low},
+        ),
+        EventKind(
+            "stoch_overbought_cross",
+            f"slow %K (14, 3, 3) crossed below %D, at or above it the session before, with both"
+            f" above {high:g}",
+            stoch_detail,
+            {**stoch, "level": high},
+        ),
+        EventKind(
+            "sar_flip_up",
+            "the parabolic SAR (0.02, 0.2) moved below the close, after being at or above it the"
+            " session before",
+            sar_detail,
+            sar,
+        ),
+        EventKind(
+            "sar_flip_down",
+            "the parabolic SAR (0.02, 0.2) moved above the close, after being at or below it the"
+            " session before",
+            sar_detail,
+            sar,
+        ),
+        EventKind(
+            "obv_divergence_bull",
+            f"closed below each of the {DIVERGENCE} closes before (a new {DIVERGENCE}-session"
+            f" closing low) while OBV stayed above at least one of its {DIVERGENCE} values"
+            " before (no new low of OBV)",
+            (DetailKey("previous_low_close", "level"), DetailKey("close", "observed")),
+            days,
+        ),
+        EventKind(
+            "obv_divergence_bear",
+            f"closed above each of the {DIVERGENCE} closes before (a new {DIVERGENCE}-session"
+            f" closing high) while OBV stayed below at least one of its {DIVERGENCE} values"
+            " before (no new high of OBV)",
+            (DetailKey("previous_high_close", "level"), DetailKey("close", "observed")),
+            days,
+        ),
+        EventKind(
+            "donchian_breakout_up",
+            "closed above the upper 20-day Donchian band of the session before (the highest high"
+            " of the 20 sessions up to it)",
+            (DetailKey("previous_upper", "level"), DetailKey("close", "observed")),
+            band,
+        ),
+        EventKind(
+            "donchian_breakout_down",
+            "closed below the lower 20-day Donchian band of the session before (the lowest low"
+            " of the 20 sessions up to it)",
+            (DetailKey("previous_lower", "level"), DetailKey("close", "observed")),
+            band,
+        ),
     ]
 
 
@@ -335,6 +444,8 @@ _kernel = jit.kernel
 _OPEN, _HIGH, _LOW, _CLOSE, _VOLUME = 0, 1, 2, 3, 4
 _SMA_50, _SMA_200, _REL_VOLUME, _TYPICAL = 5, 6, 7, 8
 _RETURN, _VOLATILITY, _HIGH_52W, _LOW_52W = 9, 10, 11, 12
+_ADX, _PLUS_DI, _MINUS_DI, _STOCH_K, _STOCH_D = 13, 14, 15, 16, 17
+_SAR, _OBV, _DONCHIAN_HIGH, _DONCHIAN_LOW = 18, 19, 20, 21
 
 _NAMES: Final = tuple(sorted(EVENT_KINDS))
 """Kinds by their bit in the kernels' row masks: alphabetical, so the set bits of a row read
@@ -355,13 +466,23 @@ _GOLDEN, _DEATH, _SURGE = _BIT["golden_cross"], _BIT["death_cross"], _BIT["volum
 _MOVE_UP, _MOVE_DOWN = _BIT["large_move_up"], _BIT["large_move_down"]
 _GAP_UP, _GAP_DOWN = _BIT["gap_up"], _BIT["gap_down"]
 _NEW_HIGH, _NEW_LOW = _BIT["new_52w_high"], _BIT["new_52w_low"]
-_HELD_FAST, _HELD_SLOW = 20, 24
+_ADX_START = _BIT["adx_trend_start"]
+_STOCH_LOW, _STOCH_HIGH = _BIT["stoch_oversold_cross"], _BIT["stoch_overbought_cross"]
+_SAR_UP, _SAR_DOWN = _BIT["sar_flip_up"], _BIT["sar_flip_down"]
+_OBV_BULL, _OBV_BEAR = _BIT["obv_divergence_bull"], _BIT["obv_divergence_bear"]
+_BAND_UP, _BAND_DOWN = _BIT["donchian_breakout_up"], _BIT["donchian_breakout_down"]
+_ADX_LEVEL: Final = float(THRESHOLDS["adx_trend_level"].value)
+_HELD_FAST, _HELD_SLOW = 48, 52
 """Mask bits (4 each) holding the sessions a failed breakout of each average held."""
-if len(_NAMES) > _HELD_FAST or CONFIRM > 15:
-    raise ImportError("the kernels' int32 row masks hold 20 kinds and breakouts of 15 sessions")
+if len(_NAMES) > 32 or CONFIRM > 15:
+    # 32: the kinds' bits are counted as a 32-bit word (_popcount).
+    raise ImportError("the kernels' int64 row masks hold 32 kinds and breakouts of 15 sessions")
 
 _R_FAST, _R_SLOW, _R_AVERAGES, _R_SURGE, _R_MOVE = 0, 1, 2, 3, 4
 _R_GAP_UP, _R_GAP_DOWN, _R_HIGH, _R_LOW = 5, 6, 7, 8
+_R_ADX, _R_STOCH, _R_SAR, _R_OBV_BULL, _R_OBV_BEAR, _R_BAND_UP, _R_BAND_DOWN = (
+    9, 10, 11, 12, 13, 14, 15,
+)  # fmt: skip
 _ROLE_OF: Final = {
     **{_NAMES[b]: _R_FAST for b in _crossing_bits("sma_50")},
     **{_NAMES[b]: _R_SLOW for b in _crossing_bits("sma_200")},
@@ -374,6 +495,15 @@ _ROLE_OF: Final = {
     "gap_down": _R_GAP_DOWN,
     "new_52w_high": _R_HIGH,
     "new_52w_low": _R_LOW,
+    "adx_trend_start": _R_ADX,
+    "stoch_oversold_cross": _R_STOCH,
+    "stoch_overbought_cross": _R_STOCH,
+    "sar_flip_up": _R_SAR,
+    "sar_flip_down": _R_SAR,
+    "obv_divergence_bull": _R_OBV_BULL,
+    "obv_divergence_bear": _R_OBV_BEAR,
+    "donchian_breakout_up": _R_BAND_UP,
+    "donchian_breakout_down": _R_BAND_DOWN,
 }
 _ROLES: Final = tuple(_ROLE_OF[name] for name in _NAMES)
 """Per kind bit, which numbers make its value, level and observed."""
@@ -475,6 +605,54 @@ def _others(
     return fired
 
 
+@_step
+def _divergence(cols: tuple[FloatArray, ...], j: int, window: int) -> int:
+    # A close beyond each of the `window` closes before while OBV is not beyond each of its
+    # values before: the bits of obv_divergence_bull / _bear. Missing values compare false.
+    close, obv = cols[_CLOSE], cols[_OBV]
+    c, o = close[j], obv[j]
+    lowest = highest = True
+    obv_not_lowest = obv_not_highest = False
+    for n in range(1, window + 1):
+        lowest = lowest & (c < close[j - n])
+        highest = highest & (c > close[j - n])
+        obv_not_lowest = obv_not_lowest | (o > obv[j - n])
+        obv_not_highest = obv_not_highest | (o < obv[j - n])
+    fired = _bit(lowest & obv_not_lowest) << _OBV_BULL
+    return fired | (_bit(highest & obv_not_highest) << _OBV_BEAR)
+
+
+@_step
+def _indicator_events(
+    cols: tuple[FloatArray, ...],
+    j: int,
+    start: int,
+    adx_level: float,
+    oversold: float,
+    overbought: float,
+    window: int,
+) -> int:
+    # Bits of the kinds over ADX, stochastics, SAR, OBV and Donchian that fire on row j of the
+    # ticker whose first row is `start`; every comparison with a missing value is false.
+    if j == start:
+        return 0
+    p = j - 1
+    adx, padx = cols[_ADX][j], cols[_ADX][p]
+    fired = _bit((adx > adx_level) & (padx <= adx_level)) << _ADX_START
+    k, d, pk, pd = cols[_STOCH_K][j], cols[_STOCH_D][j], cols[_STOCH_K][p], cols[_STOCH_D][p]
+    low = (k > d) & (pk <= pd) & (k < oversold) & (d < oversold)
+    high = (k < d) & (pk >= pd) & (k > overbought) & (d > overbought)
+    fired |= (_bit(low) << _STOCH_LOW) | (_bit(high) << _STOCH_HIGH)
+    c, pc, sar, psar = cols[_CLOSE][j], cols[_CLOSE][p], cols[_SAR][j], cols[_SAR][p]
+    fired |= _bit((sar < c) & (psar >= pc)) << _SAR_UP
+    fired |= _bit((sar > c) & (psar <= pc)) << _SAR_DOWN
+    fired |= _bit(c > cols[_DONCHIAN_HIGH][p]) << _BAND_UP
+    fired |= _bit(c < cols[_DONCHIAN_LOW][p]) << _BAND_DOWN
+    if j - start >= window:
+        fired |= _divergence(cols, j, window)
+    return fired
+
+
 @_kernel
 def _flag_kernel(
     cols: tuple[FloatArray, ...],
@@ -484,7 +662,7 @@ def _flag_kernel(
     enabled: int,
     confirm: int,
     thresholds: FloatArray,
-    masks: npt.NDArray[np.int32],
+    masks: IntArray,
     counts: IntArray,
     ordered: npt.NDArray[np.bool_],
 ) -> None:
@@ -492,6 +670,8 @@ def _flag_kernel(
     # events per ticker, and whether its dates ascend. Comparisons are combined without
     # branches: whether a gap or a surge fires is as unpredictable as the market.
     surge, sigma, gap = thresholds[0], thresholds[1], thresholds[2]
+    adx_level, oversold, overbought = thresholds[3], thresholds[4], thresholds[5]
+    divergence = int(thresholds[6])
     window = (1 << (confirm + 2)) - 1
     close, fast, slow = cols[_CLOSE], cols[_SMA_50], cols[_SMA_200]
     for t in numba.prange(offsets.shape[0] - 1):
@@ -517,6 +697,7 @@ def _flag_kernel(
                     _UP_SLOW, _DOWN_SLOW, _CONFIRMED_SLOW, _FAILED_SLOW, _HELD_SLOW,
                 )  # fmt: skip
                 m |= _others(cols, j, j == start, surge, sigma, gap)
+                m |= _indicator_events(cols, j, start, adx_level, oversold, overbought, divergence)
                 m = (m & enabled) | (m & ~_KINDS_MASK)
             masks[j] = m
             count += _popcount(m & _KINDS_MASK)
@@ -545,7 +726,26 @@ def _numbers(cols: tuple[FloatArray, ...], j: int, role: int) -> tuple[float, fl
         return observed / cols[_CLOSE][j - 1] - 1, level, observed
     if role == _R_HIGH:
         return cols[_HIGH][j], cols[_HIGH_52W][j - 1], cols[_HIGH][j]
-    return cols[_LOW][j], cols[_LOW_52W][j - 1], cols[_LOW][j]
+    if role == _R_LOW:
+        return cols[_LOW][j], cols[_LOW_52W][j - 1], cols[_LOW][j]
+    if role == _R_ADX:
+        return cols[_ADX][j], _ADX_LEVEL, cols[_PLUS_DI][j] - cols[_MINUS_DI][j]
+    if role == _R_STOCH:
+        k, d = cols[_STOCH_K][j], cols[_STOCH_D][j]
+        return k - d, d, k
+    observed = cols[_CLOSE][j]
+    if role == _R_SAR:
+        level = cols[_SAR][j]
+    elif role == _R_BAND_UP:
+        level = cols[_DONCHIAN_HIGH][j - 1]
+    elif role == _R_BAND_DOWN:
+        level = cols[_DONCHIAN_LOW][j - 1]
+    else:  # a divergence: the lowest (highest) of the closes before
+        level = cols[_CLOSE][j - 1]
+        for n in range(2, DIVERGENCE + 1):
+            before = cols[_CLOSE][j - n]
+            level = min(level, before) if role == _R_OBV_BULL else max(level, before)
+    return observed / level - 1, level, observed
 
 
 @_kernel
@@ -553,7 +753,7 @@ def _emit_kernel(
     cols: tuple[FloatArray, ...],
     offsets: IntArray,
     dates: npt.NDArray[np.int32],
-    masks: npt.NDArray[np.int32],
+    masks: IntArray,
     starts: IntArray,
     out_segment: npt.NDArray[np.uint32],
     out_date: npt.NDArray[np.int32],
@@ -637,9 +837,13 @@ def _run(
             THRESHOLDS["volume_surge_rel_volume"].value,
             THRESHOLDS["large_move_sigma"].value,
             THRESHOLDS["gap_min"].value,
+            THRESHOLDS["adx_trend_level"].value,
+            THRESHOLDS["stoch_oversold"].value,
+            THRESHOLDS["stoch_overbought"].value,
+            THRESHOLDS["obv_divergence_sessions"].value,
         ]
     )
-    masks = np.empty(int(offsets[-1]), dtype=np.int32)
+    masks = np.empty(int(offsets[-1]), dtype=np.int64)
     counts = np.empty(n, dtype=np.int64)
     ordered = np.empty(n, dtype=np.bool_)
     _flag_kernel(cols, offsets, days, since, enabled, CONFIRM, thresholds, masks, counts, ordered)

@@ -19,6 +19,7 @@ import polars as pl
 from stockbrief.detectors import (
     AVERAGES,
     CONFIRM,
+    DIVERGENCE,
     EVENT_KINDS,
     EVENTS_SCHEMA,
     INPUTS,
@@ -106,7 +107,62 @@ def _numbers(rows: _Rows, kind: str) -> tuple[FloatArray, FloatArray, FloatArray
         return observed / rows.ago("close", 1) - 1, level, observed
     if kind == "new_52w_high":
         return rows.ago("high", 0), rows.ago("high_52w", 1), rows.ago("high", 0)
-    return rows.ago("low", 0), rows.ago("low_52w", 1), rows.ago("low", 0)
+    if kind == "new_52w_low":
+        return rows.ago("low", 0), rows.ago("low_52w", 1), rows.ago("low", 0)
+    if kind == "adx_trend_start":
+        level = np.full(rows.ago("adx_14", 0).size, THRESHOLDS["adx_trend_level"].value)
+        spread = rows.ago("plus_di_14", 0) - rows.ago("minus_di_14", 0)
+        return rows.ago("adx_14", 0), level, spread
+    if kind.startswith("stoch"):
+        k, d = rows.ago("stoch_k_14", 0), rows.ago("stoch_d_14", 0)
+        return k - d, d, k
+    observed = rows.ago("close", 0)
+    if kind.startswith("sar"):
+        level = rows.ago("sar", 0)
+    elif kind == "donchian_breakout_up":
+        level = rows.ago("donchian_high_20", 1)
+    elif kind == "donchian_breakout_down":
+        level = rows.ago("donchian_low_20", 1)
+    else:  # a divergence: the lowest (highest) of the closes before, in the kernels' order
+        level = rows.ago("close", 1)
+        pick = np.minimum if kind == "obv_divergence_bull" else np.maximum
+        for n in range(2, DIVERGENCE + 1):
+            level = pick(level, rows.ago("close", n))
+    return observed / level - 1, level, observed
+
+
+def _indicator_fired(rows: _Rows) -> dict[str, BoolArray]:
+    """The kinds over ADX, stochastics, SAR, OBV and Donchian (the kernels'
+    ``_indicator_events``); every comparison with a missing value is false."""
+    adx_level = THRESHOLDS["adx_trend_level"].value
+    oversold = THRESHOLDS["stoch_oversold"].value
+    overbought = THRESHOLDS["stoch_overbought"].value
+    adx, padx = rows.ago("adx_14", 0), rows.ago("adx_14", 1)
+    k, d = rows.ago("stoch_k_14", 0), rows.ago("stoch_d_14", 0)
+    pk, pd = rows.ago("stoch_k_14", 1), rows.ago("stoch_d_14", 1)
+    close, pclose = rows.ago("close", 0), rows.ago("close", 1)
+    sar, psar = rows.ago("sar", 0), rows.ago("sar", 1)
+    obv = rows.ago("obv", 0)
+    lowest = np.ones(close.size, dtype=np.bool_)
+    highest = lowest.copy()
+    obv_not_lowest = np.zeros(close.size, dtype=np.bool_)
+    obv_not_highest = obv_not_lowest.copy()
+    for n in range(1, DIVERGENCE + 1):
+        lowest &= close < rows.ago("close", n)
+        highest &= close > rows.ago("close", n)
+        obv_not_lowest |= obv > rows.ago("obv", n)
+        obv_not_highest |= obv < rows.ago("obv", n)
+    return {
+        "adx_trend_start": (adx > adx_level) & (padx <= adx_level),
+        "stoch_oversold_cross": (k > d) & (pk <= pd) & (k < oversold) & (d < oversold),
+        "stoch_overbought_cross": (k < d) & (pk >= pd) & (k > overbought) & (d > overbought),
+        "sar_flip_up": (sar < close) & (psar >= pclose),
+        "sar_flip_down": (sar > close) & (psar <= pclose),
+        "obv_divergence_bull": lowest & obv_not_lowest,
+        "obv_divergence_bear": highest & obv_not_highest,
+        "donchian_breakout_up": close > rows.ago("donchian_high_20", 1),
+        "donchian_breakout_down": close < rows.ago("donchian_low_20", 1),
+    }
 
 
 def _fired(rows: _Rows) -> dict[str, tuple[BoolArray, npt.NDArray[np.int32]]]:
@@ -135,6 +191,7 @@ def _fired(rows: _Rows) -> dict[str, tuple[BoolArray, npt.NDArray[np.int32]]]:
         "gap_down": opened & (open_ < rows.ago("low", 1)) & _ge(-gap, size),
         "new_52w_high": rows.ago("high", 0) > rows.ago("high_52w", 1),
         "new_52w_low": rows.ago("low", 0) < rows.ago("low_52w", 1),
+        **_indicator_fired(rows),
     }
     none = np.full(fast.size, -1, dtype=np.int32)
     fired.update({k: (v, none) for k, v in plain.items()})

@@ -838,21 +838,22 @@ PRESETS: Final[Mapping[str, tuple[str, str]]] = {
     "adx-trend": (
         "crossed_above(adx_14, 25) and plus_di_14 > minus_di_14",
         "the 14-day ADX rose above 25, after being at or below it the session before, with +DI"
-        " above -DI: the start of an uptrend",
+        " above -DI: the start of an uptrend (the adx_trend_start event, upward)",
     ),
     "stoch-oversold-cross": (
-        "crossed_above(stoch_k_14, stoch_d_14) and stoch_d_14 < 20",
-        "the slow stochastic %K (14, 3, 3) crossed above its %D while %D was below 20, in the"
-        " oversold zone",
+        "crossed_above(stoch_k_14, stoch_d_14) and stoch_k_14 < 20 and stoch_d_14 < 20",
+        "the slow stochastic %K (14, 3, 3) crossed above its %D with both below 20, in the"
+        " oversold zone (the stoch_oversold_cross event)",
     ),
     "sar-flip-up": (
         "crossed_below(sar, close)",
         "the parabolic SAR (0.02, 0.2) moved below the close, after being at or above it the"
-        " session before: a flip to an uptrend",
+        " session before: a flip to an uptrend (the sar_flip_up event)",
     ),
     "donchian-breakout": (
         "close > prev(donchian_high_20)",
-        "closed above the highest high of the 20 sessions before (the upper Donchian channel)",
+        "closed above the highest high of the 20 sessions before (the upper Donchian channel;"
+        " the donchian_breakout_up event)",
     ),
 }
 """Named screens: name -> (expression, description)."""

@@ -1232,12 +1232,27 @@ _ODDS: Final = re.compile(
 to 60%"): a probability from history, not the day's move."""
 
 
+_INDICATOR_LEVEL: Final = re.compile(
+    r"""\b(?:SAR|Donchian|Keltner|VWAP|pivot|Pivot\w*|highest\s+high|lowest\s+low
+        |höchsten\s+Hoch\w*|tiefsten\s+Tief\w*|channel|Kanal\w*|band|Band)\b[^.;:]{0,60}$""",
+    re.X,
+)
+"""A price just after an indicator's level ("the parabolic SAR flipped below the price, to
+$145.64", "below the lowest low of the previous 20 trading days ($207.52)"): that level, not
+the close."""
+
+
 def _statistics(sentence: str, numbers: Sequence[Number], used: set[int]) -> None:
-    """Shares of an event study's cases, and the bounds of its confidence intervals, are
-    history, never the day's figures: set aside."""
+    """Shares of an event study's cases, the bounds of its confidence intervals and the levels
+    of indicators are no figures of the day: set aside."""
     intervals = [m.span() for m in _INTERVAL.finditer(sentence)]
     for i, n in enumerate(numbers):
-        if i in used or n.unit != "percent":
+        if i in used:
+            continue
+        if n.unit == "currency" and _INDICATOR_LEVEL.search(sentence[: n.start]):
+            used.add(i)
+            continue
+        if n.unit != "percent":
             continue
         if (
             _SHARE_OF_CASES.match(sentence[n.end :])

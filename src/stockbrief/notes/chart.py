@@ -28,8 +28,18 @@ Lang = Literal["en", "de"]
 BAR_COLUMNS: Final = ("date", "open", "high", "low", "close", "volume", "sma_50", "sma_200")
 """Columns :func:`price_chart` reads from the bars frame."""
 
-UP_KINDS: Final = frozenset({"gap_up", "new_52w_high", "large_move_up", "volume_surge"})
-DOWN_KINDS: Final = frozenset({"gap_down", "new_52w_low", "large_move_down"})
+UP_KINDS: Final = frozenset(
+    {
+        "gap_up", "new_52w_high", "large_move_up", "volume_surge", "stoch_oversold_cross",
+        "sar_flip_up", "obv_divergence_bull", "donchian_breakout_up",
+    }
+)  # fmt: skip
+DOWN_KINDS: Final = frozenset(
+    {
+        "gap_down", "new_52w_low", "large_move_down", "stoch_overbought_cross", "sar_flip_down",
+        "obv_divergence_bear", "donchian_breakout_down",
+    }
+)  # fmt: skip
 UP_PREFIXES: Final = ("cross_above_", "breakout_confirmed_")
 DOWN_PREFIXES: Final = ("cross_below_", "breakout_failed_")
 """Event kinds drawn above the high (up) or below the low (down); other kinds are not drawn."""
@@ -134,9 +144,11 @@ def price_chart(
     events
         Events of that ticker (``date``, ``kind``, ``value``; further columns are ignored), or
         None. Kinds that mark a rise (``cross_above_*``, ``breakout_confirmed_*``, ``gap_up``,
-        ``new_52w_high``, ``large_move_up``, ``volume_surge``) get an up triangle above the
-        day's high; kinds that mark a fall (``cross_below_*``, ``breakout_failed_*``,
-        ``gap_down``, ``new_52w_low``, ``large_move_down``) a down triangle below its low.
+        ``new_52w_high``, ``large_move_up``, ``volume_surge``, and the rising side of the
+        stochastic, SAR, OBV and Donchian signals) get an up triangle above the day's high;
+        kinds that mark a fall (``cross_below_*``, ``breakout_failed_*``, ``gap_down``,
+        ``new_52w_low``, ``large_move_down`` and the falling side of those signals) a down
+        triangle below its low.
         Other kinds, and events outside the drawn sessions, are not drawn.
     title
         Shown verbatim above the chart; ``$`` and backslashes are not read as mathtext.
@@ -397,11 +409,19 @@ _EVENT_NAMES: Final[dict[Lang, dict[str, str]]] = {
         "volume_surge": "volume surge",
         "gap_up": "gap up",
         "new_52w_high": "new 52-week high",
+        "stoch_oversold_cross": "stochastic cross up",
+        "sar_flip_up": "SAR below the price",
+        "obv_divergence_bull": "bullish OBV divergence",
+        "donchian_breakout_up": "Donchian breakout",
         "cross_below_sma": "crossed below an average",
         "breakout_failed_sma": "breakout failed",
         "large_move_down": "loss beyond 2.5\u03c3",
         "gap_down": "gap down",
         "new_52w_low": "new 52-week low",
+        "stoch_overbought_cross": "stochastic cross down",
+        "sar_flip_down": "SAR above the price",
+        "obv_divergence_bear": "bearish OBV divergence",
+        "donchian_breakout_down": "Donchian breakdown",
     },
     "de": {
         "cross_above_sma": "GD nach oben gekreuzt",
@@ -410,11 +430,19 @@ _EVENT_NAMES: Final[dict[Lang, dict[str, str]]] = {
         "volume_surge": "Volumensprung",
         "gap_up": "Kurslücke nach oben",
         "new_52w_high": "neues 52-Wochen-Hoch",
+        "stoch_oversold_cross": "Stochastik kreuzt nach oben",
+        "sar_flip_up": "SAR unter dem Kurs",
+        "obv_divergence_bull": "positive OBV-Divergenz",
+        "donchian_breakout_up": "Donchian-Ausbruch nach oben",
         "cross_below_sma": "GD nach unten gekreuzt",
         "breakout_failed_sma": "Ausbruch gescheitert",
         "large_move_down": "Tagesverlust über 2,5\u03c3",
         "gap_down": "Kurslücke nach unten",
         "new_52w_low": "neues 52-Wochen-Tief",
+        "stoch_overbought_cross": "Stochastik kreuzt nach unten",
+        "sar_flip_down": "SAR über dem Kurs",
+        "obv_divergence_bear": "negative OBV-Divergenz",
+        "donchian_breakout_down": "Donchian-Ausbruch nach unten",
     },
 }
 """The legend's words for the event kinds a marker stands for (a cross of either average is one

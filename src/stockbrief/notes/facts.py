@@ -16,6 +16,7 @@ import polars as pl
 
 from stockbrief import levels
 from stockbrief.consensus import Consensus
+from stockbrief.notes import rating_facts
 from stockbrief.peers import Tailwind
 
 Unit = Literal[
@@ -242,6 +243,7 @@ def gather(
         "standard deviation of the last 60 daily returns",
     )
     add_levels(sheet, frame)
+    rating_facts.add_rating(sheet, frame)
 
     _instrument(sheet, frame, instrument)
     if market is not None:
@@ -356,7 +358,9 @@ def gather(
                 "positive peer news and a rising peer group on the day",
             )
     if kpis is not None and kpis.height:
-        metrics = kpis.sort("period_end").group_by("name", maintain_order=True).last()
+        metrics = _breakdown_of_latest_period(
+            kpis.sort("period_end").group_by("name", maintain_order=True).last()
+        )
         sheet.add(
             "kpis",
             [
@@ -599,3 +603,24 @@ def _add_watched(
     sheet.add(
         f"level_{side}_last_touch", level.last_touch, "date", year, "the level's latest swing"
     )
+
+
+BREAKDOWNS: Final = ("revenue_segment", "revenue_region", "revenue_product")
+"""Revenue breakdowns a filing tags (by segment, region, product line), in the order a brief
+prefers one of them: a note names one breakdown, not three views of the same sales."""
+
+
+def _breakdown_of_latest_period(metrics: pl.DataFrame) -> pl.DataFrame:
+    """The metrics with one revenue breakdown only: of the most recent period any breakdown
+    covers, the first of :data:`BREAKDOWNS` tagged for it (quarter or year alike)."""
+    axis = pl.col("name").str.extract(r"^(?:quarterly_)?(revenue_[a-z]+):", 1)
+    marked = metrics.with_columns(axis.alias("_axis"))
+    parts = marked.filter(pl.col("_axis").is_in(BREAKDOWNS))
+    if parts.is_empty():
+        return metrics
+    latest = parts["period_end"].max()
+    recent = parts.filter(pl.col("period_end") == latest)
+    chosen = next(b for b in BREAKDOWNS if b in set(recent["_axis"].to_list()))
+    kept = recent.filter(pl.col("_axis") == chosen)
+    rest = marked.filter(pl.col("_axis").is_null() | ~pl.col("_axis").is_in(BREAKDOWNS))
+    return pl.concat([rest, kept]).drop("_axis")

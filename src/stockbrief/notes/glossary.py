@@ -83,6 +83,14 @@ FACT_LABELS: Final[dict[str, dict[str, str]]] = {
         "level_below_kind": "what it is",
         "level_below_touches": "swings at it",
         "level_below_last_touch": "its latest swing",
+        "rating_summary": "technical rating (TradingView method)",
+        "rating_label": "technical rating in words",
+        "rating_ma": "moving-average rating",
+        "rating_ma_label": "moving-average rating in words",
+        "rating_oscillators": "oscillator rating",
+        "rating_oscillators_label": "oscillator rating in words",
+        "rating_ma_votes": "moving-average votes",
+        "rating_oscillator_votes": "oscillator votes",
     },
     "de": {
         "close": "Schlusskurs",
@@ -151,6 +159,14 @@ FACT_LABELS: Final[dict[str, dict[str, str]]] = {
         "level_below_kind": "Art der Marke",
         "level_below_touches": "Wendepunkte an der Marke",
         "level_below_last_touch": "letzter Wendepunkt an der Marke",
+        "rating_summary": "technisches Rating (Methode von TradingView)",
+        "rating_label": "Einstufung des technischen Ratings",
+        "rating_ma": "Rating der gleitenden Durchschnitte",
+        "rating_ma_label": "Einstufung der gleitenden Durchschnitte",
+        "rating_oscillators": "Rating der Oszillatoren",
+        "rating_oscillators_label": "Einstufung der Oszillatoren",
+        "rating_ma_votes": "Signale der gleitenden Durchschnitte",
+        "rating_oscillator_votes": "Signale der Oszillatoren",
     },
 }
 """What each fact is called in the facts table."""
@@ -241,6 +257,38 @@ FORMULAS_DE: Final[dict[str, str]] = {
     "level_below_touches": "Wendepunkte, die die Marke bilden",
     "level_above_last_touch": "letzter Wendepunkt der Marke",
     "level_below_last_touch": "letzter Wendepunkt der Marke",
+    "rating_summary": "Mittel aus dem Rating der gleitenden Durchschnitte und dem der"
+    " Oszillatoren, von \u22121 bis 1 (Methode der Technical Ratings von TradingView; eine"
+    " Gegenprobe, nicht das Fazit)",
+    "rating_label": "Einstufung des technischen Ratings: starker Verkauf unter \u22120,5,"
+    " Verkaufen ab \u22120,5 bis unter \u22120,1, neutral von \u22120,1 bis 0,1, Kaufen über"
+    " 0,1 bis 0,5, starker Kauf über 0,5",
+    "rating_ma": "Mittel der Signale von 15 gleitenden Durchschnitten (Kaufen 1, neutral 0,"
+    " Verkaufen \u22121)",
+    "rating_ma_label": "Einstufung nach denselben Schwellen wie das technische Rating",
+    "rating_oscillators": "Mittel der Signale von 11 Oszillatoren (Kaufen 1, neutral 0,"
+    " Verkaufen \u22121)",
+    "rating_oscillators_label": "Einstufung nach denselben Schwellen wie das technische Rating",
+    "rating_ma_votes": "Indikator, sein Wert am Tag, sein Signal: Jeder Durchschnitt signalisiert"
+    " Kaufen, wenn er unter dem Schlusskurs liegt, Verkaufen, wenn er darüber liegt; SMA und EMA"
+    " über 10, 20, 30, 50, 100 und 200 Schlusskurse (EMA mit dem SMA als Startwert),"
+    " Ichimoku-Basislinie (Mitte aus höchstem Hoch und tiefstem Tief von 26 Handelstagen),"
+    " VWMA (20) und Hull-MA (9); ein Indikator ohne Wert am Tag zählt nicht mit",
+    "rating_oscillator_votes": "Indikator, sein Wert am Tag, sein Signal: RSI (14): Kaufen unter"
+    " 30 und steigend, Verkaufen über 70 und fallend; Stochastik (14, 3, 3): Kaufen, wenn %K und"
+    " %D unter 20 liegen und %K über %D, Verkaufen, wenn beide über 80 liegen und %K unter %D;"
+    " CCI (20): Kaufen unter \u2212100 und steigend, Verkaufen über 100 und fallend; ADX (14):"
+    " Kaufen über 20 und steigend bei +DI über \u2212DI, Verkaufen ebenso bei +DI unter \u2212DI;"
+    " Awesome Oscillator: Kaufen, wenn er die Nulllinie nach oben kreuzt oder über ihr eine"
+    " Untertasse bildet, Verkaufen umgekehrt; Momentum (10): Kaufen steigend, Verkaufen fallend;"
+    " MACD (12, 26, 9): Kaufen über der Signallinie, Verkaufen darunter; Stochastik-RSI: Kaufen"
+    " im Abwärtstrend, wenn K und D unter 20 liegen und K über D, Verkaufen im Aufwärtstrend,"
+    " wenn beide über 80 liegen und K unter D; Williams %R (14): Kaufen unter \u221280 und"
+    " steigend, Verkaufen über \u221220 und fallend; Bull Bear Power (13): Kaufen im"
+    " Aufwärtstrend, wenn die Bear Power unter null liegt und steigt, Verkaufen im Abwärtstrend,"
+    " wenn die Bull Power über null liegt und fällt; Ultimate Oscillator (7, 14, 28): Kaufen über"
+    " 70, Verkaufen unter 30; Aufwärtstrend = Schlusskurs über seinem SMA (50); steigend und"
+    " fallend gegenüber dem Vortag",
 }
 """German formulas by fact name; a fact without one keeps its English formula."""
 
@@ -253,6 +301,7 @@ KPI_TERMS: Final[dict[str, str]] = {
     "operating margin": "operative Marge",
     "free cash flow": "freier Cashflow",
     "eps": "Gewinn je Aktie",
+    "diluted eps": "verwässerter Gewinn je Aktie",
     "earnings per share": "Gewinn je Aktie",
     "cumulative downloads": "kumulierte Downloads",
     "downloads": "Downloads",
@@ -313,6 +362,15 @@ TEXT_VALUES_DE: Final[dict[str, str]] = {
     "pivot_week_r2": "Pivot-Widerstand R2 der Vorwoche",
     "pivot_week_s1": "Pivot-Unterstützung S1 der Vorwoche",
     "pivot_week_s2": "Pivot-Unterstützung S2 der Vorwoche",
+    "buy": "Kaufen",
+    "sell": "Verkaufen",
+    "neutral": "neutral",
+    "strong buy": "starker Kauf",
+    "strong sell": "starker Verkauf",
+    "Ichimoku base line (9, 26, 52, 26)": "Ichimoku-Basislinie (9, 26, 52, 26)",
+    "Hull MA (9)": "Hull-MA (9)",
+    "Stochastic %K (14, 3, 3)": "Stochastik %K (14, 3, 3)",
+    "Stochastic RSI K (3, 3, 14, 14)": "Stochastik-RSI K (3, 3, 14, 14)",
 }
 """German for the words a text fact holds (a direction, a price basis, a security type)."""
 
@@ -352,11 +410,45 @@ def _consensus_formula(fact: Fact, day: Callable[[dt.date], str]) -> str:
     return f"Zusammenfassung eines Anbieters{published} (siehe Quelle des Konsenses)"
 
 
+_BREAKDOWN_NAMES: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "revenue_segment": "{member} segment revenue",
+        "revenue_region": "Revenue in {member}",
+        "revenue_product": "{member} revenue",
+        "quarterly_revenue_segment": "Quarterly {member} segment revenue",
+        "quarterly_revenue_region": "Quarterly revenue in {member}",
+        "quarterly_revenue_product": "Quarterly {member} revenue",
+    },
+    "de": {
+        "revenue_segment": "Umsatz im Segment „{member}“",
+        "revenue_region": "Umsatz in der Region „{member}“",
+        "revenue_product": "Umsatz mit „{member}“",
+        "quarterly_revenue_segment": "Quartalsumsatz im Segment „{member}“",
+        "quarterly_revenue_region": "Quartalsumsatz in der Region „{member}“",
+        "quarterly_revenue_product": "Quartalsumsatz mit „{member}“",
+    },
+}
+"""How a filing's revenue breakdown (``revenue_segment:Americas``) reads in a note; the member
+keeps the filer's own label."""
+
+
+_PERIODS_DE: Final = {"annual": "im Geschäftsjahr", "quarterly": "im Quartal"}
+"""The period word a provider puts before a metric ("Quarterly revenue"), in German after it."""
+
+
 def kpi_name(name: str, lang: str) -> str:
     """A company metric's name in ``lang``: translated when the glossary knows it, else as
     ingested (in quotes in German, so it reads as the company's own name)."""
+    axis, colon, member = name.partition(":")
+    names = _BREAKDOWN_NAMES["de" if lang == "de" else "en"]
+    if colon and axis in names and member.strip():
+        return names[axis].format(member=member.strip())
     if lang != "de":
         return name
+    period, _, rest = name.strip().partition(" ")
+    within = _PERIODS_DE.get(period.lower())
+    if within and rest:
+        return f"{kpi_name(rest, lang)} {within}"
     lowered = name.lower().strip()
     if lowered in KPI_TERMS:
         return KPI_TERMS[lowered]

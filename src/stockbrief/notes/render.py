@@ -27,7 +27,8 @@ CHART_EVENTS: Final = (
     "golden_cross",
     "death_cross",
 )
-"""Event kinds marked on the chart; gaps and new highs are too frequent to mark usefully."""
+"""Event kinds marked on the chart; gaps, new highs and the indicator signals (stochastic
+crosses, SAR flips, OBV divergences, Donchian breakouts) are too frequent to mark usefully."""
 
 
 def markdown(brief: Brief) -> str:

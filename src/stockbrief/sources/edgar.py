@@ -16,7 +16,18 @@ Each figure is dated by the filing that first reported it: ``known_at`` is the d
 ``filed`` date (00:00 UTC), since companyfacts gives the day of a filing but not its time, and a
 filing made after the close must not reach a brief of that day. Later filings repeat a period's
 figure as a comparative, and restate some; the first report is kept, as it was known then.
-Company facts hold no dimensional facts, so segment revenue is not among them.
+
+Company facts hold no dimensional facts, so revenue by segment, product line and region is read
+from the filings themselves (:mod:`stockbrief.sources.xbrl`): ``fetch_raw`` reads the company's
+``submissions`` JSON, takes its latest 10-K and any 10-Q filed after it, and downloads each
+one's XBRL instance (``*_htm.xml``) and label linkbase (``*_lab.xml``), found in the filing's
+``index.json``. They join the payload under ``filings``::
+
+    "AAPL": {"cik": 320193, "facts": {...}, "filings": [{"form": "10-K",
+      "accession": "0000320193-24-000123", "filed": "2024-11-01",
+      "instance_name": "aapl-20240928_htm.xml", "instance": "<?xml ...", "labels": "<?xml ..."}]}
+
+A filing's documents never change, so the cache keeps them for good.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -37,6 +49,7 @@ from stockbrief import calendar, model
 from stockbrief.errors import InputError, ProviderError
 from stockbrief.sources.base import Parsed, Source
 from stockbrief.sources.validate import FILE, ROW
+from stockbrief.sources.xbrl import Axis, segment_facts
 
 SOURCE_NAME: Final = "sec"
 PAYLOAD_FORMAT: Final = 1
@@ -44,6 +57,28 @@ USER_AGENT_ENV: Final = "STOCKBRIEF_SEC_USER_AGENT"
 
 TICKERS_URL: Final = "https://www.sec.gov/files/company_tickers.json"
 FACTS_URL: Final = "https://data.sec.gov/api/xbrl/companyfacts/CIK{cik:010d}.json"
+SUBMISSIONS_URL: Final = "https://data.sec.gov/submissions/CIK{cik:010d}.json"
+ARCHIVES_URL: Final = "https://www.sec.gov/Archives/edgar/data/{cik}/{folder}/{name}"
+
+ANNUAL_FORM: Final = "10-K"
+QUARTERLY_FORM: Final = "10-Q"
+"""The periodic reports whose XBRL instances give revenue by segment: the latest annual report,
+and the quarterly reports filed after it."""
+
+ACCESSION: Final = re.compile(r"\d{10}-\d{2}-\d{6}")
+DOCUMENT: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.xml")
+"""Shapes an accession number and a document name must have before they reach a URL or the
+cache's file names."""
+PLAIN_INSTANCE: Final = re.compile(r"[a-z0-9]+-\d{8}\.xml")
+"""An instance's name in filings made before inline XBRL (``aapl-20180929.xml``)."""
+
+SEGMENT_NAMES: Final[Mapping[Axis, str]] = {
+    "segment": "revenue_segment",
+    "product": "revenue_product",
+    "region": "revenue_region",
+}
+"""KPI name of each axis: ``revenue_segment:Americas`` for a fiscal year, with the prefix
+``quarterly_`` for a quarter (``quarterly_revenue_segment:Americas``)."""
 
 MIN_INTERVAL: Final = 0.125
 """Seconds between two requests: under the SEC's limit of ten a second."""
@@ -101,6 +136,8 @@ class EdgarSource(Source[dict[str, Any]]):
 
     tickers_url: str = TICKERS_URL
     facts_url: str = FACTS_URL
+    submissions_url: str = SUBMISSIONS_URL
+    archives_url: str = ARCHIVES_URL
 
     def __init__(
         self,
@@ -125,7 +162,8 @@ class EdgarSource(Source[dict[str, Any]]):
         return f"EdgarSource(tickers={list(self.tickers)!r})"
 
     def fetch_raw(self) -> dict[str, Any]:
-        """The ticker list, then each ticker's company facts; one-line errors."""
+        """The ticker list, then each ticker's company facts and latest periodic reports;
+        one-line errors."""
         if not self.user_agent or "@" not in self.user_agent:
             raise ProviderError(
                 f"SEC EDGAR asks every client to name itself: set {USER_AGENT_ENV} to your"
@@ -145,7 +183,8 @@ class EdgarSource(Source[dict[str, Any]]):
                 )
             url = self.facts_url.format(cik=cik)
             facts = self._kept(url, f"company facts of {ticker}", f"CIK{cik:010d}", fetched_at)
-            companies[ticker] = {"cik": cik, "facts": facts}
+            filings = self._filings(ticker, cik, fetched_at)
+            companies[ticker] = {"cik": cik, "facts": facts, "filings": filings}
         return {
             "provider": SOURCE_NAME,
             "format": PAYLOAD_FORMAT,
@@ -153,18 +192,70 @@ class EdgarSource(Source[dict[str, Any]]):
             "companies": companies,
         }
 
-    def _kept(self, url: str, what: str, name: str, now: dt.datetime) -> Any:
-        """A document from the cache when downloaded the same UTC day, else from the SEC (and
-        then kept)."""
+    def _filings(self, ticker: str, cik: int, now: dt.datetime) -> list[dict[str, Any]]:
+        """The XBRL instance and labels of the latest 10-K and the 10-Qs filed after it."""
+        url = self.submissions_url.format(cik=cik)
+        submissions = self._kept(
+            url, f"the filings list of {ticker}", f"CIK{cik:010d}-filings", now
+        )
+        filings = []
+        for form, accession, filed in latest_reports(submissions, ticker):
+            what = f"{ticker}'s {form} of {filed}"
+            folder = accession.replace("-", "")
+            index = self._kept(
+                self.archives_url.format(cik=cik, folder=folder, name="index.json"),
+                f"the filing index of {what}",
+                f"{accession}-index",
+                now,
+                lasting=True,
+            )
+            instance_name, labels_name = _documents(index, what)
+            instance, labels = (
+                self._kept(
+                    self.archives_url.format(cik=cik, folder=folder, name=name),
+                    f"{name} of {what}",
+                    f"{accession}-{name}",
+                    now,
+                    lasting=True,
+                    text=True,
+                )
+                if name
+                else None
+                for name in (instance_name, labels_name)
+            )
+            filings.append(
+                {
+                    "form": form,
+                    "accession": accession,
+                    "filed": filed.isoformat(),
+                    "instance_name": instance_name,
+                    "instance": instance,
+                    "labels": labels,
+                }
+            )
+        return filings
+
+    def _kept(
+        self,
+        url: str,
+        what: str,
+        name: str,
+        now: dt.datetime,
+        *,
+        lasting: bool = False,
+        text: bool = False,
+    ) -> Any:
+        """A document from the cache when downloaded the same UTC day (any day when
+        ``lasting``), else from the SEC (and then kept)."""
         path = self.cache / f"{name}.json" if self.cache is not None else None
         if path is not None and self.reuse:
             try:
                 entry = json.loads(path.read_text(encoding="utf-8"))
-                if dt.datetime.fromisoformat(entry["fetched_at"]).date() == now.date():
+                if lasting or dt.datetime.fromisoformat(entry["fetched_at"]).date() == now.date():
                     return entry["document"]
             except (OSError, ValueError, KeyError, TypeError):
                 pass  # none, or unreadable: download anew
-        document = self._get(url, what)
+        document = self._get(url, what, text=text)
         if path is not None:
             entry = {"fetched_at": now.isoformat(), "url": url, "document": document}
             try:
@@ -176,7 +267,7 @@ class EdgarSource(Source[dict[str, Any]]):
                 pass  # a cache that cannot be written only costs a download next time
         return document
 
-    def _get(self, url: str, what: str) -> Any:
+    def _get(self, url: str, what: str, *, text: bool = False) -> Any:
         wait = self._last + self.interval - time.monotonic()
         if wait > 0:
             time.sleep(wait)
@@ -202,9 +293,10 @@ class EdgarSource(Source[dict[str, Any]]):
         finally:
             self._last = time.monotonic()
         try:
-            return json.loads(body)
+            return body.decode("utf-8") if text else json.loads(body)
         except ValueError:
-            raise ProviderError(f"SEC EDGAR sent {what} as something other than JSON") from None
+            kind = "UTF-8 text" if text else "JSON"
+            raise ProviderError(f"SEC EDGAR sent {what} as something other than {kind}") from None
 
     def parse(self, raw: dict[str, Any]) -> Parsed:
         """The payload's KPIs (see :func:`parse_payload`)."""
@@ -222,6 +314,59 @@ def _ciks(listing: object) -> dict[str, int]:
     return found
 
 
+def latest_reports(submissions: object, ticker: str) -> list[tuple[str, str, dt.date]]:
+    """``(form, accession, filed)`` of the latest 10-K and the 10-Qs filed after it, oldest
+    first, from a ``submissions`` JSON (``filings.recent`` holds one list per field)."""
+    recent = _within(submissions, "filings", "recent")
+    if not isinstance(recent, Mapping):
+        raise ProviderError(
+            f"SEC EDGAR's filings list of {ticker} is not what it was; upgrade stockbrief"
+        )
+    forms, accessions, dates = (
+        recent.get(k) or [] for k in ("form", "accessionNumber", "filingDate")
+    )
+    reports = []
+    for form, accession, filed in zip(forms, accessions, dates, strict=False):
+        if form in (ANNUAL_FORM, QUARTERLY_FORM) and ACCESSION.fullmatch(str(accession)):
+            try:
+                reports.append((str(form), str(accession), dt.date.fromisoformat(str(filed))))
+            except ValueError:
+                continue  # an undated entry cannot say when it was known
+    reports.sort(key=lambda r: r[2])
+    annual = [i for i, r in enumerate(reports) if r[0] == ANNUAL_FORM]
+    return reports[annual[-1] :] if annual else reports[-1:]
+
+
+def _within(document: object, *keys: str) -> object:
+    """``document[k1][k2]...``, or None where a level is missing or not an object."""
+    for key in keys:
+        document = document.get(key) if isinstance(document, Mapping) else None
+    return document
+
+
+def _documents(index: object, what: str) -> tuple[str, str | None]:
+    """The XBRL instance and label linkbase of a filing, by name, from its ``index.json``."""
+    items = _within(index, "directory", "item")
+    if not isinstance(items, list):
+        raise ProviderError(f"SEC EDGAR's filing index of {what} is not what it was")
+    names = [
+        str(i["name"])
+        for i in items
+        if isinstance(i, Mapping) and DOCUMENT.fullmatch(str(i.get("name", "")))
+    ]
+    # Inline filings have their facts extracted as NAME_htm.xml; older ones were NAME.xml.
+    instance = next((n for n in names if n.endswith("_htm.xml")), None) or next(
+        (n for n in names if PLAIN_INSTANCE.fullmatch(n)), None
+    )
+    if instance is None:
+        raise ProviderError(
+            f"SEC EDGAR's filing index of {what} lists no XBRL instance (*_htm.xml)"
+        )
+    stem = instance.removesuffix(".xml").removesuffix("_htm")
+    labels = f"{stem}_lab.xml" if f"{stem}_lab.xml" in names else None
+    return instance, labels
+
+
 # -- parsing: pure -------------------------------------------------------------------------------
 
 
@@ -230,8 +375,9 @@ def parse_payload(raw: Mapping[str, Any]) -> pl.DataFrame:
     :meth:`EdgarSource.fetch_raw`.
 
     Quarterly and annual revenue, operating income, net income and diluted EPS (named like
-    Yahoo's: ``Quarterly revenue``, ``Annual diluted EPS``) in the unit reported, and
-    ``Shares outstanding`` at each cover-page date; each with ``known_at`` the day after the
+    Yahoo's: ``Quarterly revenue``, ``Annual diluted EPS``) in the unit reported,
+    ``Shares outstanding`` at each cover-page date, and revenue by segment, product and region
+    from the ``filings`` (:data:`SEGMENT_NAMES`); each with ``known_at`` the day after the
     filing that first reported it.
     """
     if not isinstance(raw, Mapping):
@@ -253,6 +399,7 @@ def parse_payload(raw: Mapping[str, Any]) -> pl.DataFrame:
         for metric, concepts in CONCEPTS:
             rows += _durations(gaap, concepts, ticker, metric, label)
         rows += _instants(taxonomies.get(SHARES[0]) or {}, SHARES[1], ticker, label)
+        rows += _segments(company.get("filings") or [], ticker, label)
     schema = {**model.KPIS, ROW: pl.Int64(), FILE: pl.Categorical()}
     frame = pl.DataFrame([{c: r.get(c) for c in schema} for r in rows], schema=schema)
     return frame.sort("ticker", "name", "period_end")
@@ -363,4 +510,51 @@ def _instants(
             ROW: n,
             FILE: where,
         }
+    return list(found.values())
+
+
+def _segments(filings: object, ticker: str, label: str) -> list[dict[str, Any]]:
+    """Revenue by segment, product and region of each quarter and fiscal year the filings
+    report, from the first filing that reported it."""
+    if not isinstance(filings, list):
+        raise InputError("must be a list of filings", file=label, field="filings")
+    found: dict[tuple[str, dt.date], dict[str, Any]] = {}
+    for n, filing in enumerate(filings, start=1):
+        if not isinstance(filing, Mapping) or not isinstance(filing.get("instance"), str):
+            raise InputError(
+                "a filing without its XBRL instance", file=label, row=n, field="instance"
+            )
+        where = f"{label}:{filing.get('accession')}:{filing.get('instance_name')}"
+        try:
+            filed = dt.date.fromisoformat(str(filing.get("filed")))
+        except ValueError:
+            raise InputError(
+                "must be a date (YYYY-MM-DD)", file=label, row=n, field="filed"
+            ) from None
+        labels = filing.get("labels")
+        facts = segment_facts(
+            filing["instance"], labels if isinstance(labels, str) else None, where=where
+        )
+        for fact in facts:
+            word = _period_word((fact.end - fact.start).days + 1)
+            if word is None:
+                continue
+            prefix = "quarterly_" if word == "Quarterly" else ""
+            name = f"{prefix}{SEGMENT_NAMES[fact.axis]}:{fact.label}"
+            key = (name, fact.end)
+            if key in found and found[key]["__filed"] <= filed:
+                continue
+            found[key] = {
+                "ticker": ticker,
+                "period_end": fact.end,
+                "name": name,
+                "value": fact.value,
+                "unit": fact.unit,
+                "yoy": None,
+                "source": SOURCE_NAME,
+                "known_at": _known(filed),
+                "__filed": filed,
+                ROW: fact.row,
+                FILE: where,
+            }
     return list(found.values())

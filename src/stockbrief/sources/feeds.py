@@ -7,8 +7,10 @@ RSS and Atom, their date formats and encodings. An item is about the stored secu
 headline or summary names: by cashtag (``$BABA``), by exchange and ticker (``NYSE: BABA``), by
 ticker (``BABA``, as a whole word in capitals, three letters or more, and not in a text written
 in capitals), by company name (``Alibaba Group Holding Limited`` or its short form
-``Alibaba``) or by a stored alias (``ingest aliases``: ``Meta`` for Meta Platforms). Items that
-name no stored security, or carry no time, are left out and counted.
+``Alibaba``) or by a stored alias (``ingest aliases``: ``Meta`` for Meta Platforms). During a
+fetch, the tickers being fetched count as known too, with the names their profiles just gave
+(:func:`known_securities`), so a feed read into an empty store still finds them. Items that
+name no known security, or carry no time, are left out and counted.
 
 :func:`drop_duplicates` keeps one copy of each story across feeds and providers: the same link
 (after :func:`canonical_url` removes tracking parameters and fragments), or a near-identical
@@ -130,6 +132,31 @@ def aliases(securities: pl.DataFrame, others: pl.DataFrame | None = None) -> lis
             # Case-sensitive: headlines capitalise names, and "apple" is not Apple.
             found.append(Alias(ticker, re.compile(rf"(?<![\w.]){re.escape(form)}\b"), form))
     return found
+
+
+def known_securities(
+    stored: pl.DataFrame,
+    fetching: Sequence[str] = (),
+    profiles: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """The ``ticker, name`` rows feed items are matched against: the ``stored`` securities,
+    and the tickers ``fetching`` brings, named by their just-fetched ``profiles``
+    (``ticker, name``) when a stored row has no name; other profiles are left out, since only
+    the fetched tickers are known to be wanted."""
+    schema = pl.Schema({"ticker": pl.String(), "name": pl.String()})
+    tickers = list(dict.fromkeys(calendar.normalize_ticker(t) for t in fetching))
+    wanted = pl.DataFrame({"ticker": tickers}, schema={"ticker": pl.String()})
+    named = (
+        profiles.select("ticker", "name").cast(schema).unique("ticker", keep="first")
+        if profiles is not None
+        else pl.DataFrame(schema=schema)
+    )
+    fresh = wanted.join(named, on="ticker", how="left")
+    kept = stored.select("ticker", "name").cast(schema)
+    filled = kept.join(fresh, on="ticker", how="left", suffix="__fetched").select(
+        "ticker", pl.coalesce("name", "name__fetched").alias("name")
+    )
+    return pl.concat([filled, fresh.join(kept, on="ticker", how="anti")])
 
 
 def _listed_code(ticker: str) -> str:

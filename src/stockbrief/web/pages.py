@@ -304,6 +304,28 @@ class FactRow:
 
 
 @dataclass(frozen=True)
+class VoteRow:
+    indicator: str
+    value: str
+    vote: str
+
+
+@dataclass(frozen=True)
+class RatingView:
+    """The technical rating of the session: TradingView's method, shown as a cross-check."""
+
+    summary: str
+    label: str
+    ma: str
+    ma_label: str
+    oscillators: str
+    oscillators_label: str
+    ma_votes: list[VoteRow]
+    oscillator_votes: list[VoteRow]
+    method: str
+
+
+@dataclass(frozen=True)
 class TickerPage:
     ticker: str
     name: str
@@ -321,6 +343,7 @@ class TickerPage:
     news: list[NewsRow]
     news_days: int
     facts: list[FactRow]
+    rating: RatingView | None = None
 
 
 def _evidence_rows(evidence: dict[str, Any] | None) -> list[EvidenceRow]:
@@ -396,6 +419,47 @@ def _facts(facts: dict[str, Any], currency: str) -> list[FactRow]:
     return rows
 
 
+def _signed(value: Any) -> str:
+    """A rating from -1 to 1 with its sign and two decimals: ``+0.39``."""
+    return f"{value:+.2f}" if finite(value) else MISSING
+
+
+def _vote_rows(items: Any) -> list[VoteRow]:
+    return [
+        VoteRow(
+            indicator=str(item["indicator"]),
+            value=f"{item['value']:,.2f}" if finite(item["value"]) else MISSING,
+            vote=str(item["vote"]) if item["vote"] is not None else MISSING,
+        )
+        for item in items or []
+    ]
+
+
+def _rating(facts: dict[str, Any]) -> RatingView | None:
+    """The rating facts of a brief (:mod:`stockbrief.notes.rating_facts`), when it has them."""
+    if "rating_summary" not in facts:
+        return None
+
+    def value(name: str) -> Any:
+        fact = facts.get(name)
+        return fact["value"] if fact else None
+
+    return RatingView(
+        summary=_signed(value("rating_summary")),
+        label=str(value("rating_label") or MISSING),
+        ma=_signed(value("rating_ma")),
+        ma_label=str(value("rating_ma_label") or MISSING),
+        oscillators=_signed(value("rating_oscillators")),
+        oscillators_label=str(value("rating_oscillators_label") or MISSING),
+        ma_votes=_vote_rows(value("rating_ma_votes")),
+        oscillator_votes=_vote_rows(value("rating_oscillator_votes")),
+        # The label fact's formula ends with its scheme and bounds, which the page quotes.
+        method=str(facts["rating_label"]["formula"]).split("; ", 1)[-1]
+        if "rating_label" in facts
+        else "",
+    )
+
+
 def ticker_page(store: Path, ticker: str, as_of: dt.date | None, lang: Lang) -> TickerPage:
     """The brief of one session with its evidence, the analysts' view and the news."""
     note = api.brief(ticker, as_of=as_of, lang=lang, store=store)
@@ -421,6 +485,7 @@ def ticker_page(store: Path, ticker: str, as_of: dt.date | None, lang: Lang) -> 
         news=_news(store, note.ticker, note.as_of),
         news_days=NEWS_DAYS,
         facts=_facts(data["facts"], currency),
+        rating=_rating(data["facts"]),
     )
 
 
