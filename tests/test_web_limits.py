@@ -139,7 +139,8 @@ def test_queries_within_the_limit_are_answered(server: tuple[str, int]) -> None:
     status, _, body, seconds = fetch(server, "GET", target)
     assert status == 200
     assert seconds < 10
-    assert body.count(b'"ticker": "BABA"') == 2  # gap_up and large_move_up, not 80 times each
+    # gap_up, large_move_up and sar_flip_up, not 80 times each
+    assert body.count(b'"ticker": "BABA"') == 3
 
 
 def test_error_pages_show_a_short_escaped_excerpt(server: tuple[str, int]) -> None:
