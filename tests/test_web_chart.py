@@ -18,7 +18,14 @@ from stockbrief import api
 from test_web_market import _open, artifacts, browser, client, server, store  # noqa: F401
 
 DAY = dt.date(2026, 1, 2)
-HIDDEN_AT_FIRST = ("gap_up", "gap_down")
+HIDDEN_AT_FIRST = (
+    "gap_up",
+    "gap_down",
+    "sar_flip_up",
+    "sar_flip_down",
+    "stoch_oversold_cross",
+    "stoch_overbought_cross",
+)
 
 
 def test_markers_are_the_tickers_events(client: TestClient, store: Path) -> None:  # noqa: F811

@@ -73,9 +73,13 @@
     priceFormat: { type: "volume" }, priceLineVisible: false, lastValueVisible: false,
   });
   const lines = {};  // comparison lines by name, made on first use
-  // Gaps are common (several a month): their markers start hidden, a click on the key shows them.
+  // Gaps, SAR flips and stochastic crosses are common (several a month): their markers start
+  // hidden, a click on the key shows them.
   let bars = [], byDate = new Map(), markers = [], byDay = new Map();
-  const hidden = new Set(["gap_up", "gap_down"]);
+  const hidden = new Set([
+    "gap_up", "gap_down", "sar_flip_up", "sar_flip_down",
+    "stoch_oversold_cross", "stoch_overbought_cross",
+  ]);
   let comparing = false, comparison = null;
 
   const recolor = function () {
