@@ -114,20 +114,23 @@ def _nan(n: int) -> Float:
     return np.full(n, np.nan)
 
 
-def sma(x: Float, n: int) -> Float:
-    """Mean of the ``n`` values up to and including each bar; NaN before the first full window."""
+def _rolling(x: Float, n: int, reduce: Callable[..., Float]) -> Float:
+    """``reduce`` over the ``n`` values up to and including each bar; NaN before the first
+    full window."""
     out = _nan(x.size)
     if x.size >= n:
-        out[n - 1 :] = sliding_window_view(x, n).mean(axis=1)
+        out[n - 1 :] = reduce(sliding_window_view(x, n), axis=1)
     return out
+
+
+def sma(x: Float, n: int) -> Float:
+    """Mean of the ``n`` values up to and including each bar; NaN before the first full window."""
+    return _rolling(x, n, np.mean)
 
 
 def rolling_sum(x: Float, n: int) -> Float:
     """Sum of the ``n`` values up to and including each bar."""
-    out = _nan(x.size)
-    if x.size >= n:
-        out[n - 1 :] = sliding_window_view(x, n).sum(axis=1)
-    return out
+    return _rolling(x, n, np.sum)
 
 
 def ema(x: Float, n: int) -> Float:
@@ -160,17 +163,11 @@ def wma(x: Float, n: int) -> Float:
 
 
 def highest(x: Float, n: int) -> Float:
-    out = _nan(x.size)
-    if x.size >= n:
-        out[n - 1 :] = sliding_window_view(x, n).max(axis=1)
-    return out
+    return _rolling(x, n, np.max)
 
 
 def lowest(x: Float, n: int) -> Float:
-    out = _nan(x.size)
-    if x.size >= n:
-        out[n - 1 :] = sliding_window_view(x, n).min(axis=1)
-    return out
+    return _rolling(x, n, np.min)
 
 
 def midprice(high: Float, low: Float, n: int) -> Float:
