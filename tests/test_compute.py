@@ -104,6 +104,25 @@ def test_daily_update_equals_full_recompute() -> None:
     assert not full.events.is_empty()
 
 
+def test_an_evening_state_extends_the_same_way_twice() -> None:
+    """An update writes nothing into the state it starts from: a second run from the same
+    evening (a retried daily job) gives the same rows and events as the first."""
+    bars = synthetic(8, 330, seed=7)
+    last = bars["date"].max()
+    evening = compute(bars.filter(pl.col("date") < last)).state
+    kept = {name: array.copy() for name, array in evening.kernels.items()}
+    history = {c: array.copy() for c, array in evening.history.items()}
+    recent = evening.recent.clone()
+    today = bars.filter(pl.col("date") == last)
+    first, second = update(evening, today), update(evening, today)
+    assert all(np.array_equal(evening.kernels[n], a, equal_nan=True) for n, a in kept.items())
+    assert all(np.array_equal(evening.history[c], a, equal_nan=True) for c, a in history.items())
+    assert evening.recent.equals(recent)
+    assert first.frame.equals(second.frame)
+    assert first.events.equals(second.events)
+    assert first.frame.equals(compute(bars).frame.filter(pl.col("date") == last))
+
+
 def test_update_with_several_sessions_and_a_new_listing() -> None:
     bars = synthetic(6, 320, seed=5)
     full = compute(bars)

@@ -751,7 +751,9 @@ def compute_store(
         return
     with DISPLAY.task("computing tickers") as update:
         report = api.refresh(store, full=full, progress=update)
-    out().print(report.summary())
+    from stockbrief.text import strip_controls
+
+    print(strip_controls(report.summary()))  # plain, as above: the daily run need not load Rich
 
 
 @app.command("brief")

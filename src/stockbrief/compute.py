@@ -118,23 +118,22 @@ class EngineState:
         and extending it would miss the events that need the longer context: recompute."""
         if not self.tickers:
             return True
-        kept = (
-            pl.DataFrame({"ticker": self.tickers})
-            .join(
-                self.recent.group_by("ticker").len(),
-                on="ticker",
-                how="left",
-                maintain_order="left",
-            )
-            .fill_null(0)["len"]
-            .to_numpy()
-        )
+        runs, offsets = _offsets(self.recent)
+        counts = dict(zip(runs, np.diff(offsets).tolist(), strict=True))
+        kept = np.fromiter((counts.get(t, 0) for t in self.tickers), np.int64, len(self.tickers))
         return bool(np.all(kept >= np.minimum(self.filled, ev.LOOKBACK)))
 
     @property
     def last_dates(self) -> pl.DataFrame:
-        """Last computed session per ticker."""
-        return self.recent.group_by("ticker").agg(pl.col("date").max()).sort("ticker")
+        """Last computed session per ticker (the last of its recent rows, which run by ticker
+        and date)."""
+        runs, offsets = _offsets(self.recent)
+        return pl.DataFrame(
+            [
+                pl.Series("ticker", runs, dtype=pl.String),
+                self.recent["date"].gather(offsets[1:] - 1),
+            ]
+        )
 
     def to_frames(self) -> dict[str, pl.DataFrame]:
         """The state as frames of fixed-size array columns, for a store to keep.
@@ -155,7 +154,7 @@ class EngineState:
     @classmethod
     def from_frames(cls, frames: Mapping[str, pl.DataFrame]) -> EngineState:
         """Rebuild a state saved with :meth:`to_frames`."""
-        history, kernels = frames["history"].sort("ticker"), frames["kernels"].sort("ticker")
+        history, kernels = (_by_ticker(frames[name]) for name in ("history", "kernels"))
         arrays: dict[str, FloatArray] = {
             c: _matrix(history[c]) for c in INPUTS if c in history.columns
         }
@@ -173,15 +172,21 @@ def _array_column(name: str, array: FloatArray) -> pl.Series:
     return pl.Series(name, array, dtype=pl.Array(pl.Float64, array.shape[1]))
 
 
+def _by_ticker(frame: pl.DataFrame) -> pl.DataFrame:
+    """A saved frame in ticker order (as saved, unless written by hand): no copy when it is."""
+    return frame if frame["ticker"].is_sorted() else frame.sort("ticker")
+
+
 def _matrix(column: pl.Series) -> FloatArray:
-    """A saved array column as a writable ``(rows, width)`` float64 array (NaN kept)."""
+    """A saved array column as a ``(rows, width)`` float64 array (NaN kept), without a copy:
+    an update writes only into arrays of its own, so the loaded state may be read-only."""
     dtype = column.dtype
     assert isinstance(dtype, pl.Array)
     width = dtype.size
     if column.is_empty():
         return np.empty((0, width))
     values = column.to_numpy()
-    return np.array(values, dtype=np.float64).reshape(column.len(), width)
+    return np.asarray(values, dtype=np.float64).reshape(column.len(), width)
 
 
 class Computed:
@@ -315,15 +320,18 @@ def compute(bars: pl.DataFrame, indicators: Mapping[str, Indicator] = INDICATORS
 
 
 def _grown(
-    state: EngineState, tickers: list[str], indicators: Mapping[str, Indicator]
+    state: EngineState, tickers: list[str], indicators: Mapping[str, Indicator], moved: int
 ) -> tuple[dict[str, FloatArray], IntArray, dict[str, FloatArray]]:
-    """Copies of the state's arrays over ``tickers`` (new tickers start empty)."""
+    """The state's arrays over ``tickers`` (new tickers start empty), of which ``moved`` have
+    new rows: copies wherever those rows will be written."""
     if tickers == state.tickers:
-        # History arrays are replaced, not written, when every ticker moves (see update).
+        # History arrays are replaced, not written, when every ticker moves (see update), and
+        # so are the kernel states; otherwise the moved tickers' rows are written into copies.
+        everyone = len(tickers) == moved
         return (
             dict(state.history),
             state.filled.copy(),
-            {n: state.kernels[n].copy() for n in indicators},
+            {n: state.kernels[n] if everyone else state.kernels[n].copy() for n in indicators},
         )
     where = np.searchsorted(np.array(tickers), np.array(state.tickers)).astype(np.int64)
     n = len(tickers)
@@ -346,18 +354,22 @@ def _latest(
     order; ``rows`` are the positions of ``frame``'s tickers among them)."""
     lookback = ev.LOOKBACK
     n = recent.height // lookback
-    block = (
-        recent.select(pl.col(c).cast(pl.Float64).fill_null(np.nan) for c in latest_events.COLUMNS)
-        .to_numpy()
-        .reshape(n, lookback, len(latest_events.COLUMNS), order="C")
-    )
-    before = {c: block[rows, :, k] for k, c in enumerate(latest_events.COLUMNS)}
+    values = recent.select(
+        pl.col(c).cast(pl.Float64).fill_null(np.nan) for c in latest_events.COLUMNS
+    ).to_numpy()
+    everyone = rows.size == n  # rows are then 0..n-1: views, no copies
+    before = {
+        c: values[:, k].reshape(n, lookback)
+        if everyone
+        else values[:, k].reshape(n, lookback)[rows]
+        for k, c in enumerate(latest_events.COLUMNS)
+    }
     found = latest_events.detect_latest(frame["ticker"], frame["date"], before, today)
     index = np.arange(n * lookback, dtype=np.int64).reshape(n, lookback)
     moved = index.copy()
     moved[rows, :-1] = index[rows, 1:]
     moved[rows, -1] = n * lookback + np.arange(rows.size)
-    kept = pl.concat([recent, frame.select(recent.columns)]).gather(moved.ravel())
+    kept = recent.vstack(frame.select(recent.columns)).gather(moved.ravel())
     return found, kept
 
 
@@ -478,13 +490,13 @@ def update(
     all_tickers = sorted(set(state.tickers) | set(new_tickers))
     position = {t: i for i, t in enumerate(all_tickers)}
     rows = np.array([position[t] for t in new_tickers], dtype=np.int64)
-    history, filled, kernels = _grown(state, all_tickers, indicators)
+    history, filled, kernels = _grown(state, all_tickers, indicators, rows.size)
 
     n_new = np.diff(new_offsets)
     new_columns = _arrays(new_bars)
     everyone = rows.size == len(all_tickers)  # rows are then 0..n-1, in order
     blocks = {c: history[c] if everyone else history[c][rows] for c in history}
-    states = {n: kernels[n][rows] for n in indicators}
+    states = dict(kernels) if everyone else {n: kernels[n][rows] for n in indicators}
     fast = steady_tickers(indicators, states, blocks, new_columns, new_offsets, n_new)
     slow_rows = np.minimum(filled[rows], width) + n_new + ev.LOOKBACK
     with kernels_for(int(slow_rows[~fast].sum())):
@@ -492,7 +504,10 @@ def update(
             indicators, fast, blocks, filled[rows], states, new_columns, new_offsets
         )
         for name in indicators:
-            kernels[name][rows] = states[name]
+            if everyone:  # the steps and kernels return new arrays: nothing saved is written
+                kernels[name] = states[name]
+            else:
+                kernels[name][rows] = states[name]
         frame = _with_outputs(new_bars, {c: outputs[c] for c in output_columns(indicators)})
         for c in blocks:
             slid = slide(blocks[c], new_columns[c], new_offsets, n_new)

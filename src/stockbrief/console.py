@@ -92,7 +92,7 @@ class Display:
         self._compiling: TaskID | None = None
 
     def _start(self) -> Progress | None:
-        if not err().is_terminal:
+        if not sys.stderr.isatty() or not err().is_terminal:  # asked first: Rich costs a load
             return None
         if self._progress is None:
             from rich.progress import (

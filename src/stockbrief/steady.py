@@ -48,6 +48,21 @@ class Day:
         block = self.history[column]
         return np.concatenate([block[:, block.shape[1] - (rows - 1) :], today], axis=1)
 
+    def highest(self, column: str, rows: int) -> FloatArray:
+        """The largest of :meth:`window`, without building it (the extreme of a set is exact in
+        any order, and NaN wins either way)."""
+        block = self.history[column]
+        before = block[:, block.shape[1] - (rows - 1) :].max(axis=1, initial=-np.inf)
+        highest: FloatArray = np.maximum(before, self.bar[column])
+        return highest
+
+    def lowest(self, column: str, rows: int) -> FloatArray:
+        """The smallest of :meth:`window`, as :meth:`highest`."""
+        block = self.history[column]
+        before = block[:, block.shape[1] - (rows - 1) :].min(axis=1, initial=np.inf)
+        lowest: FloatArray = np.minimum(before, self.bar[column])
+        return lowest
+
 
 Outputs = list[FloatArray]
 Step = Callable[[Indicator, Day, FloatArray], Outputs]
@@ -164,8 +179,8 @@ def _volatility(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
 def _extreme(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
     # The extreme of a set of numbers is exact, whatever the order it is taken in.
     (period,) = ind.periods
-    values = day.window(ind.inputs[0], period)
-    return [values.max(axis=1) if ind.factors[0] > 0 else values.min(axis=1)]
+    extreme = day.highest if ind.factors[0] > 0 else day.lowest
+    return [extreme(ind.inputs[0], period)]
 
 
 def _rel_volume(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
@@ -250,8 +265,8 @@ def _stoch(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
     ring_k, ring_d = 3, 3 + n_slow
     slot_k = (count - (n_k - 1)) % n_slow
     slot_d = (count - (n_k - 1) - (n_slow - 1)) % n_d
-    highest = day.window("high", n_k).max(axis=1)
-    lowest = day.window("low", n_k).min(axis=1)
+    highest = day.highest("high", n_k)
+    lowest = day.lowest("low", n_k)
     diff = (highest - lowest) / 100.0
     fk = np.where(diff != 0.0, (day.bar["close"] - lowest) / diff, 0.0)
     state[rows, ring_k + slot_k] = fk
@@ -270,8 +285,8 @@ def _stoch(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
 
 def _willr(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
     (period,) = ind.periods
-    highest = day.window("high", period).max(axis=1)
-    lowest = day.window("low", period).min(axis=1)
+    highest = day.highest("high", period)
+    lowest = day.lowest("low", period)
     diff = (highest - lowest) / -100.0
     return [np.where(diff != 0.0, (highest - day.bar["close"]) / diff, 0.0)]
 
@@ -334,7 +349,7 @@ def _mfi(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
 
 def _donchian(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
     (period,) = ind.periods
-    return [day.window("high", period).max(axis=1), day.window("low", period).min(axis=1)]
+    return [day.highest("high", period), day.lowest("low", period)]
 
 
 def _obv(ind: Indicator, day: Day, state: FloatArray) -> Outputs:
@@ -598,10 +613,15 @@ the kernels' arithmetic and comparisons on NaN as the kernels do (tested on an i
 
 def _finite_run(block: FloatArray) -> npt.NDArray[np.int64]:
     """How many of each ticker's last rows are finite, counting back from the newest."""
-    if block.shape[1] == 0:
+    width = block.shape[1]
+    if width == 0:
         return np.zeros(block.shape[0], dtype=np.int64)
-    bad = ~np.isfinite(block[:, ::-1])
-    run: npt.NDArray[np.int64] = np.where(bad.any(axis=1), bad.argmax(axis=1), block.shape[1])
+    finite = np.isfinite(block)
+    run = np.full(block.shape[0], width, dtype=np.int64)
+    broken = ~finite.all(axis=1)  # most tickers have a full history: count back for the rest
+    if broken.any():
+        bad = ~finite[broken, ::-1]
+        run[broken] = bad.argmax(axis=1)
     return run
 
 

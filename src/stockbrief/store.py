@@ -264,33 +264,29 @@ class Store:
         on = " AND ".join(f"i.{k} = t.{k}" for k in key)
         differs = " OR ".join(f"i.{v} IS DISTINCT FROM t.{v}" for v in values) or "FALSE"
         row_hash = _ROW_HASHES.get(table)
-        with self.transaction():
-            self._con.register("incoming", incoming)
-            try:
-                matched = self._rows(
-                    f"SELECT count(*), count(*) FILTER (WHERE {differs})"
-                    f" FROM incoming i JOIN {table} t ON {on}"
-                )[0]
-                n_matched, n_conflicts = int(matched[0]), int(matched[1])
-                if n_conflicts and not replace:
-                    self._raise_conflict(table, key, values, on, differs)
-                if n_conflicts and row_hash:
-                    self._track(
-                        table,
-                        f"SELECT t.* FROM {table} t JOIN incoming i ON {on} WHERE {differs}",
-                        row_hash,
-                        removed=True,
-                    )
-                if n_conflicts:
-                    self._con.execute(
-                        f"DELETE FROM {table} t USING incoming i WHERE {on} AND ({differs})"
-                    )
-                added = f"SELECT i.* FROM incoming i ANTI JOIN {table} t ON {on}"
-                if row_hash:
-                    self._track(table, added, row_hash, removed=False)
-                self._con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM ({added})")
-            finally:
-                self._con.unregister("incoming")
+        with self.transaction(), self._registered("incoming", incoming):
+            matched = self._rows(
+                f"SELECT count(*), count(*) FILTER (WHERE {differs})"
+                f" FROM incoming i JOIN {table} t ON {on}"
+            )[0]
+            n_matched, n_conflicts = int(matched[0]), int(matched[1])
+            if n_conflicts and not replace:
+                self._raise_conflict(table, key, values, on, differs)
+            if n_conflicts and row_hash:
+                self._track(
+                    table,
+                    f"SELECT t.* FROM {table} t JOIN incoming i ON {on} WHERE {differs}",
+                    row_hash,
+                    removed=True,
+                )
+            if n_conflicts:
+                self._con.execute(
+                    f"DELETE FROM {table} t USING incoming i WHERE {on} AND ({differs})"
+                )
+            added = f"SELECT i.* FROM incoming i ANTI JOIN {table} t ON {on}"
+            if row_hash:
+                self._track(table, added, row_hash, removed=False)
+            self._con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM ({added})")
         return UpsertResult(
             incoming.height - n_matched, n_matched - n_conflicts, n_conflicts if replace else 0
         )
@@ -562,29 +558,25 @@ class Store:
             "i.ticker = t.ticker AND i.written_on = t.written_on"
             " AND i.author IS NOT DISTINCT FROM t.author"
         )
-        with self.transaction():
-            self._con.register("incoming_theses", incoming)
-            try:
-                matched, changed = self._rows(
-                    "SELECT count(*), count(*) FILTER (WHERE i.text IS DISTINCT FROM t.text)"
-                    f" FROM incoming_theses i JOIN theses t ON {on}"
+        with self.transaction(), self._registered("incoming_theses", incoming):
+            matched, changed = self._rows(
+                "SELECT count(*), count(*) FILTER (WHERE i.text IS DISTINCT FROM t.text)"
+                f" FROM incoming_theses i JOIN theses t ON {on}"
+            )[0]
+            if changed and not replace:
+                ticker, day, author = self._rows(
+                    "SELECT i.ticker, i.written_on, i.author FROM incoming_theses i"
+                    f" JOIN theses t ON {on} WHERE i.text IS DISTINCT FROM t.text"
+                    " ORDER BY 1, 2, 3 LIMIT 1"
                 )[0]
-                if changed and not replace:
-                    ticker, day, author = self._rows(
-                        "SELECT i.ticker, i.written_on, i.author FROM incoming_theses i"
-                        f" JOIN theses t ON {on} WHERE i.text IS DISTINCT FROM t.text"
-                        " ORDER BY 1, 2, 3 LIMIT 1"
-                    )[0]
-                    raise ConflictError(
-                        f"theses row (ticker={ticker}, written_on={day}, author={author})"
-                        " would change the stored text; pass --replace to overwrite",
-                        key={"ticker": ticker, "written_on": day, "author": author},
-                        field="text",
-                    )
-                self._con.execute(f"DELETE FROM theses t USING incoming_theses i WHERE {on}")
-                self._con.execute("INSERT INTO theses SELECT * FROM incoming_theses")
-            finally:
-                self._con.unregister("incoming_theses")
+                raise ConflictError(
+                    f"theses row (ticker={ticker}, written_on={day}, author={author})"
+                    " would change the stored text; pass --replace to overwrite",
+                    key={"ticker": ticker, "written_on": day, "author": author},
+                    field="text",
+                )
+            self._con.execute(f"DELETE FROM theses t USING incoming_theses i WHERE {on}")
+            self._con.execute("INSERT INTO theses SELECT * FROM incoming_theses")
         return UpsertResult(incoming.height - matched, matched - changed, changed if replace else 0)
 
     def thesis(self, ticker: str, as_of: dt.date) -> dict[str, Any] | None:
@@ -905,11 +897,8 @@ class Store:
                     [str(staged)],
                 )
             return
-        self._con.register("append_frame", frame)
-        try:
+        with self._registered("append_frame", frame):
             self._con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM append_frame")
-        finally:
-            self._con.unregister("append_frame")
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -1005,13 +994,10 @@ class Store:
         """Bars dated after each ticker's ``last_date`` (tickers of the frame only), adjusted
         for every stored split as the engine reads them, so that a split stored ahead of its
         bars adjusts them here as a full read would."""
-        self._con.register("last_frame", last_dates.select("ticker", "last_date"))
-        try:
+        with self._registered("last_frame", last_dates.select("ticker", "last_date")):
             return self._frame(
                 *self._bars_query(None, None, None, True, False, None, after="last_frame")
             )
-        finally:
-            self._con.unregister("last_frame")
 
     def actions(
         self, tickers: Sequence[str] | None = None, *, as_of: dt.date | None = None
@@ -1297,12 +1283,35 @@ class Store:
                 [*key, "sent" if sent else "failed", (before[0][0] if before else 0) + 1, error],
             )
 
+    @contextmanager
+    def _registered(self, name: str, frame: pl.DataFrame) -> Iterator[None]:
+        """``frame`` as the view ``name`` for the statements inside.
+
+        Handed over as an Arrow C stream: registering the frame itself makes DuckDB import
+        pyarrow, which costs more than a daily write.
+        """
+        self._con.register(name, _ArrowStream(frame))
+        try:
+            yield
+        finally:
+            self._con.unregister(name)
+
     def _frame(self, query: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
         # Through the Arrow C stream: no pyarrow import (a quarter of a second) for a read.
         return pl.DataFrame(self._con.sql(query, params=list(params or [])))
 
     def _rows(self, query: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self._con.sql(query, params=list(params or [])).fetchall()
+
+
+class _ArrowStream:
+    """A frame seen only through the Arrow PyCapsule stream protocol."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self._frame = frame
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        return self._frame.__arrow_c_stream__(requested_schema)
 
 
 def _filters(
