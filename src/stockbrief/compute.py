@@ -358,11 +358,10 @@ def _latest(
         pl.col(c).cast(pl.Float64).fill_null(np.nan) for c in latest_events.COLUMNS
     ).to_numpy()
     everyone = rows.size == n  # rows are then 0..n-1: views, no copies
+    blocks = (values[:, k].reshape(n, lookback) for k in range(values.shape[1]))
     before = {
-        c: values[:, k].reshape(n, lookback)
-        if everyone
-        else values[:, k].reshape(n, lookback)[rows]
-        for k, c in enumerate(latest_events.COLUMNS)
+        c: block if everyone else block[rows]
+        for c, block in zip(latest_events.COLUMNS, blocks, strict=True)
     }
     found = latest_events.detect_latest(frame["ticker"], frame["date"], before, today)
     index = np.arange(n * lookback, dtype=np.int64).reshape(n, lookback)
