@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import load_yahoo
+from stockbrief import detectors as ev
 from stockbrief.compute import EngineState, compute, update
 from stockbrief.errors import InputError
 
@@ -112,7 +113,7 @@ def test_an_evening_state_extends_the_same_way_twice() -> None:
     evening = compute(bars.filter(pl.col("date") < last)).state
     kept = {name: array.copy() for name, array in evening.kernels.items()}
     history = {c: array.copy() for c, array in evening.history.items()}
-    recent = evening.recent.clone()
+    recent = evening.recent.take(np.arange(len(evening.tickers)))
     today = bars.filter(pl.col("date") == last)
     first, second = update(evening, today), update(evening, today)
     assert all(np.array_equal(evening.kernels[n], a, equal_nan=True) for n, a in kept.items())
@@ -121,6 +122,25 @@ def test_an_evening_state_extends_the_same_way_twice() -> None:
     assert first.frame.equals(second.frame)
     assert first.events.equals(second.events)
     assert first.frame.equals(compute(bars).frame.filter(pl.col("date") == last))
+
+
+def test_the_recent_rows_are_the_last_rows_of_a_full_frame_and_load_from_either_layout() -> None:
+    """Screens of the latest session read the state's recent rows in place of the full frame:
+    the same last rows, nulls and integer volume included, from blocks or rows as saved."""
+    bars = synthetic(6, 260, seed=3)
+    young = bars["ticker"][0]  # listed ten sessions ago
+    bars = pl.concat(
+        [bars.filter(pl.col("ticker") == young).tail(10), bars.filter(pl.col("ticker") != young)]
+    )
+    full = compute(bars)
+    want = full.frame.group_by("ticker", maintain_order=True).tail(ev.LOOKBACK)
+    assert full.state.recent.kept.tolist()[:2] == [10, ev.LOOKBACK]  # a short history keeps all
+    assert full.state.recent_rows().equals(want)
+    saved = full.state.to_frames()
+    as_rows = {**saved, "recent": want}  # the layout states were saved in before blocks
+    for frames in (saved, as_rows):
+        loaded = EngineState.from_frames(frames)
+        assert loaded.recent.equals(full.state.recent)
 
 
 def test_update_with_several_sessions_and_a_new_listing() -> None:

@@ -15,6 +15,7 @@ from helpers import load_yahoo
 from stockbrief import detectors as ev
 from stockbrief.compute import Computed, compute, update
 from stockbrief.notes import narrative
+from stockbrief.recent import Recent
 from stockbrief.screening import PRESETS, mask
 
 NEW_KINDS = (
@@ -200,7 +201,7 @@ def test_the_daily_step_finds_what_a_full_run_finds(bars: pl.DataFrame) -> None:
     want = full.events.filter(pl.col("date") > cut)
     assert set(NEW_KINDS) <= set(want["kind"])
     assert stepped.equals(want)
-    assert state.recent.group_by("ticker").len()["len"].max() == ev.LOOKBACK
+    assert state.recent.kept.max() == ev.LOOKBACK
 
 
 SENTENCES = {
@@ -254,10 +255,9 @@ def test_every_new_kind_reads_without_its_numbers(kind: str, lang: narrative.Lan
 def test_a_state_with_the_former_four_context_rows_is_not_resumable(bars: pl.DataFrame) -> None:
     state = compute(bars.filter(pl.col("date") <= dt.date(2025, 12, 31))).state
     assert state.resumable
-    former = dataclasses.replace(
-        state, recent=state.recent.group_by("ticker", maintain_order=True).tail(4)
-    )
+    rows = state.recent_rows().group_by("ticker", maintain_order=True).tail(4)
+    former = dataclasses.replace(state, recent=Recent.from_rows(rows, state.tickers))
     assert not former.resumable
     listed = compute(bars.filter(pl.col("ticker") == "2513.HK").head(10)).state
-    assert listed.recent.height == 10  # a new listing keeps all it has
+    assert listed.recent.kept.tolist() == [10]  # a new listing keeps all it has
     assert listed.resumable

@@ -1402,7 +1402,7 @@ def refresh(
             return RefreshReport("incremental", 0, 0, 0)
         frames, _ = db.load_engine_state(STATE_FRAMES)
         state = compute.EngineState.from_frames(frames)
-        if not set(compute.output_columns()) <= set(state.recent.columns) or not state.resumable:
+        if not set(compute.output_columns()) <= set(state.recent.values) or not state.resumable:
             # saved by a version with other indicators, or whose detectors looked back less
             return _full_refresh(db, progress)
         if len(known) < len(state.tickers):
@@ -2238,7 +2238,7 @@ def _saved_recent(db: Store, as_of: dt.date | None) -> pl.DataFrame | None:
         return None
     if not set(compute.output_columns()) <= set(frames["recent"].columns):
         return None  # saved by a version with other indicators
-    recent = frames["recent"].sort("ticker", "date")
+    recent = compute.recent_rows(frames["recent"])
     last: dt.date = recent["date"].max()  # type: ignore[assignment]
     return None if as_of is not None and as_of < last else recent
 

@@ -21,10 +21,13 @@ from stockbrief import detectors as ev
 from stockbrief import latest_events
 from stockbrief.errors import InputError
 from stockbrief.kernels import INDICATORS, Indicator, run_many
+from stockbrief.recent import NO_DAY, Recent
 from stockbrief.resume import INPUTS as INPUTS
 from stockbrief.resume import (
     advance,
     kernels_for,
+    resume_inputs,
+    segments,
     slide,
     steady_tickers,
 )
@@ -77,14 +80,14 @@ class EngineState:
         Per indicator, its ``(n_tickers, n_state)`` kernel state after the last row.
     recent
         The last :data:`stockbrief.detectors.LOOKBACK` rows per ticker with inputs and outputs,
-        which event detectors read as context.
+        which event detectors read as context and screens of the latest session read whole.
     """
 
     tickers: list[str]
     history: dict[str, FloatArray]
     filled: IntArray
     kernels: dict[str, FloatArray]
-    recent: pl.DataFrame
+    recent: Recent
 
     def subset(self, tickers: Sequence[str]) -> EngineState:
         """The state of some tickers only (the others will start from scratch)."""
@@ -95,7 +98,7 @@ class EngineState:
             {c: a[rows] for c, a in self.history.items()},
             self.filled[rows],
             {n: a[rows] for n, a in self.kernels.items()},
-            self.recent.filter(pl.col("ticker").is_in(list(keep))),
+            self.recent.take(rows),
         )
 
     @classmethod
@@ -108,7 +111,7 @@ class EngineState:
             {c: np.concatenate([s.history[c] for s in states]) for c in states[0].history},
             np.concatenate([s.filled for s in states]),
             {n: np.concatenate([s.kernels[n] for s in states]) for n in states[0].kernels},
-            pl.concat([s.recent for s in states]),
+            Recent.concat([s.recent for s in states]),
         )
 
     @property
@@ -118,22 +121,24 @@ class EngineState:
         and extending it would miss the events that need the longer context: recompute."""
         if not self.tickers:
             return True
-        runs, offsets = _offsets(self.recent)
-        counts = dict(zip(runs, np.diff(offsets).tolist(), strict=True))
-        kept = np.fromiter((counts.get(t, 0) for t in self.tickers), np.int64, len(self.tickers))
-        return bool(np.all(kept >= np.minimum(self.filled, ev.LOOKBACK)))
+        kept = self.recent.kept
+        return self.recent.width >= ev.LOOKBACK and bool(
+            np.all(kept >= np.minimum(self.filled, ev.LOOKBACK))
+        )
 
     @property
     def last_dates(self) -> pl.DataFrame:
-        """Last computed session per ticker (the last of its recent rows, which run by ticker
-        and date)."""
-        runs, offsets = _offsets(self.recent)
+        """Last computed session per ticker (the last of its recent rows)."""
         return pl.DataFrame(
             [
-                pl.Series("ticker", runs, dtype=pl.String),
-                self.recent["date"].gather(offsets[1:] - 1),
+                pl.Series("ticker", self.tickers, dtype=pl.String),
+                pl.Series("date", self.recent.days[:, -1], dtype=pl.Int32).cast(pl.Date),
             ]
         )
+
+    def recent_rows(self) -> pl.DataFrame:
+        """The recent rows as a frame by ticker and date, as a full computation gives them."""
+        return self.recent.rows(self.tickers)
 
     def to_frames(self) -> dict[str, pl.DataFrame]:
         """The state as frames of fixed-size array columns, for a store to keep.
@@ -149,7 +154,11 @@ class EngineState:
         kernels = pl.DataFrame(
             [index] + [_array_column(name, array) for name, array in self.kernels.items()]
         )
-        return {"history": history, "kernels": kernels, "recent": self.recent}
+        return {
+            "history": history,
+            "kernels": kernels,
+            "recent": self.recent.to_frame(self.tickers),
+        }
 
     @classmethod
     def from_frames(cls, frames: Mapping[str, pl.DataFrame]) -> EngineState:
@@ -159,17 +168,28 @@ class EngineState:
             c: _matrix(history[c]) for c in INPUTS if c in history.columns
         }
         states = {name: _matrix(kernels[name]) for name in kernels.columns if name != "ticker"}
+        tickers = history["ticker"].to_list()
+        kept, recent = Recent.from_frame(frames["recent"])
+        if kept != tickers:  # rows of other tickers, or none for some: as the tickers go
+            recent = Recent.from_rows(recent.rows(kept), tickers)
         return cls(
-            history["ticker"].to_list(),
+            tickers,
             arrays,
             history["filled"].to_numpy().astype(np.int64),
             states,
-            frames["recent"],
+            recent,
         )
 
 
+def recent_rows(saved: pl.DataFrame) -> pl.DataFrame:
+    """The rows of a saved state's ``recent`` frame, by ticker and date."""
+    tickers, recent = Recent.from_frame(saved)
+    return recent.rows(tickers)
+
+
 def _array_column(name: str, array: FloatArray) -> pl.Series:
-    return pl.Series(name, array, dtype=pl.Array(pl.Float64, array.shape[1]))
+    values = np.ascontiguousarray(array)  # a block may be a view into a wider buffer
+    return pl.Series(name, values, dtype=pl.Array(pl.Float64, array.shape[1]))
 
 
 def _by_ticker(frame: pl.DataFrame) -> pl.DataFrame:
@@ -246,6 +266,11 @@ def _arrays(bars: pl.DataFrame) -> dict[str, FloatArray]:
     return {c: bars[c].cast(pl.Float64).to_numpy() for c in INPUTS}
 
 
+def _days(dates: pl.Series) -> npt.NDArray[np.int32]:
+    """Dates as days since 1970-01-01."""
+    return np.asarray(dates.to_physical().to_numpy(), dtype=np.int32)
+
+
 def _with_outputs(bars: pl.DataFrame, outputs: Mapping[str, FloatArray]) -> pl.DataFrame:
     # One frame of every output, nulls for NaN in one pass of the query engine (a pass per
     # column costs more than the kernels on a daily update).
@@ -259,11 +284,6 @@ def _tail_positions(offsets: IntArray, width: int) -> tuple[IntArray, npt.NDArra
     """Row positions of the last ``width`` rows of each segment, and which exist."""
     positions = offsets[1:, None] - width + np.arange(width, dtype=np.int64)[None, :]
     return positions, positions >= offsets[:-1, None]
-
-
-def _tail_frame(frame: pl.DataFrame, offsets: IntArray, width: int) -> pl.DataFrame:
-    positions, valid = _tail_positions(offsets, width)
-    return frame[positions[valid]]
 
 
 def _history(
@@ -298,14 +318,12 @@ def compute(bars: pl.DataFrame, indicators: Mapping[str, Indicator] = INDICATORS
     columns = _arrays(bars)
     outputs, kernels = run_many(list(indicators.values()), columns, offsets)
     ordered = {c: outputs[c] for c in output_columns(indicators)}
-    positions, valid = _tail_positions(offsets, ev.LOOKBACK)
-    recent = positions[valid]
     state = EngineState(
         tickers,
         _history(columns, offsets, history_widths(indicators)),
         np.minimum(np.diff(offsets), history_rows(indicators)),
         kernels,
-        _with_outputs(bars[recent], {c: v[recent] for c, v in ordered.items()}),
+        Recent.of({**columns, **ordered}, _days(bars["date"]), offsets),
     )
 
     def frame() -> pl.DataFrame:
@@ -321,7 +339,7 @@ def compute(bars: pl.DataFrame, indicators: Mapping[str, Indicator] = INDICATORS
 
 def _grown(
     state: EngineState, tickers: list[str], indicators: Mapping[str, Indicator], moved: int
-) -> tuple[dict[str, FloatArray], IntArray, dict[str, FloatArray]]:
+) -> tuple[dict[str, FloatArray], IntArray, dict[str, FloatArray], Recent]:
     """The state's arrays over ``tickers`` (new tickers start empty), of which ``moved`` have
     new rows: copies wherever those rows will be written."""
     if tickers == state.tickers:
@@ -332,6 +350,7 @@ def _grown(
             dict(state.history),
             state.filled.copy(),
             {n: state.kernels[n] if everyone else state.kernels[n].copy() for n in indicators},
+            state.recent,
         )
     where = np.searchsorted(np.array(tickers), np.array(state.tickers)).astype(np.int64)
     n = len(tickers)
@@ -343,107 +362,132 @@ def _grown(
     filled[where] = state.filled
     for name in indicators:
         kernels[name][where] = state.kernels[name]
-    return history, filled, kernels
+    if state.tickers:
+        recent = state.recent.placed(where, n)
+    else:
+        recent = Recent.empty(n, [*INPUTS, *output_columns(indicators)])
+    return history, filled, kernels, recent
 
 
-def _latest(
-    recent: pl.DataFrame, rows: IntArray, frame: pl.DataFrame, today: Mapping[str, FloatArray]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Events of one new session per ticker and the recent rows moved on, for tickers that
-    each keep exactly :data:`~stockbrief.detectors.LOOKBACK` recent rows (``recent``, in ticker
-    order; ``rows`` are the positions of ``frame``'s tickers among them)."""
-    lookback = ev.LOOKBACK
-    n = recent.height // lookback
-    values = recent.select(
-        pl.col(c).cast(pl.Float64).fill_null(np.nan) for c in latest_events.COLUMNS
-    ).to_numpy()
-    everyone = rows.size == n  # rows are then 0..n-1: views, no copies
-    blocks = (values[:, k].reshape(n, lookback) for k in range(values.shape[1]))
-    before = {
-        c: block if everyone else block[rows]
-        for c, block in zip(latest_events.COLUMNS, blocks, strict=True)
-    }
-    found = latest_events.detect_latest(frame["ticker"], frame["date"], before, today)
-    index = np.arange(n * lookback, dtype=np.int64).reshape(n, lookback)
-    moved = index.copy()
-    moved[rows, :-1] = index[rows, 1:]
-    moved[rows, -1] = n * lookback + np.arange(rows.size)
-    kept = recent.vstack(frame.select(recent.columns)).gather(moved.ravel())
-    return found, kept
-
-
-def _quick_event_tickers(
-    recent: pl.DataFrame, new_tickers: list[str], n_new: IntArray
-) -> tuple[list[str], npt.NDArray[np.bool_]]:
-    """The known tickers whose events :func:`_latest` can find (a full set of recent rows, at
-    most one new session), and which of the new rows' tickers are among them."""
-    lengths = recent["ticker"].rle().struct.unnest()
-    full = lengths.filter(pl.col("len") == ev.LOOKBACK)["value"].to_list()
-    single = dict(zip(new_tickers, (n_new == 1).tolist(), strict=True))
-    known = [t for t in full if single.get(t, True)]
-    # A set, not np.isin: on object arrays numpy compares every pair (25M for 5,000 tickers).
-    chosen = set(known)
-    return known, np.fromiter((t in chosen for t in new_tickers), bool, len(new_tickers))
-
-
-def _events_split(
-    recent: pl.DataFrame,
-    frame: pl.DataFrame,
-    new_tickers: list[str],
-    n_new: IntArray,
+def _latest_events(
+    recent: Recent,
+    rows: IntArray,
+    new_bars: pl.DataFrame,
+    at: IntArray,
     today: Mapping[str, FloatArray],
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Events on the new rows and the recent rows to keep: one-row detection for the tickers
-    :func:`_quick_event_tickers` allows, the detectors' kernels for the others (a new listing,
-    several sessions), merged in the order the kernels give."""
-    if any(c not in today or c not in recent.columns for c in latest_events.COLUMNS):
-        return _events_and_recent(recent, frame, new_tickers)
-    known, quick = _quick_event_tickers(recent, new_tickers, n_new)
-    if not quick.any():
-        return _events_and_recent(recent, frame, new_tickers)
-    position = {t: i for i, t in enumerate(known)}
-    rows = np.array([position[t] for t in np.array(new_tickers, dtype=object)[quick]])
-    quick_rows = np.repeat(quick, n_new)
-    if quick.all() and len(known) * ev.LOOKBACK == recent.height:
-        return _latest(recent, rows, frame, today)
-    in_known = pl.col("ticker").is_in(known)
-    found, kept = _latest(
-        recent.filter(in_known),
+) -> tuple[pl.DataFrame, Recent]:
+    """Events of one new session (row ``at`` of the new bars) for the tickers at ``rows``,
+    each with a full set of recent rows, and the recent rows moved on by it."""
+    everyone = rows.size == recent.kept.size  # rows are then 0..n-1, in order: views
+    before = {
+        c: recent.values[c] if everyone else recent.values[c][rows] for c in latest_events.COLUMNS
+    }
+    every_row = at.size == new_bars.height
+    found = latest_events.detect_latest(
+        new_bars["ticker"] if every_row else new_bars["ticker"].gather(at),
+        new_bars["date"] if every_row else new_bars["date"].gather(at),
+        before,
+        {c: today[c] if every_row else today[c][at] for c in latest_events.COLUMNS},
+    )
+    days = _days(new_bars["date"])
+    moved = recent.moved(
         rows,
-        frame.filter(pl.Series(quick_rows)),
-        {c: v[quick_rows] for c, v in today.items()},
+        days if every_row else days[at],
+        {c: today[c] if every_row else today[c][at] for c in recent.values},
     )
-    slow = [t for t, q in zip(new_tickers, quick.tolist(), strict=True) if not q]
-    if slow:
-        found_slow, kept_slow = _events_and_recent(
-            recent.filter(~in_known), frame.filter(pl.Series(~quick_rows)), slow
-        )
-    else:  # short-lived tickers without a new session keep their rows
-        found_slow, kept_slow = found.clear(), recent.filter(~in_known)
-    return (
-        pl.concat([found, found_slow]).sort("ticker", "date", "kind", maintain_order=True),
-        pl.concat([kept, kept_slow]).sort("ticker", "date"),
+    return found, moved
+
+
+def _kernel_events(
+    recent: Recent,
+    rows: IntArray,
+    tickers: Sequence[str],
+    new_bars: pl.DataFrame,
+    today: Mapping[str, FloatArray],
+    n_new: IntArray,
+) -> tuple[pl.DataFrame, Recent]:
+    """Events on the new rows of the tickers at ``rows`` (``new_bars`` holds theirs only), by
+    the detectors' kernels over their recent and new rows, and their recent rows to keep."""
+    part = recent.take(rows)
+    names = list(part.values)
+    new_offsets, _ = segments(n_new)
+    offsets, columns = resume_inputs(
+        {**part.values, "date": part.days.astype(np.float64)},
+        [*names, "date"],
+        part.kept,
+        {**today, "date": _days(new_bars["date"]).astype(np.float64)},
+        new_offsets,
+        n_new,
     )
+    days = columns.pop("date").astype(np.int32)
+    found = ev.detect_arrays(
+        pl.Series("ticker", [tickers[i] for i in rows], dtype=pl.String),
+        offsets,
+        pl.Series("date", days, dtype=pl.Int32).cast(pl.Date),
+        columns,
+    ).join(new_bars.select("ticker", "date"), on=["ticker", "date"], how="semi")
+    return found, Recent.of(columns, days, offsets, recent.width)
 
 
 def _events_and_recent(
-    recent: pl.DataFrame, frame: pl.DataFrame, new_tickers: list[str]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Events on the new rows, by the kernels over them and their recent rows, and the
-    recent rows to keep."""
-    updated = pl.concat([recent.filter(pl.col("ticker").is_in(new_tickers)), frame])
-    updated = updated.sort("ticker", "date")
-    found = ev.detect(updated).join(
-        frame.select("ticker", "date"), on=["ticker", "date"], how="semi"
+    recent: Recent,
+    rows: IntArray,
+    tickers: Sequence[str],
+    new_bars: pl.DataFrame,
+    n_new: IntArray,
+    today: Mapping[str, FloatArray],
+) -> tuple[pl.DataFrame, Recent]:
+    """Events on the new rows and the recent rows to keep: one-row detection across the
+    tickers with a full set of recent rows and one new session, the detectors' kernels for
+    the others (a new listing, several sessions), merged by ticker, date and kind."""
+    quick = (n_new == 1) & (recent.kept[rows] == ev.LOOKBACK)
+    starts = np.cumsum(n_new) - n_new
+    if quick.all():
+        return _latest_events(recent, rows, new_bars, starts, today)
+    found_quick = None
+    if quick.any():  # moved into new arrays, which the slow tickers' rows may then be written to
+        found_quick, recent = _latest_events(recent, rows[quick], new_bars, starts[quick], today)
+    slow = ~quick
+    slow_rows = np.repeat(slow, n_new)
+    found_slow, kept = _kernel_events(
+        recent,
+        rows[slow],
+        tickers,
+        new_bars.filter(pl.Series(slow_rows)),
+        {c: v[slow_rows] for c, v in today.items() if c in recent.values},
+        n_new[slow],
     )
-    _, offsets = _offsets(updated)
-    kept = pl.concat(
-        [
-            recent.filter(~pl.col("ticker").is_in(new_tickers)),
-            _tail_frame(updated, offsets, ev.LOOKBACK),
-        ]
-    ).sort("ticker", "date")
-    return found, kept
+    found = found_slow if found_quick is None else pl.concat([found_quick, found_slow])
+    merged = recent.replaced(rows[slow], kept, in_place=found_quick is not None)
+    return found.sort("ticker", "date", "kind", maintain_order=True), merged
+
+
+def _check_after(
+    state: EngineState,
+    new_bars: pl.DataFrame,
+    new_tickers: list[str],
+    new_offsets: IntArray,
+    at: IntArray | None,
+) -> None:
+    """Raise unless each ticker's first new bar is after its last computed session (``at``:
+    the new tickers' positions in the state, when known)."""
+    if at is None:
+        index = {t: i for i, t in enumerate(state.tickers)}
+        at = np.array([index.get(t, -1) for t in new_tickers], dtype=np.int64)
+    known = at >= 0
+    first = _days(new_bars["date"])[new_offsets[:-1]]
+    last = np.full(at.size, NO_DAY, dtype=np.int32)
+    last[known] = state.recent.days[at[known], -1]
+    late = np.flatnonzero(first <= last)
+    if late.size:
+        i = int(late[0])
+        row = new_bars.row(int(new_offsets[i]), named=True)
+        computed = state.last_dates["date"][int(at[i])]
+        raise InputError(
+            f"{new_tickers[i]}: bar of {row['date']} is not after the last computed session "
+            f"{computed}; recompute this ticker instead of updating it",
+            field="date",
+        )
 
 
 def update(
@@ -472,24 +516,14 @@ def update(
     """
     new_bars = _check_sorted(new_bars.select(BARS_COLUMNS))
     width = history_rows(indicators)
-    late = (
-        new_bars.group_by("ticker")
-        .agg(pl.col("date").min())
-        .join(state.last_dates, on="ticker", suffix="_last")
-        .filter(pl.col("date") <= pl.col("date_last"))
-    )
-    if late.height:
-        row = late.row(0, named=True)
-        raise InputError(
-            f"{row['ticker']}: bar of {row['date']} is not after the last computed session "
-            f"{row['date_last']}; recompute this ticker instead of updating it",
-            field="date",
-        )
     new_tickers, new_offsets = _offsets(new_bars)
     all_tickers = sorted(set(state.tickers) | set(new_tickers))
     position = {t: i for i, t in enumerate(all_tickers)}
     rows = np.array([position[t] for t in new_tickers], dtype=np.int64)
-    history, filled, kernels = _grown(state, all_tickers, indicators, rows.size)
+    _check_after(
+        state, new_bars, new_tickers, new_offsets, rows if all_tickers == state.tickers else None
+    )
+    history, filled, kernels, recent = _grown(state, all_tickers, indicators, rows.size)
 
     n_new = np.diff(new_offsets)
     new_columns = _arrays(new_bars)
@@ -507,7 +541,7 @@ def update(
                 kernels[name] = states[name]
             else:
                 kernels[name][rows] = states[name]
-        frame = _with_outputs(new_bars, {c: outputs[c] for c in output_columns(indicators)})
+        ordered = {c: outputs[c] for c in output_columns(indicators)}
         for c in blocks:
             slid = slide(blocks[c], new_columns[c], new_offsets, n_new)
             if everyone:
@@ -516,8 +550,13 @@ def update(
                 history[c] = history[c].copy()
                 history[c][rows] = slid
         filled[rows] = np.minimum(filled[rows] + n_new, width)
-
-        found, kept = _events_split(
-            state.recent, frame, new_tickers, n_new, {**new_columns, **outputs}
+        found, kept = _events_and_recent(
+            recent, rows, all_tickers, new_bars, n_new, {**new_columns, **ordered}
         )
-        return Computed(frame, found, EngineState(all_tickers, history, filled, kernels, kept))
+
+    def frame() -> pl.DataFrame:
+        return _with_outputs(new_bars, ordered)
+
+    return Computed(
+        frame, found, EngineState(all_tickers, history, filled, kernels, kept), new_bars.height
+    )

@@ -16,7 +16,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from stockbrief import jit, steady
+from stockbrief import jit, steady, tape
 from stockbrief.kernels import INDICATORS, Indicator, run_many
 
 FloatArray = npt.NDArray[np.float64]
@@ -117,6 +117,8 @@ def slide(
     m, width = block.shape
     if m and np.all(n_new == n_new[0]):
         k = int(n_new[0])
+        if k == 1:  # the daily case: into the room after the block (see stockbrief.tape)
+            return tape.appended(block, new_values)
         fresh = new_values.reshape(m, k)
         return np.concatenate([block[:, k:], fresh[:, -width:]], axis=1)[:, -width:]
     source = n_new[:, None] + np.arange(width, dtype=np.int64)[None, :]

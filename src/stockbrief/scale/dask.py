@@ -39,6 +39,7 @@ from distributed.worker import Worker
 
 from stockbrief.compute import BARS_COLUMNS, EngineState, compute
 from stockbrief.errors import InputError, NotFoundError, StockbriefError
+from stockbrief.recent import Recent
 
 PARTITION: Final = re.compile(r"part=(\d+)")
 """Name of a partition folder of a dataset (Hive style, as DuckDB writes it)."""
@@ -451,7 +452,7 @@ def merge_states(states: Sequence[EngineState]) -> EngineState:
         {c: np.concatenate([s.history[c] for s in states])[order] for c in states[0].history},
         np.concatenate([s.filled for s in states])[order],
         {n: np.concatenate([s.kernels[n] for s in states])[order] for n in kernels},
-        pl.concat([s.recent for s in states]).sort("ticker", "date"),
+        Recent.concat([s.recent for s in states]).take(order),
     )
 
 
