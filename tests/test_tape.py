@@ -29,7 +29,9 @@ def test_a_chain_of_sessions_moves_in_place_and_every_block_kept_stays_as_it_was
 
 
 def test_a_block_extended_twice_gets_a_copy_the_second_time() -> None:
-    evening = tape.appended(np.arange(12.0).reshape(3, 4), np.zeros(3))
+    loaded = tape.appended(np.arange(12.0).reshape(3, 4), np.ones(3))
+    assert loaded.base.shape == (3, 4)  # moved once: a copy with no room, as a command needs
+    evening = tape.appended(loaded, np.zeros(3))
     first = tape.appended(evening, np.full(3, 1.0))
     second = tape.appended(evening, np.full(3, 2.0))  # a retried session from the same evening
     assert first.base is evening.base

@@ -19,8 +19,8 @@ import numpy.typing as npt
 Block = npt.NDArray[Any]
 
 ROOM: Final = 16
-"""Least number of columns a new buffer leaves after its block (a quarter of the width when
-that is more): a copy every ``ROOM`` sessions at most."""
+"""Least number of columns a new buffer leaves after a block that has moved before (a quarter
+of the width when that is more): a copy every ``ROOM`` sessions at most."""
 
 _ends: dict[int, tuple[weakref.ref[np.ndarray[Any, Any]], int]] = {}
 """Per buffer (by id), the column up to which it is written."""
@@ -31,13 +31,14 @@ def appended(block: Block, column: Block) -> Block:
     """``block`` without its first column and with ``column`` after its last.
 
     Written into the room after the block when the block ends where its buffer is written up
-    to; into a new buffer otherwise (then with room for later columns).
+    to; into a new buffer otherwise, with room for later columns if the block has moved before.
     """
     n, width = block.shape
     if not n or not width:
         return block.copy()
     base = block.base
     with _lock:
+        end = -1
         if isinstance(base, np.ndarray):
             entry = _ends.get(id(base))
             end = entry[1] if entry is not None and entry[0]() is base else -1
@@ -45,7 +46,10 @@ def appended(block: Block, column: Block) -> Block:
                 base[:, end] = column
                 _ends[id(base)] = (_ends[id(base)][0], end + 1)
                 return base[:, end + 1 - width : end + 1]
-        buffer = np.empty((n, width + max(ROOM, width // 4)), dtype=block.dtype)
+        # Room only for a block that has moved before: a state loaded, moved once and saved
+        # (the daily command) pays no more memory than a copy.
+        room = max(ROOM, width // 4) if end >= 0 else 0
+        buffer = np.empty((n, width + room), dtype=block.dtype)
         buffer[:, : width - 1] = block[:, 1:]
         buffer[:, width - 1] = column
         key = id(buffer)
