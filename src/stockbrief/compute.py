@@ -21,7 +21,7 @@ from stockbrief import detectors as ev
 from stockbrief import latest_events
 from stockbrief.errors import InputError
 from stockbrief.kernels import INDICATORS, Indicator, run_many
-from stockbrief.recent import NO_DAY, Recent
+from stockbrief.recent import NO_DAY, Recent, tail_block
 from stockbrief.resume import INPUTS as INPUTS
 from stockbrief.resume import (
     advance,
@@ -280,23 +280,10 @@ def _with_outputs(bars: pl.DataFrame, outputs: Mapping[str, FloatArray]) -> pl.D
     return bars.hstack(made.select(pl.all().fill_nan(None)))
 
 
-def _tail_positions(offsets: IntArray, width: int) -> tuple[IntArray, npt.NDArray[np.bool_]]:
-    """Row positions of the last ``width`` rows of each segment, and which exist."""
-    positions = offsets[1:, None] - width + np.arange(width, dtype=np.int64)[None, :]
-    return positions, positions >= offsets[:-1, None]
-
-
 def _history(
     columns: Mapping[str, FloatArray], offsets: IntArray, widths: Mapping[str, int]
 ) -> dict[str, FloatArray]:
-    history = {}
-    for c, width in widths.items():
-        positions, valid = _tail_positions(offsets, width)
-        values = (
-            columns[c][np.clip(positions, 0, None)] if positions.size else np.empty(positions.shape)
-        )
-        history[c] = np.where(valid, values, np.nan)
-    return history
+    return {c: tail_block(columns[c], offsets, width, np.nan) for c, width in widths.items()}
 
 
 def compute(bars: pl.DataFrame, indicators: Mapping[str, Indicator] = INDICATORS) -> Computed:

@@ -29,6 +29,19 @@ NO_DAY: Final = np.iinfo(np.int32).min
 _INTEGER_COLUMNS: Final = ("volume",)
 
 
+def tail_block(
+    values: npt.NDArray[Any], offsets: IntArray, width: int, pad: float
+) -> npt.NDArray[Any]:
+    """The last ``width`` values of each segment as a ``(segments, width)`` block, oldest
+    first, front-padded with ``pad`` for a segment with fewer."""
+    positions = offsets[1:, None] - width + np.arange(width, dtype=np.int64)[None, :]
+    if not positions.size:
+        return np.full(positions.shape, pad, dtype=values.dtype)
+    valid = positions >= offsets[:-1, None]
+    block: npt.NDArray[Any] = np.where(valid, values[np.clip(positions, 0, None)], pad)
+    return block
+
+
 @dataclass
 class Recent:
     """Per column a ``(n_tickers, width)`` block of each ticker's last rows, oldest first.
@@ -60,18 +73,9 @@ class Recent:
         width: int = LOOKBACK,
     ) -> Recent:
         """The last ``width`` rows of each segment of contiguous columns."""
-        positions = offsets[1:, None] - width + np.arange(width, dtype=np.int64)[None, :]
-        valid = positions >= offsets[:-1, None]
-        at = np.clip(positions, 0, None)
-        empty = not positions.size
         return cls(
-            np.full(positions.shape, NO_DAY, np.int32)
-            if empty
-            else np.where(valid, days[at], NO_DAY).astype(np.int32),
-            {
-                c: np.empty(positions.shape) if empty else np.where(valid, v[at], np.nan)
-                for c, v in columns.items()
-            },
+            tail_block(days, offsets, width, NO_DAY).astype(np.int32),
+            {c: tail_block(v, offsets, width, np.nan) for c, v in columns.items()},
             np.minimum(np.diff(offsets), width),
         )
 
