@@ -162,16 +162,20 @@ class Recent:
     def rows(self, tickers: Sequence[str]) -> pl.DataFrame:
         """The kept rows as a frame by ticker and date, missing values null (``volume`` an
         integer column), as a full computation's frame has them."""
+        full = bool(np.all(self.kept == self.width))  # the common case: every slot a row
         valid = np.arange(self.width)[None, :] >= (self.width - self.kept)[:, None]
-        counts = valid.sum(axis=1)
+
+        def cells(block: npt.NDArray[Any]) -> npt.NDArray[Any]:
+            return block.ravel() if full else block[valid]
+
         columns = [
             pl.Series("ticker", tickers, dtype=pl.String).gather(
-                np.repeat(np.arange(len(tickers)), counts)
+                np.repeat(np.arange(len(tickers)), self.kept)
             ),
-            pl.Series("date", self.days[valid], dtype=pl.Int32).cast(pl.Date),
+            pl.Series("date", cells(self.days), dtype=pl.Int32).cast(pl.Date),
         ]
         for c, v in self.values.items():
-            series = pl.Series(c, v[valid], dtype=pl.Float64).fill_nan(None)
+            series = pl.Series(c, cells(v), dtype=pl.Float64).fill_nan(None)
             columns.append(series.cast(pl.Int64) if c in _INTEGER_COLUMNS else series)
         return pl.DataFrame(columns)
 
