@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +21,7 @@ from stockbrief import detectors as ev
 from stockbrief import latest_events
 from stockbrief.errors import InputError
 from stockbrief.kernels import INDICATORS, Indicator, run_many
-from stockbrief.recent import NO_DAY, Recent, tail_block
+from stockbrief.recent import NO_DAY, Recent, matrix, tail_block
 from stockbrief.resume import INPUTS as INPUTS
 from stockbrief.resume import (
     advance,
@@ -165,9 +165,11 @@ class EngineState:
         """Rebuild a state saved with :meth:`to_frames`."""
         history, kernels = (_by_ticker(frames[name]) for name in ("history", "kernels"))
         arrays: dict[str, FloatArray] = {
-            c: _matrix(history[c]) for c in INPUTS if c in history.columns
+            c: matrix(history[c], np.float64) for c in INPUTS if c in history.columns
         }
-        states = {name: _matrix(kernels[name]) for name in kernels.columns if name != "ticker"}
+        states = {
+            name: matrix(kernels[name], np.float64) for name in kernels.columns if name != "ticker"
+        }
         tickers = history["ticker"].to_list()
         kept, recent = Recent.from_frame(frames["recent"])
         if kept != tickers:  # rows of other tickers, or none for some: as the tickers go
@@ -195,18 +197,6 @@ def _array_column(name: str, array: FloatArray) -> pl.Series:
 def _by_ticker(frame: pl.DataFrame) -> pl.DataFrame:
     """A saved frame in ticker order (as saved, unless written by hand): no copy when it is."""
     return frame if frame["ticker"].is_sorted() else frame.sort("ticker")
-
-
-def _matrix(column: pl.Series) -> FloatArray:
-    """A saved array column as a ``(rows, width)`` float64 array (NaN kept), without a copy:
-    an update writes only into arrays of its own, so the loaded state may be read-only."""
-    dtype = column.dtype
-    assert isinstance(dtype, pl.Array)
-    width = dtype.size
-    if column.is_empty():
-        return np.empty((0, width))
-    values = column.to_numpy()
-    return np.asarray(values, dtype=np.float64).reshape(column.len(), width)
 
 
 class Computed:
@@ -370,17 +360,18 @@ def _latest_events(
         c: recent.values[c] if everyone else recent.values[c][rows] for c in latest_events.COLUMNS
     }
     every_row = at.size == new_bars.height
+
+    def pick(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return values if every_row else values[at]
+
     found = latest_events.detect_latest(
         new_bars["ticker"] if every_row else new_bars["ticker"].gather(at),
         new_bars["date"] if every_row else new_bars["date"].gather(at),
         before,
-        {c: today[c] if every_row else today[c][at] for c in latest_events.COLUMNS},
+        {c: pick(today[c]) for c in latest_events.COLUMNS},
     )
-    days = _days(new_bars["date"])
     moved = recent.moved(
-        rows,
-        days if every_row else days[at],
-        {c: today[c] if every_row else today[c][at] for c in recent.values},
+        rows, pick(_days(new_bars["date"])), {c: pick(today[c]) for c in recent.values}
     )
     return found, moved
 

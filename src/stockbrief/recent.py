@@ -225,14 +225,15 @@ class Recent:
             frame = frame.sort("ticker")
         names = [c for c in frame.columns if c not in ("ticker", "kept", "date")]
         return frame["ticker"].to_list(), cls(
-            _matrix(frame["date"], np.int32),
-            {c: _matrix(frame[c], np.float64) for c in names},
+            matrix(frame["date"], np.int32),
+            {c: matrix(frame[c], np.float64) for c in names},
             frame["kept"].to_numpy().astype(np.int64),
         )
 
 
-def _matrix(column: pl.Series, dtype: type[np.generic]) -> npt.NDArray[Any]:
-    """A saved array column as a ``(rows, width)`` array, without a copy where it can."""
+def matrix(column: pl.Series, dtype: type[np.generic]) -> npt.NDArray[Any]:
+    """A saved array column as a ``(rows, width)`` array (NaN kept), without a copy where it
+    can: an update writes only into arrays of its own, so a loaded state may be read-only."""
     kind = column.dtype
     assert isinstance(kind, pl.Array)
     if column.is_empty():

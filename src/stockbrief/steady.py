@@ -616,13 +616,12 @@ def _finite_run(block: FloatArray) -> npt.NDArray[np.int64]:
     width = block.shape[1]
     if width == 0:
         return np.zeros(block.shape[0], dtype=np.int64)
+    finite = np.isfinite(block)
     run = np.full(block.shape[0], width, dtype=np.int64)
-    # Most tickers have a full history, whose sum is finite: count back for the rest (a sum
-    # that overflows is counted back too, and found whole).
-    broken = ~np.isfinite(block.sum(axis=1))
+    broken = ~finite.all(axis=1)  # most tickers have a full history: count back for the rest
     if broken.any():
-        bad = ~np.isfinite(block[broken, ::-1])
-        run[broken] = np.where(bad.any(axis=1), bad.argmax(axis=1), width)
+        bad = ~finite[broken, ::-1]
+        run[broken] = bad.argmax(axis=1)
     return run
 
 

@@ -42,9 +42,9 @@ def appended(block: Block, column: Block) -> Block:
         if isinstance(base, np.ndarray):
             entry = _ends.get(id(base))
             end = entry[1] if entry is not None and entry[0]() is base else -1
-            if _ends_at(block, base, end) and end < base.shape[1]:
+            if entry is not None and _ends_at(block, base, end) and end < base.shape[1]:
                 base[:, end] = column
-                _ends[id(base)] = (_ends[id(base)][0], end + 1)
+                _ends[id(base)] = (entry[0], end + 1)
                 return base[:, end + 1 - width : end + 1]
         # Room only for a block that has moved before: a state loaded, moved once and saved
         # (the daily command) pays no more memory than a copy.
