@@ -12,6 +12,10 @@ store than on the small one; ``compute`` after one new session under 0.5 s beyon
 start, with nothing new under 0.2 s beyond start; ``--help`` under 0.2 s; ``info`` on the big
 store under 0.3 s.
 
+Beside ``compute`` after one new session, the table times its floor: the store work that no
+implementation of the daily path can skip, done with numpy and DuckDB alone
+(:mod:`benchmarks.daily_floor`), so the distance between the two is what the code costs.
+
 Options: ``--tickers N --days N`` scale the big store down for a quick try; ``--keep DIR`` keeps
 the built stores there and reuses them on the next run (the big one costs minutes to build);
 ``--python-path DIR`` times another copy of the code (e.g. a worktree's ``src``); ``--repeat N``
@@ -41,6 +45,8 @@ from benchmarks.universe import sessions, write_universe
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 YAHOO = SHARED / "data" / "yahoo-30"
 NOTE = SHARED / "seed" / "alibaba-2026-01-03.txt"
+DAILY_FLOOR = Path(__file__).with_name("daily_floor.py")
+"""The store work any daily compute pays, timed beside it (see :mod:`benchmarks.daily_floor`)."""
 YAHOO_DAY = dt.date(2026, 3, 25)
 """The last finished session of the yahoo-30 files (their last row is a partial session)."""
 LAUNCHER = """
@@ -345,7 +351,8 @@ class Case:
     """One row of the table: a command, what to do before each run, and its target.
 
     ``store`` names the file the command runs on: ``path`` (the computed store), ``work`` (a
-    copy ``prepare`` resets before each run) or ``""`` for none.
+    copy ``prepare`` resets before each run) or ``""`` for none. ``program`` is what the
+    interpreter runs: the command, or a script timed beside it.
     """
 
     label: str
@@ -355,10 +362,11 @@ class Case:
     prepare: Callable[[Runner, Built], None] | None = None
     store: str = "path"
     succeeded: Callable[[Run], bool] = exited_zero
+    program: tuple[str, ...] = ("-m", "stockbrief")
 
     def argv(self, built: Built) -> list[str]:
         where = ["--store", str(getattr(built, self.store))] if self.store else []
-        return [*self.args(built), *where]
+        return [*self.program, *self.args(built), *where]
 
 
 def per_ticker(small: Timing, big: Timing, _: float) -> bool:
@@ -428,6 +436,14 @@ CASES: list[Case] = [
         "work",
     ),
     Case(
+        "  its floor (store I/O)",
+        lambda _: [],
+        "(no computing)",
+        prepare=restore_evening,
+        store="work",
+        program=(str(DAILY_FLOOR),),
+    ),
+    Case(
         "compute, nothing new",
         lambda _: ["compute"],
         "< start + 0.2 s",
@@ -453,7 +469,7 @@ def measure(runner: Runner, case: Case, store: Built, repeat: int, slow: float) 
             except StepError as exc:
                 timing.error = f"before the run: {exc}"
                 break
-        run = runner.stockbrief(*case.argv(store))
+        run = runner.python(*case.argv(store))
         if not case.succeeded(run):
             timing.error = f"exit {run.code}: {run.last_error_line()}"
             timing.runs.append(run)
