@@ -239,8 +239,9 @@ def test_position_words_on_each_side_of_their_thresholds(margin: float, key: str
         (3.0, "more_than_triple"),
         (1.29, "typical"),
         (1.3, "above_typical"),
-        (0.7, "below_typical"),
-        (0.71, "typical"),
+        (0.75, "below_typical"),  # a quarter below is not "close to typical"
+        (0.8, "below_typical"),
+        (0.81, "typical"),
     ],
 )
 def test_volume_words_on_each_side_of_their_thresholds(rel: float, key: str) -> None:
@@ -249,7 +250,15 @@ def test_volume_words_on_each_side_of_their_thresholds(rel: float, key: str) -> 
 
 @pytest.mark.parametrize(
     ("change", "key"),
-    [(0.0499, "up"), (0.05, "big_up"), (0.0099, "small_up"), (-0.01, "down"), (0.0, "unchanged")],
+    [
+        (0.0499, "up"),
+        (0.05, "big_up"),
+        (0.0099, "small_up"),
+        (-0.01, "down"),
+        (0.0, "unchanged"),
+        (-0.0001, "unchanged"),  # prints as 0.0%: "edged down 0.0%" says nothing
+        (0.0005, "small_up"),
+    ],
 )
 def test_move_words(change: float, key: str) -> None:
     assert wording.move(change) == key

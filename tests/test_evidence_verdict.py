@@ -72,13 +72,15 @@ def test_the_conclusion_states_the_universe_studys_odds(
     assert notes["en"].verdict.lean == "mixed"  # prices alone: no analysts, no news
     english = notes["en"].sections[-1].text
     assert (
-        "History does not settle it either: after such days the odds of a gain over 20 "
+        "History does not settle it either: across all stored tickers, after such days the odds"
+        " of a gain over 20 "
         f"trading days were {en(rate)} ({en(low)} to {en(high)} with 95% confidence), against "
         f"{en(base)} on all days, a difference within chance." in english
     )
     german = notes["de"].sections[-1].text
     assert (
-        "Auch die Historie gibt nicht den Ausschlag: Nach solchen Tagen lagen die Kurse 20 "
+        "Auch die Historie gibt nicht den Ausschlag: Über alle gespeicherten Werte lagen die Kurse"
+        " nach solchen Tagen 20 "
         f"Handelstage später in {de(rate)} der Fälle höher (95-%-Konfidenzintervall "
         f"{round(low * 100)} bis {de(high)}), gegenüber {de(base)} an allen Handelstagen "
         "\u2013 ein Unterschied, der sich durch Zufall erklären lässt." in german

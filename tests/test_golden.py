@@ -31,9 +31,14 @@ CASES: dict[str, tuple[str, dt.date]] = {
     "spy-2025-04-09": ("SPY", dt.date(2025, 4, 9)),
     "tsla-2024-10-24": ("TSLA", dt.date(2024, 10, 24)),
     "vix-2025-04-08": ("VIX", dt.date(2025, 4, 8)),
+    "vix-2026-03-25": ("VIX", dt.date(2026, 3, 25)),
+    "spy-2026-01-28": ("SPY", dt.date(2026, 1, 28)),
+    "2513hk-2026-01-12": ("2513.HK", dt.date(2026, 1, 12)),
 }
 """A name-day surge with analysts and news, the largest losses and gains of 2021-2026 for a
-chip maker, a phone maker, a Hong Kong listing, an ETF and a carmaker, and an index."""
+chip maker, a phone maker, a Hong Kong listing, an ETF and a carmaker, and an index; the index
+on a bar of the file that carries another instrument's volume, a flat day on thin volume, and
+the third day of a new listing."""
 
 FORBIDDEN: dict[str, list[str]] = {
     "en": [
@@ -45,6 +50,8 @@ FORBIDDEN: dict[str, list[str]] = {
         "0700.HK (0700.HK)",
         "\u00d7",
         "shares traded.Prices",
+        " 1 past cases",
+        "0.0%",  # a move too small to print is "unchanged"
     ],
     "de": [
         "Sitzung",  # a meeting, not a trading day
@@ -65,6 +72,9 @@ FORBIDDEN: dict[str, list[str]] = {
         "Aktie eröffnete",
         " revenue",
         "Zusammenfassung von",
+        "Stück.Die",
+        " 1 frühere Fälle",
+        "0,0\u00a0%",
     ],
 }
 """Phrases that were slips in an earlier version of the brief, per language."""
@@ -226,6 +236,44 @@ def test_an_index_is_quoted_in_points_without_volume(notes: dict[tuple[str, str]
     assert "Gehandelt wurden" not in german
     assert "Aktie" not in german.replace("im Datenbestand erfassten Aktien", "")
     assert "Stück" not in german
+
+
+def test_thin_flat_and_new_days_are_worded_as_they_are(
+    notes: dict[tuple[str, str], Brief],
+) -> None:
+    spy = notes["spy-2026-01-28", "en"]
+    assert spy.sheet.value("change_1d") == pytest.approx(693.53 / 693.60 - 1, abs=1e-4)
+    assert spy.headline == "SPDR S&P 500 ETF Trust was unchanged at $693.53"
+    assert spy.sheet.value("rel_volume") == pytest.approx(0.75, abs=0.01)
+    assert "61.2 million shares traded, 25% below the typical 81.4 million" in spy.text
+    german = notes["spy-2026-01-28", "de"]
+    assert german.headline == "SPDR S&P 500 ETF Trust bleibt bei 693,53\u00a0$ unverändert"
+    assert "Anteile, 25\u00a0% weniger als üblich" in german.text
+    listing = notes["2513hk-2026-01-12", "en"]
+    assert "move_rank" not in listing.sheet  # the third stored day ranks nothing
+    assert "largest" not in listing.text
+    assert "9.4 million shares traded. Prices are adjusted" in listing.text
+    assert "Gehandelt wurden 9,4 Millionen Stück. Die Kurse" in (
+        notes["2513hk-2026-01-12", "de"].text
+    )
+
+
+def test_a_flagged_bar_is_named_and_an_index_with_one_stray_volume_stays_an_index(
+    notes: dict[tuple[str, str], Brief],
+) -> None:
+    vix = notes["vix-2026-03-25", "en"]
+    assert vix.sheet.value("instrument") == "index"
+    assert vix.sheet.value("suspect_bar_date") == dt.date(2026, 3, 25)
+    assert vix.sections[0].text.startswith(
+        "Caution: a check of the stored bars flags the bar of 25 March 2026 (volume on an index"
+    )
+    assert "shares" not in vix.text
+    german = notes["vix-2026-03-25", "de"].sections[0].text
+    assert german.startswith(
+        "Vorsicht: Die Prüfung der gespeicherten Kurse meldet den Kurs vom 25. März 2026 als"
+        " verdächtig (Umsatz bei einem Index"
+    )
+    assert "suspect_bar" not in notes["vix-2025-04-08", "en"].sheet  # the days before are sound
 
 
 def test_german_kpis_and_facts_table_are_german(notes: dict[tuple[str, str], Brief]) -> None:

@@ -1565,7 +1565,10 @@ def _brief(
         instrument=stored_type,
         market=_market_move(db, symbol, currency, day),
     )
-    _with_basis(sheet, db.price_basis([symbol]).get(symbol, "traded"))
+    basis = db.price_basis([symbol]).get(symbol, "traded")
+    _with_basis(sheet, basis)
+    sessions = result.frame["date"].tail(2).to_list()
+    facts.add_suspect(sheet, _suspect_bars(db, symbol, day, securities, basis), sessions)
     facts.add_market_cap(sheet, company, db.read("actions", [symbol], until=day), close)
     window = day - dt.timedelta(days=BREADTH_WINDOW_DAYS)
     facts.add_breadth(sheet, db.breadth(day), window)
@@ -1574,6 +1577,21 @@ def _brief(
     headline, sections = narrative.compose(sheet, events, judgement, lang, mine)
     return document.Brief(
         symbol, day, lang, headline, sheet, events, judgement, sections, result.frame, mine
+    )
+
+
+def _suspect_bars(
+    db: Store, symbol: str, day: dt.date, securities: pl.DataFrame, basis: PriceBasis
+) -> pl.DataFrame:
+    """What ``stockbrief doctor`` finds in the ticker's bars as stored up to the day (never
+    later ones: the brief of a day does not change when the next bar arrives)."""
+    from stockbrief.sources.plausibility import index_tickers, scan
+
+    return scan(
+        db.bars([symbol], end=day),
+        splits=db.actions([symbol], as_of=day),
+        indexes=index_tickers(securities),
+        adjusted=[symbol] if basis == "adjusted" else [],
     )
 
 

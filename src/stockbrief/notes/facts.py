@@ -387,9 +387,32 @@ def _instrument(sheet: FactSheet, frame: pl.DataFrame, stored: str | None) -> No
     if stored:
         src = Source("securities", (ticker,), None, None)
         sheet.add("instrument", stored.lower(), "text", src, "security type as stored")
-    elif ticker.startswith("^") or not (frame["volume"].fill_null(0) > 0).any():
+    elif ticker.startswith("^") or _silent(frame):
         src = Source("bars", (ticker,), frame["date"][0], day)
-        sheet.add("instrument", "index", "text", src, "inferred: no volume reported on any day")
+        sheet.add(
+            "instrument",
+            "index",
+            "text",
+            src,
+            "inferred: no volume reported on any day, or on 9 in 10 of its moving days",
+        )
+
+
+def _silent(frame: pl.DataFrame) -> bool:
+    """Whether a series reports no volume, as an index does: on no day, or on at least 9 in 10
+    of 20 or more days that moved (one stray bar with volume does not make VIX a stock; it is
+    what ``stockbrief doctor`` flags)."""
+    volume = frame["volume"].fill_null(0)
+    if not (volume > 0).any():
+        return True
+    moving = frame.filter(pl.col("high") > pl.col("low"))
+    quiet = int((moving["volume"].fill_null(0) == 0).sum())
+    return moving.height >= 20 and quiet >= 0.9 * moving.height
+
+
+RANK_MIN_SESSIONS: Final = 250
+"""Stored sessions, about a trading year, before a move is ranked in the history: the largest
+gain of a listing's third day is no record."""
 
 
 def _day_in_history(sheet: FactSheet, frame: pl.DataFrame) -> None:
@@ -397,7 +420,7 @@ def _day_in_history(sheet: FactSheet, frame: pl.DataFrame) -> None:
     its rank (1 = the largest) and the last earlier day that moved further, read only up to
     the as-of session."""
     change = sheet.value("change_1d")
-    if change is None or change == 0 or frame.height < 3:
+    if change is None or change == 0 or frame.height < RANK_MIN_SESSIONS:
         return
     ticker, day = sheet.ticker, sheet.as_of
     moves = frame.select("date", "return_1d").drop_nulls()
@@ -468,6 +491,48 @@ SHARES_KPI: Final = "Shares outstanding"
 
 SHARES_MAX_AGE: Final = dt.timedelta(days=200)
 """Shares counted longer than this before the day (two quarterly filings) value no company."""
+
+
+SUSPECT_WORDS: Final[dict[str, str]] = {
+    "spike": "a price spike that reverses",
+    "unrecorded_split": "a jump like an unrecorded split",
+    "index_volume": "volume on an index that reports none on its other days",
+    "zero_volume_run": "a run of sessions without volume",
+    "stale_bars": "a run of unchanged bars",
+    "missing_sessions": "missing sessions",
+    "split_not_in_bars": "a stored split the prices do not show",
+}
+"""What each finding of ``stockbrief doctor`` (:data:`stockbrief.sources.plausibility.KINDS`)
+is, as a brief's caution names it."""
+
+
+def add_suspect(sheet: FactSheet, findings: pl.DataFrame, sessions: list[dt.date]) -> None:
+    """Name the first bar the doctor's checks flag on one of ``sessions`` (the day, and the
+    session whose close its change is measured from): a note that rests on a wrong bar says so.
+
+    ``findings`` are :func:`stockbrief.sources.plausibility.scan` rows of the ticker's bars as
+    stored up to the day, so a later bar never changes what the brief of the day says.
+    """
+    end = pl.coalesce("last", "date")
+    covering = findings.filter(
+        pl.any_horizontal(
+            [(pl.col("date") <= day) & (end >= day) for day in sessions] or [pl.lit(False)]
+        )
+    )
+    if covering.is_empty():
+        return
+    row = covering.sort("date", descending=True).row(0, named=True)
+    src = Source("bars", (sheet.ticker,), row["date"], sheet.as_of)
+    words = SUSPECT_WORDS.get(row["kind"], row["kind"].replace("_", " "))
+    sheet.add(
+        "suspect_bar",
+        words,
+        "text",
+        src,
+        f"flagged by the checks of `stockbrief doctor` on the bars stored up to the day: "
+        f"{row['message']}",
+    )
+    sheet.add("suspect_bar_date", row["date"], "date", src, "the session of the flagged bar")
 
 
 def add_market_cap(

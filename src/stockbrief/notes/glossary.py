@@ -58,6 +58,8 @@ FACT_LABELS: Final[dict[str, dict[str, str]]] = {
         "sector_tailwind": "sector tailwind",
         "kpis": "company metrics",
         "market_cap": "market capitalisation",
+        "suspect_bar": "suspicious bar",
+        "suspect_bar_date": "session of the suspicious bar",
         "price_basis": "price basis",
         "instrument": "instrument",
         "move_sigma": "move in standard deviations",
@@ -134,6 +136,8 @@ FACT_LABELS: Final[dict[str, dict[str, str]]] = {
         "sector_tailwind": "Rückenwind aus dem Sektor",
         "kpis": "Unternehmenskennzahlen",
         "market_cap": "Börsenwert (Marktkapitalisierung)",
+        "suspect_bar": "verdächtiger Kurs",
+        "suspect_bar_date": "Tag des verdächtigen Kurses",
         "price_basis": "Kursbasis",
         "instrument": "Instrument",
         "move_sigma": "Bewegung in Standardabweichungen",
@@ -218,6 +222,9 @@ FORMULAS_DE: Final[dict[str, str]] = {
     "sector_tailwind": "positive Nachrichten der Wettbewerber und steigende Vergleichsgruppe"
     " am Tag",
     "kpis": "letzter Wert jeder Unternehmenskennzahl für bis zum Tag abgelaufene Zeiträume",
+    "suspect_bar": "von den Prüfungen von „stockbrief doctor“ an den bis zum Tag gespeicherten"
+    " Kursen gemeldet",
+    "suspect_bar_date": "Handelstag des gemeldeten Kurses",
     "market_cap": "Aktien im Umlauf (letzte am {day} bekannte Meldung, um spätere Splits"
     " bereinigt) \u00d7 Schlusskurs vom {day}",
     "price_basis": "traded: Kurse wie gehandelt, beim Lesen um die am Tag bekannten Splits"
@@ -336,6 +343,14 @@ UNIT_TERMS: Final[dict[str, str]] = {
 
 
 TEXT_VALUES_DE: Final[dict[str, str]] = {
+    "a price spike that reverses": "ein Kursausschlag, der sich umkehrt",
+    "a jump like an unrecorded split": "ein Sprung wie bei einem nicht erfassten Aktiensplit",
+    "volume on an index that reports none on its other days": "Umsatz bei einem Index, der an"
+    " seinen übrigen Tagen keinen meldet",
+    "a run of sessions without volume": "eine Folge von Handelstagen ohne Umsatz",
+    "a run of unchanged bars": "eine Folge unveränderter Kurse",
+    "missing sessions": "fehlende Handelstage",
+    "a stored split the prices do not show": "ein gespeicherter Split, den die Kurse nicht zeigen",
     "above": "darüber",
     "below": "darunter",
     "traded": "wie gehandelt",

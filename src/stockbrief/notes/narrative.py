@@ -134,12 +134,13 @@ def _filters(lang: Lang, currency: str, points: bool = False) -> dict[str, Any]:
         return glossary.text_value(str(value), lang)
 
     def plain(value: Any) -> str:
-        """A list item's field: whole numbers without a fraction, others to four places, a
-        date as running text writes it, a missing value as a dash."""
+        """A list item's field: whole numbers without a fraction, others to four places (in
+        the language's digits and minus sign), a date as running text writes it, a missing
+        value as a dash."""
         if value is None:
             return "\u2013"
         if isinstance(value, float):
-            return f"{value:.0f}" if value.is_integer() else f"{value:.4f}"
+            return num(value) if value.is_integer() else num(value, 4)
         if isinstance(value, dt.datetime):
             return f"{day(value)}, {clock(value)}"
         if isinstance(value, dt.date):

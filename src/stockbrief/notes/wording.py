@@ -15,9 +15,10 @@ WORDING: Final[dict[str, float]] = {
     "volume_double": 2.0,
     "volume_about_double": 1.9,
     "volume_high": 1.3,
-    "volume_low": 0.7,
+    "volume_low": 0.8,
     "move_big": 0.05,
     "move": 0.01,
+    "move_none": 0.0005,
     "rsi_overbought": 70.0,
     "rsi_oversold": 30.0,
     "rsi_band": 5.0,
@@ -27,10 +28,11 @@ WORDING: Final[dict[str, float]] = {
 above/below"; relative volume of at least ``volume_triple`` is "more than triple" typical, at least
 ``volume_double`` "more than double", at least ``volume_about_double`` "about double" (so 1.99x
 is never merely "above typical"), at least ``volume_high`` "above typical", at most
-``volume_low`` "below typical"; daily moves of at least ``move_big`` (5%) "jumped/slumped", at
-least ``move`` (1%) "rose/fell", less "edged"; RSI at or over 70 "overbought", at or under 30
-"oversold", and within ``rsi_band`` of 50 no reason either way; an event study of fewer than
-``evidence_min_cases`` past cases is "too few cases to judge"."""
+``volume_low`` "below typical" (0.75x is a quarter below, not "close to typical"); daily moves
+of at least ``move_big`` (5%) "jumped/slumped", at least ``move`` (1%) "rose/fell", less
+"edged", and under ``move_none`` (what prints as 0.0%) "unchanged"; RSI at or over 70
+"overbought", at or under 30 "oversold", and within ``rsi_band`` of 50 no reason either way;
+an event study of fewer than ``evidence_min_cases`` past cases is "too few cases to judge"."""
 
 
 def position(margin: float) -> str:
@@ -61,7 +63,7 @@ def volume(rel_volume: float) -> str:
 
 def move(change: float) -> str:
     """The verb of a daily move."""
-    if change == 0:
+    if abs(change) < WORDING["move_none"]:
         return "unchanged"
     side = "up" if change > 0 else "down"
     size = abs(change)
