@@ -34,11 +34,12 @@ CASES: dict[str, tuple[str, dt.date]] = {
     "vix-2026-03-25": ("VIX", dt.date(2026, 3, 25)),
     "spy-2026-01-28": ("SPY", dt.date(2026, 1, 28)),
     "2513hk-2026-01-12": ("2513.HK", dt.date(2026, 1, 12)),
+    "baba-2026-03-19": ("BABA", dt.date(2026, 3, 19)),
 }
 """A name-day surge with analysts and news, the largest losses and gains of 2021-2026 for a
 chip maker, a phone maker, a Hong Kong listing, an ETF and a carmaker, and an index; the index
 on a bar of the file that carries another instrument's volume, a flat day on thin volume, and
-the third day of a new listing."""
+the third day of a new listing; a consensus eleven weeks old."""
 
 FORBIDDEN: dict[str, list[str]] = {
     "en": [
@@ -274,6 +275,14 @@ def test_a_flagged_bar_is_named_and_an_index_with_one_stray_volume_stays_an_inde
         " verdächtig (Umsatz bei einem Index"
     )
     assert "suspect_bar" not in notes["vix-2025-04-08", "en"].sheet  # the days before are sound
+
+
+def test_an_old_consensus_says_its_date(notes: dict[tuple[str, str], Brief]) -> None:
+    later = notes["baba-2026-03-19", "en"]
+    assert later.sheet.value("consensus_date") == dt.date(2026, 1, 2)
+    assert "(a provider's summary; source: seed-note; as of 2 January 2026)" in later.text
+    assert "Quelle: seed-note; Stand: 2. Januar 2026)" in notes["baba-2026-03-19", "de"].text
+    assert "as of 2 January" not in notes["baba-2026-01-02", "en"].text  # of the day itself
 
 
 def test_german_kpis_and_facts_table_are_german(notes: dict[tuple[str, str], Brief]) -> None:

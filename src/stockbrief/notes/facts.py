@@ -294,6 +294,15 @@ def gather(
         sheet.add("consensus_score", view.score, "index", src, "mean score of the firms")
         sheet.add("consensus_firms", view.n_firms or None, "count", src, "firms in the consensus")
         sheet.add("consensus_source", view.source, "text", src, "ratings or a provider summary")
+        dated = view.as_published or max((firm.date for firm in view.firms), default=None)
+        if dated is not None:
+            sheet.add(
+                "consensus_date",
+                dated,
+                "date",
+                src,
+                "date of the provider summary, or of the latest rating in the consensus",
+            )
         sheet.add("target_mean", view.target_mean, "currency", src, "mean price target")
         sheet.add("target_high", view.target_high, "currency", src, "highest price target")
         sheet.add("upside", view.upside, "fraction", src, "mean target / close - 1")

@@ -58,6 +58,7 @@ FACT_LABELS: Final[dict[str, dict[str, str]]] = {
         "sector_tailwind": "sector tailwind",
         "kpis": "company metrics",
         "market_cap": "market capitalisation",
+        "consensus_date": "date of the consensus",
         "suspect_bar": "suspicious bar",
         "suspect_bar_date": "session of the suspicious bar",
         "price_basis": "price basis",
@@ -136,6 +137,7 @@ FACT_LABELS: Final[dict[str, dict[str, str]]] = {
         "sector_tailwind": "Rückenwind aus dem Sektor",
         "kpis": "Unternehmenskennzahlen",
         "market_cap": "Börsenwert (Marktkapitalisierung)",
+        "consensus_date": "Stand des Konsenses",
         "suspect_bar": "verdächtiger Kurs",
         "suspect_bar_date": "Tag des verdächtigen Kurses",
         "price_basis": "Kursbasis",
@@ -225,6 +227,8 @@ FORMULAS_DE: Final[dict[str, str]] = {
     "suspect_bar": "von den Prüfungen von „stockbrief doctor“ an den bis zum Tag gespeicherten"
     " Kursen gemeldet",
     "suspect_bar_date": "Handelstag des gemeldeten Kurses",
+    "consensus_date": "Datum der Zusammenfassung des Anbieters oder der jüngsten Bewertung im"
+    " Konsens",
     "market_cap": "Aktien im Umlauf (letzte am {day} bekannte Meldung, um spätere Splits"
     " bereinigt) \u00d7 Schlusskurs vom {day}",
     "price_basis": "traded: Kurse wie gehandelt, beim Lesen um die am Tag bekannten Splits"
