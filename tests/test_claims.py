@@ -471,6 +471,43 @@ def test_a_note_names_its_company_when_the_store_does_not(
     assert [g for g in got if g[0] in {e[0] for e in expected}] == expected, got
 
 
+def _market_of(ticker: str, day: dt.date) -> claims.Market:
+    """A market of one real ticker's adjusted bars up to ``day``."""
+    from conftest import shared_path
+
+    frame = pl.read_csv(shared_path("yahoo-30") / f"{ticker}.csv", try_parse_dates=True)
+    bars = claims.Bars(ticker, frame.rename(str.lower).filter(pl.col("date") <= day))
+    return claims.Market(ticker, day, lambda t: bars if t == ticker else None, lambda _: "adjusted")
+
+
+@pytest.mark.parametrize(
+    ("ticker", "day", "text", "expected"),
+    [
+        # AAPL closed 2025 at 271.61 and 2026-01-30 at 259.24: -4.6% on the year, +0.5% that day.
+        ("AAPL", "2026-01-30", "Year to date the shares are down 4.6%.", [("change_ytd", "holds")]),
+        (
+            "AAPL",
+            "2026-01-30",
+            "Apple fell 1.2% on the day; year to date it is down 4.6%.",
+            [("change_1d", "contradicted"), ("change_ytd", "holds")],
+        ),
+        ("SPY", "2026-03-20", "SPY is down 4.6% for the year.", [("change_ytd", "holds")]),
+        (
+            "BIDU",
+            "2025-11-18",
+            "Seit Jahresanfang steht ein Plus von 38,9 % zu Buche.",
+            [("change_ytd", "holds")],
+        ),
+    ],
+)
+def test_a_period_named_anywhere_in_the_clause_is_the_moves_period(
+    ticker: str, day: str, text: str, expected: list[tuple[str, str]]
+) -> None:
+    market = _market_of(ticker, dt.date.fromisoformat(day))
+    found = claims.extract(text, {}, market=market, names={ticker: ticker})
+    assert [(c.kind, c.verdict) for c in found] == expected
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -490,14 +527,7 @@ def test_a_note_names_its_company_when_the_store_does_not(
 def test_phrasings_of_distance_duration_and_average(
     text: str, expected: list[tuple[str, str]]
 ) -> None:
-    from conftest import shared_path
-
-    day = dt.date(2025, 8, 28)
-    frame = pl.read_csv(shared_path("yahoo-30") / "NVDA.csv", try_parse_dates=True)
-    bars = claims.Bars("NVDA", frame.rename(str.lower).filter(pl.col("date") <= day))
-    market = claims.Market(
-        "NVDA", day, lambda t: bars if t == "NVDA" else None, lambda _: "adjusted"
-    )
+    market = _market_of("NVDA", dt.date(2025, 8, 28))
     found = claims.extract(text, {}, market=market, names={"NVDA": "NVDA", "NVIDIA": "NVDA"})
     assert [(c.kind, c.verdict) for c in found] == expected
 

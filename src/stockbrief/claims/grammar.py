@@ -423,6 +423,10 @@ _PRONOUN_START: Final = re.compile(
     r"^(?:It|Its|The\s+stock|The\s+shares|Shares|The\s+company|The\s+name|Sie|Die\s+Aktie|"
     r"Das\s+Papier|Der\s+Titel|Der\s+Kurs)\b"
 )
+_CLAUSE_END: Final = re.compile(
+    r"[;:]|,\s*(?:and|but|while|whereas|yet|und|aber|während|doch)\b", re.IGNORECASE
+)
+"""Where the clause after a figure ends: the period named beyond it is another figure's."""
 _COMPARED: Final = re.compile(
     r"\b(?:than|versus|vs\.?|compared\s+(?:with|to)|relative\s+to|outpac\w*|outperform\w*|"
     r"beat(?:ing)?|ahead\s+of|behind|like|unlike|alongside|als)\s*$"
@@ -610,8 +614,13 @@ def _sentence(sentence: str, offset: int, names: Names, lang: Lang, state: _Stat
             elif re.search(r"\bfrom\s*$", tail):
                 kind = "previous_close"
         if kind in ("change_1d", "change_abs", "volume_change", "gap"):
-            scope = sentence[min(cue.start, n.start) : n.end + 30]
-            if lx.PERIOD.search(scope) and kind == "change_1d":
+            # The period of a move is said in its clause: "fell 1.2% on Friday; year to date
+            # it is down 4.6%" gives Friday's move, then the year's.
+            tail = _CLAUSE_END.split(sentence[n.end : n.end + 30], maxsplit=1)[0]
+            scope = sentence[min(cue.start, n.start) : n.end] + tail
+            # "Year to date the shares are down 4.6%": the period may open the clause.
+            opening = sentence[clause_start(n.start) : n.start]
+            if kind == "change_1d" and (lx.PERIOD.search(scope) or lx.PERIOD.search(opening)):
                 kind = "change_ytd"
             elif lx.OTHER_PERIOD.search(scope) or lx.OTHER_PERIOD.search(gap):
                 continue

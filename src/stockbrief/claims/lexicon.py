@@ -343,7 +343,8 @@ WEEKDAYS: Final = {
 PERIOD: Final = _c(
     r"""\b(?:year[- ]to[- ]date|YTD|this\s+year|since\s+(?:the\s+start\s+of\s+)?(?:January|the\s+
          (?:start|beginning)\s+of\s+the\s+year)|seit\s+Jahresbeginn|seit\s+Jahresanfang
-         |im\s+bisherigen\s+Jahresverlauf)\b"""
+         |im\s+bisherigen\s+Jahresverlauf|seit\s+Jahresstart|(?:for|on)\s+the\s+year(?!\s+ago)
+         |so\s+far\s+this\s+year)\b"""
 )
 OTHER_PERIOD: Final = _c(
     r"""\b(?:this\s+week|last\s+week|past\s+week|the\s+week|weekly|month|months|monthly|quarter
