@@ -492,6 +492,14 @@ def _market_of(ticker: str, day: dt.date) -> claims.Market:
             [("change_1d", "contradicted"), ("change_ytd", "holds")],
         ),
         ("SPY", "2026-03-20", "SPY is down 4.6% for the year.", [("change_ytd", "holds")]),
+        # MSFT closed 480.53 on 2026-01-28 and 432.51 on the 29th: "yesterday's" names its noun.
+        (
+            "MSFT",
+            "2026-01-29",
+            "The stock closed at $432.51, down from yesterday's close of $480.53.",
+            [("close", "holds"), ("previous_close", "holds")],
+        ),
+        ("MSFT", "2026-01-29", "Yesterday the stock closed at $480.53.", [("close", "holds")]),
         (
             "BIDU",
             "2025-11-18",
@@ -500,7 +508,7 @@ def _market_of(ticker: str, day: dt.date) -> claims.Market:
         ),
     ],
 )
-def test_a_period_named_anywhere_in_the_clause_is_the_moves_period(
+def test_a_period_or_a_day_named_in_the_clause_is_the_figures(
     ticker: str, day: str, text: str, expected: list[tuple[str, str]]
 ) -> None:
     market = _market_of(ticker, dt.date.fromisoformat(day))

@@ -1688,7 +1688,10 @@ def check(
     }
     return [
         dataclasses.replace(
-            c, note=f"{c.note}; compared with prices {ADJUSTED_WORDS}, not as traded"
+            c,
+            note="; ".join(
+                filter(None, [c.note, f"compared with prices {ADJUSTED_WORDS}, not as traded"])
+            ),
         )
         if c.value is not None
         and (

@@ -509,6 +509,8 @@ def _sentence(sentence: str, offset: int, names: Names, lang: Lang, state: _Stat
         for m in lx.WEEKDAY.finditer(scope):
             day = lx.WEEKDAYS[m.group("d").lower()]
         for m in lx.PREVIOUS.finditer(scope[: at + 40]):
+            if m.start() > at and re.match(r"['\u2019]s\b", scope[m.end() :]):
+                continue  # "at $432.51, down from yesterday's close": the close it names
             # "after $438.97 the day before" marks that figure, not one written before it.
             between = re.sub(r"^[$€]?\s*[\d.,]+", "", scope[at : m.start()])
             if m.start() < at or not re.search(r"\d", between):

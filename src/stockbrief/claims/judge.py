@@ -197,9 +197,9 @@ class Judge:
             return self._claim(
                 r, label, None, "unverifiable", f"no bars of {subject.ticker} stored"
             )
-        i = bars.session(
-            self.market.as_of, back=1 if r.time == "previous" else 0, weekday=r.weekday
-        )
+        # "yesterday's close" is the previous close already: it moves back no second session.
+        back = 1 if r.time == "previous" and r.kind != "previous_close" else 0
+        i = bars.session(self.market.as_of, back=back, weekday=r.weekday)
         if i is None:
             return self._claim(r, label, None, "unverifiable", "no session stored for that day")
         adjusted = self.market.basis(subject.ticker) == "adjusted"
