@@ -260,6 +260,11 @@ def check(text: str, market: claims.Market, **kw: object) -> list[tuple[str, str
             [("position_sma_50", "above (inverted)", "holds")],
         ),
         ("The 50-day MA is above the 200-day MA.", [("position_sma_50_sma_200", "above", "holds")]),
+        # An average crossing another is a death cross, not the price crossing.
+        (
+            "The 50-day moving average has crossed below the 200-day.",
+            [("cross_sma_50_sma_200", "crossed below", "contradicted")],
+        ),
         # The wire convention: a 200-day average of calendar days.
         ("Its 200-day average is $144.87.", [("sma_200", "$144.87", "holds")]),
         # A drawdown from the high is not the day's move.

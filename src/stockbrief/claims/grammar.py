@@ -423,6 +423,10 @@ _PRONOUN_START: Final = re.compile(
     r"^(?:It|Its|The\s+stock|The\s+shares|Shares|The\s+company|The\s+name|Sie|Die\s+Aktie|"
     r"Das\s+Papier|Der\s+Titel|Der\s+Kurs)\b"
 )
+_AUXILIARY: Final = re.compile(
+    r"\s*(?:(?:has|have|had|just|now|finally|then|also|itself|hat|ist|nun|jetzt)\s+)*", re.I
+)
+"""What may stand between an average and its verb when the average is the subject."""
 _CLAUSE_END: Final = re.compile(
     r"[;:]|,\s*(?:and|but|while|whereas|yet|und|aber|während|doch)\b", re.IGNORECASE
 )
@@ -999,13 +1003,21 @@ def _positions(
                 )
             continue
         if cross:
+            start = max(0, m.start() - 30) + cross.start()
+            crossing = [
+                a
+                for a in averages
+                if clause <= a[0] and a[1] <= start and _AUXILIARY.fullmatch(sentence[a[1] : start])
+            ]
+            if crossing:
+                # "The 50-day average crossed below the 200-day": one average crossing
+                # another, a death cross, never the price's cross.
+                _s, _e, windows, family = crossing[-1]
+                if (family, windows[-1], obj_family, obj_windows[-1]) == ("sma", 50, "sma", 200):
+                    emit("cross_sma_50_sma_200", word, (start, m.end()), cross.group(0).strip())
+                continue
             for w in obj_windows:
-                emit(
-                    f"cross_{obj_family}_{w}",
-                    word,
-                    (max(0, m.start() - 30) + cross.start(), m.end()),
-                    cross.group(0).strip(),
-                )
+                emit(f"cross_{obj_family}_{w}", word, (start, m.end()), cross.group(0).strip())
             continue
         if dist:
             i, n = dist
