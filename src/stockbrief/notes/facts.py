@@ -18,6 +18,7 @@ from stockbrief import levels
 from stockbrief.consensus import Consensus
 from stockbrief.notes import rating_facts
 from stockbrief.peers import Tailwind
+from stockbrief.sources.plausibility import THRESHOLDS
 
 Unit = Literal[
     "currency", "fraction", "shares", "ratio", "count", "date", "text", "index", "list", "flag"
@@ -414,9 +415,10 @@ def _silent(frame: pl.DataFrame) -> bool:
     volume = frame["volume"].fill_null(0)
     if not (volume > 0).any():
         return True
+    t = THRESHOLDS  # the doctor's own rule for an index that reports no volume
     moving = frame.filter(pl.col("high") > pl.col("low"))
     quiet = int((moving["volume"].fill_null(0) == 0).sum())
-    return moving.height >= 20 and quiet >= 0.9 * moving.height
+    return moving.height >= t.no_volume_min_bars and quiet >= t.no_volume_share * moving.height
 
 
 RANK_MIN_SESSIONS: Final = 250
